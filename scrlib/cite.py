@@ -1,0 +1,161 @@
+"""Citations: the source and excerpt behind any figure, reference lists and chart source lines.
+
+Formats: plain text, Markdown (data strings escaped), BibTeX and CSL-JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from scrlib.records import Figure, Source, human_date
+
+CSL_TYPES = {
+    "parliamentary-answer": "legislation",
+    "official-statistics": "dataset",
+    "news": "article-newspaper",
+    "blog": "post-weblog",
+    "report": "report",
+    "press-release": "webpage",
+    "guidance": "webpage",
+    "legislation": "legislation",
+    "web-page": "webpage",
+}
+
+
+def escape_markdown(text: str) -> str:
+    """Text from data made safe for Markdown and HTML: specials backslash-escaped, <&> as entities."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_{}\[\]()#+!|$~])", r"\\\1", text)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A figure with the source that states it and the words it uses."""
+
+    figure: Figure
+    source: Source
+
+    def text(self) -> str:
+        """One line: the value, its series and period, the quoted excerpt and the reference."""
+        f = self.figure
+        value = f"{f.value:g}" + ("%" if f.unit == "percent" else "")
+        return (
+            f"{value} ({f.series_id}, {f.period}): \u201c{f.excerpt}\u201d \u2014 "
+            f"{reference(self.source)}"
+        )
+
+
+def citation(dataset, figure_id: str) -> Citation:
+    """The :class:`Citation` of one figure (KeyError if the figure id is unknown)."""
+    hit = dataset.figures[dataset.figures["figure_id"] == figure_id]
+    if hit.empty:
+        raise KeyError(f"unknown figure {figure_id!r}")
+    figure = Figure.from_row(hit.iloc[0])
+    return Citation(figure, dataset.source(figure.source_id))
+
+
+def _date_published(source: Source) -> str:
+    return human_date(source.date_published) if source.date_published else "n.d."
+
+
+def reference(source: Source) -> str:
+    """A plain-text reference: publisher (date). Title. URL (accessed ...)."""
+    parts = [f"{source.publisher} ({_date_published(source)}). {source.title}."]
+    if source.producer and source.producer != source.publisher:
+        parts.append(f"Figures: {source.producer}.")
+    if source.mirror_of:
+        parts.append(f"Mirror or reprint of {source.mirror_of}.")
+    parts.append(f"{source.url} (accessed {human_date(source.date_accessed)}).")
+    return " ".join(parts)
+
+
+def reference_markdown(source: Source) -> str:
+    """A Markdown reference with every data string escaped, and the URL as a link."""
+    url = source.url.replace(" ", "%20").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    e = escape_markdown
+    parts = [f"{e(source.publisher)} ({e(_date_published(source))}). *{e(source.title)}*."]
+    if source.producer and source.producer != source.publisher:
+        parts.append(f"Figures: {e(source.producer)}.")
+    if source.mirror_of:
+        parts.append(f"Mirror or reprint of {e(source.mirror_of)}.")
+    parts.append(f"<{url}> (accessed {e(human_date(source.date_accessed))}).")
+    return " ".join(parts)
+
+
+def _bibtex_escape(text: str) -> str:
+    return re.sub(r"([&%$#_{}])", r"\\\1", text).replace("~", r"\textasciitilde{}")
+
+
+def bibtex(source: Source) -> str:
+    """A BibTeX ``@misc`` entry keyed by the source id."""
+    fields = {
+        "author": "{" + _bibtex_escape(source.publisher) + "}",
+        "title": "{" + _bibtex_escape(source.title) + "}",
+        "howpublished": r"\url{" + source.url + "}",
+        "url": source.url,
+        "urldate": source.date_accessed,
+    }
+    if source.date_published:
+        fields["year"] = source.date_published[:4]
+        if len(source.date_published) >= 7:
+            fields["month"] = str(int(source.date_published[5:7]))
+    note = f"Figures: {source.producer}" if source.producer != source.publisher else ""
+    if source.mirror_of:
+        note = (note + ". " if note else "") + f"Mirror or reprint of {source.mirror_of}"
+    if note:
+        fields["note"] = _bibtex_escape(note)
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items())
+    return f"@misc{{{source.source_id},\n{body}\n}}"
+
+
+def _date_parts(value: str) -> dict:
+    return {"date-parts": [[int(p) for p in value.split("-")]]}
+
+
+def csl_item(source: Source) -> dict:
+    """A CSL-JSON item for the source."""
+    item = {
+        "id": source.source_id,
+        "type": CSL_TYPES[source.kind],
+        "title": source.title,
+        "author": [{"literal": source.publisher}],
+        "publisher": source.publisher,
+        "URL": source.url,
+        "accessed": _date_parts(source.date_accessed),
+    }
+    if source.date_published:
+        item["issued"] = _date_parts(source.date_published)
+    if source.producer != source.publisher:
+        item["note"] = f"Figures: {source.producer}"
+    return item
+
+
+def sources_of(dataset, source_ids: Iterable[str] | None = None) -> list[Source]:
+    """Sources in a stable order (publisher, date, id); all of them if ``source_ids`` is None."""
+    ids = list(dataset.sources["source_id"]) if source_ids is None else source_ids
+    unique = {s for i in ids for s in str(i).split(";") if s}
+    found = [dataset.source(i) for i in unique]
+    return sorted(found, key=lambda s: (s.publisher.lower(), s.date_published, s.source_id))
+
+
+def reference_list(dataset, source_ids: Iterable[str] | None = None, style: str = "text") -> str:
+    """The references for ``source_ids`` (all if None) as text, markdown, bibtex or csl-json."""
+    found = sources_of(dataset, source_ids)
+    if style == "text":
+        return "\n".join(reference(s) for s in found)
+    if style == "markdown":
+        return "\n".join(f"- {reference_markdown(s)}" for s in found)
+    if style == "bibtex":
+        return "\n\n".join(bibtex(s) for s in found)
+    if style == "csl-json":
+        return json.dumps([csl_item(s) for s in found], indent=2, ensure_ascii=False)
+    raise ValueError(f"unknown style {style!r}; allowed: text, markdown, bibtex, csl-json")
+
+
+def source_line(dataset, source_ids: Iterable[str]) -> str:
+    """'Source: A (2014); B (n.d.).' for the sources of the points a chart shows."""
+    found = sources_of(dataset, source_ids)
+    return "Source: " + "; ".join(s.short for s in found) + "."

@@ -1,0 +1,213 @@
+"""Load the cited dataset into typed pandas tables, or refuse with every problem listed.
+
+``load()`` returns a :class:`Dataset`; nothing half-loaded is ever returned: if any file has a
+problem, :class:`~scrlib.problems.DataError` is raised naming each file, line and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from scrlib.paths import data_dir
+from scrlib.periods import parse_period
+from scrlib.problems import DataError
+from scrlib.records import PolicyEvent, Series, Source
+from scrlib.validate import RawDataset, read_dataset
+
+CONFLICT_RULES = {
+    "recorded": "the value chosen in resolutions.csv, by its written rule",
+    "alternative": "the value the recorded resolution rejected (for sensitivity analysis)",
+    "lowest": "the lowest of the conflicting values",
+    "highest": "the highest of the conflicting values",
+}
+"""Ways to pick one value where sources disagree (``Dataset.resolved(rule=...)``)."""
+
+
+def _frame(raw: RawDataset, name: str) -> pd.DataFrame:
+    rows = raw.rows[name]
+    from scrlib.schema import TABLES
+
+    columns = next(t.column_names for t in TABLES if t.name == name)
+    frame = pd.DataFrame([r.values for r in rows], columns=list(columns))
+    frame.insert(0, "line", [r.line for r in rows])
+    return frame.fillna("").astype({c: "string" for c in columns})
+
+
+def _figures(raw: RawDataset) -> pd.DataFrame:
+    frame = _frame(raw, "figures")
+    parsed = [parse_period(code) for code in frame["period"]]
+    frame["value"] = pd.to_numeric(frame["value"]).astype("float64")
+    frame["period_kind"] = pd.Series([p.kind for p in parsed], dtype="string")
+    frame["start"] = pd.to_datetime(pd.Series([p.start for p in parsed], dtype="object"))
+    frame["end"] = pd.to_datetime(pd.Series([p.end for p in parsed], dtype="object"))
+    frame["fiscal_year"] = pd.Series(
+        [p.period if p.kind == "FY" else pd.NaT for p in parsed], dtype="period[Y-MAR]"
+    )
+    frame["derived"] = frame["derived_from"] != ""
+    return frame
+
+
+def _events(raw: RawDataset) -> pd.DataFrame:
+    frame = _frame(raw, "events")
+    # A month or year is placed at its first day; ``precision`` says how much of it is known.
+    frame["when"] = pd.to_datetime(
+        [d if d.count("-") == 2 else (d + "-01" if d.count("-") == 1 else d + "-01-01")
+         for d in frame["date"]]
+    )
+    return frame
+
+
+@dataclass
+class Dataset:
+    """All tables of ``data/``, typed, with lookups for citations, conflicts and resolved series."""
+
+    folder: Path
+    sources: pd.DataFrame
+    series: pd.DataFrame
+    figures: pd.DataFrame
+    events: pd.DataFrame
+    resolutions: pd.DataFrame
+
+    # -- records -----------------------------------------------------------------------------
+    def source(self, source_id: str) -> Source:
+        """The :class:`Source` with this id (KeyError naming the known ids otherwise)."""
+        hit = self.sources[self.sources["source_id"] == source_id]
+        if hit.empty:
+            raise KeyError(f"unknown source {source_id!r}")
+        return Source.from_row(hit.iloc[0])
+
+    def series_info(self, series_id: str) -> Series:
+        """The :class:`Series` definition with this id."""
+        hit = self.series[self.series["series_id"] == series_id]
+        if hit.empty:
+            known = ", ".join(self.series["series_id"])
+            raise KeyError(f"unknown series {series_id!r}; known: {known}")
+        return Series.from_row(hit.iloc[0])
+
+    def event(self, event_id: str) -> PolicyEvent:
+        """The resolved :class:`PolicyEvent` (the recorded choice where sources disagree)."""
+        table = self.resolved_events()
+        hit = table[table["event_id"] == event_id]
+        if hit.empty:
+            known = ", ".join(table["event_id"])
+            raise KeyError(f"unknown event {event_id!r}; known: {known}")
+        return PolicyEvent.from_row(hit.iloc[0])
+
+    # -- conflicts ---------------------------------------------------------------------------
+    def conflicts(self) -> pd.DataFrame:
+        """Every figure whose (series, period) has more than one value, with its resolution."""
+        figs = self.figures
+        nvalues = figs.groupby(["series_id", "period"])["value"].transform("nunique")
+        rows = figs[nvalues > 1].copy()
+        res = self.resolutions[self.resolutions["subject"] == "figure"]
+        rows = rows.merge(
+            res[["series_id", "period", "conflict_id", "chosen_source_id", "rule", "reason"]],
+            on=["series_id", "period"],
+            how="left",
+        )
+        rows["chosen"] = rows["source_id"] == rows["chosen_source_id"]
+        columns = ["conflict_id", "series_id", "period", "value", "source_id", "figure_id",
+                   "excerpt", "chosen", "rule", "reason"]
+        return rows[columns].sort_values(["series_id", "period", "source_id"], ignore_index=True)
+
+    def event_conflicts(self) -> pd.DataFrame:
+        """Every event row whose event has more than one candidate date, with its resolution."""
+        ev = self.events
+        ndates = ev.groupby("event_id")["date"].transform("nunique")
+        rows = ev[ndates > 1].merge(
+            self.resolutions[self.resolutions["subject"] == "event"][
+                ["event_id", "conflict_id", "chosen_source_id", "rule", "reason"]
+            ],
+            on="event_id",
+            how="left",
+        )
+        rows["chosen"] = rows["source_id"] == rows["chosen_source_id"]
+        return rows[["conflict_id", "event_id", "date", "source_id", "excerpt", "chosen",
+                     "rule", "reason"]].sort_values(["event_id", "date"], ignore_index=True)
+
+    # -- resolved views ----------------------------------------------------------------------
+    def resolved(self, series_ids=None, *, rule: str = "recorded") -> pd.DataFrame:
+        """One row per (series, period): where sources disagree, the value picked by ``rule``.
+
+        ``source_ids`` lists every source that states the value used; ``conflict`` marks rows
+        where some source gave another value. Rules: see :data:`CONFLICT_RULES`.
+        """
+        if rule not in CONFLICT_RULES:
+            raise ValueError(f"unknown conflict rule {rule!r}; allowed: {', '.join(CONFLICT_RULES)}")
+        figs = self.figures
+        if series_ids is not None:
+            series_ids = [series_ids] if isinstance(series_ids, str) else list(series_ids)
+            unknown = sorted(set(series_ids) - set(self.series["series_id"]))
+            if unknown:
+                raise KeyError(f"unknown series {unknown}; known: {', '.join(self.series['series_id'])}")
+            figs = figs[figs["series_id"].isin(series_ids)]
+        res = self.resolutions[self.resolutions["subject"] == "figure"].set_index(
+            ["series_id", "period"]
+        )
+        out = []
+        for (series_id, period), group in figs.groupby(["series_id", "period"], sort=True):
+            value = self._pick(group, res, series_id, period, rule)
+            agreeing = group[group["value"] == value].sort_values("line")
+            first = agreeing.iloc[0].copy()
+            first["source_ids"] = ";".join(agreeing["source_id"])
+            first["conflict"] = group["value"].nunique() > 1
+            first["rule"] = rule if first["conflict"] else ""
+            out.append(first)
+        frame = pd.DataFrame(out).reset_index(drop=True)
+        if frame.empty:
+            return frame
+        frame = frame.sort_values(["series_id", "start", "end"], ignore_index=True)
+        frame["conflict"] = frame["conflict"].astype(bool)
+        return frame
+
+    @staticmethod
+    def _pick(group, res, series_id, period, rule) -> float:
+        values = group["value"]
+        if values.nunique() == 1:
+            return float(values.iloc[0])
+        if rule == "lowest":
+            return float(values.min())
+        if rule == "highest":
+            return float(values.max())
+        chosen_source = res.loc[(series_id, period), "chosen_source_id"]
+        chosen = float(group.loc[group["source_id"] == chosen_source, "value"].iloc[0])
+        if rule == "recorded":
+            return chosen
+        others = group[group["value"] != chosen].sort_values("line")
+        return float(others["value"].iloc[0])
+
+    def resolved_events(self, *, rule: str = "recorded") -> pd.DataFrame:
+        """One row per event: the recorded date (``rule="alternative"``: the rejected one)."""
+        if rule not in ("recorded", "alternative"):
+            raise ValueError(f"unknown event rule {rule!r}; allowed: recorded, alternative")
+        res = self.resolutions[self.resolutions["subject"] == "event"].set_index("event_id")
+        out = []
+        for event_id, group in self.events.groupby("event_id", sort=False):
+            group = group.sort_values("line")
+            if group["date"].nunique() > 1:
+                chosen = res.loc[event_id, "chosen_source_id"]
+                pick = group["source_id"] == chosen
+                pick = pick if rule == "recorded" else (group["date"] != group[pick]["date"].iloc[0])
+                out.append(group[pick].iloc[0])
+            else:
+                out.append(group.iloc[0])
+        return pd.DataFrame(out).sort_values(["when", "event_id"], ignore_index=True)
+
+
+def load(folder: Path | str | None = None) -> Dataset:
+    """Load and check every table in ``folder`` (default: the project's ``data/``)."""
+    folder = Path(folder) if folder is not None else data_dir()
+    raw, problems = read_dataset(folder)
+    if problems:
+        raise DataError(problems)
+    return Dataset(
+        folder=folder,
+        sources=_frame(raw, "sources"),
+        series=_frame(raw, "series"),
+        figures=_figures(raw),
+        events=_events(raw),
+        resolutions=_frame(raw, "resolutions"),
+    )

@@ -1,0 +1,136 @@
+"""Normalised periods: parse codes such as ``FY2012-13`` into dates and pandas Periods.
+
+The grammar is documented in ``data/README.md``. Financial years (April-March) become
+``pd.Period(end_year, freq="Y-MAR")``, July-June years ``freq="Y-JUN"``, calendar years
+``freq="Y-DEC"``; ranges (``A..B``) have a start and end date but no single Period.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+FREQ = {"FY": "Y-MAR", "PY": "Y-JUN", "CY": "Y-DEC"}
+KIND_NAMES = {
+    "FY": "financial year (April-March)",
+    "PY": "July-June year",
+    "CY": "calendar year",
+    "range": "date range",
+}
+
+_SPLIT_YEAR = re.compile(r"^(FY|PY)(\d{4})-(\d{2})$")
+_CAL_YEAR = re.compile(r"^CY(\d{4})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class PeriodError(ValueError):
+    """A period code that does not follow the grammar."""
+
+
+@dataclass(frozen=True)
+class ParsedPeriod:
+    """A period code with its first and last day (inclusive) and, for whole years, a Period."""
+
+    code: str
+    kind: str  # "FY", "PY", "CY" or "range"
+    start: pd.Timestamp
+    end: pd.Timestamp
+    period: pd.Period | None
+
+    @property
+    def months(self) -> float:
+        """Length of the period in months (approximate for day ranges)."""
+        return (self.end - self.start).days / 30.4375 + 1 / 30.4375
+
+    @property
+    def mid(self) -> pd.Timestamp:
+        """The midpoint of the period, for plotting."""
+        return self.start + (self.end - self.start) / 2
+
+
+def _year_period(code: str) -> ParsedPeriod | None:
+    m = _SPLIT_YEAR.match(code)
+    if m:
+        prefix, first, second = m.group(1), int(m.group(2)), int(m.group(3))
+        if (first + 1) % 100 != second:
+            raise PeriodError(
+                f"{code!r}: the second year must follow the first (e.g. {prefix}{first}-"
+                f"{(first + 1) % 100:02d})"
+            )
+        period = pd.Period(str(first + 1), freq=FREQ[prefix])
+    else:
+        m = _CAL_YEAR.match(code)
+        if not m:
+            return None
+        prefix = "CY"
+        period = pd.Period(m.group(1), freq=FREQ["CY"])
+    return ParsedPeriod(
+        code=code,
+        kind=prefix,
+        start=period.start_time.normalize(),
+        end=period.end_time.normalize(),
+        period=period,
+    )
+
+
+def _bound(text: str, *, end: bool) -> pd.Timestamp:
+    """The first (or last) day of one side of a range."""
+    parsed = _year_period(text)
+    if parsed is not None:
+        return parsed.end if end else parsed.start
+    m = _DAY.match(text)
+    if m:
+        try:
+            return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError as exc:
+            raise PeriodError(f"{text!r} is not a real date") from exc
+    m = _MONTH.match(text)
+    if m:
+        month = int(m.group(2))
+        if not 1 <= month <= 12:
+            raise PeriodError(f"{text!r} is not a real month")
+        period = pd.Period(f"{m.group(1)}-{month:02d}", freq="M")
+        return (period.end_time if end else period.start_time).normalize()
+    raise PeriodError(
+        f"{text!r} is not a period: use FYyyyy-yy, PYyyyy-yy, CYyyyy, YYYY-MM-DD or YYYY-MM"
+    )
+
+
+def parse_period(code: str) -> ParsedPeriod:
+    """Parse one period code; raise ``PeriodError`` saying what is allowed if it is malformed."""
+    if not isinstance(code, str) or not code.strip():
+        raise PeriodError("empty period: use FYyyyy-yy, PYyyyy-yy, CYyyyy or A..B")
+    code = code.strip()
+    parsed = _year_period(code)
+    if parsed is not None:
+        return parsed
+    if ".." in code:
+        left, _, right = code.partition("..")
+        start, end = _bound(left, end=False), _bound(right, end=True)
+        if end < start:
+            raise PeriodError(f"{code!r}: the range ends before it starts")
+        return ParsedPeriod(code=code, kind="range", start=start, end=end, period=None)
+    raise PeriodError(
+        f"{code!r} is not a period: use FYyyyy-yy (April-March), PYyyyy-yy (July-June), "
+        "CYyyyy, or a range A..B"
+    )
+
+
+def fiscal_year(label: str | int) -> pd.Period:
+    """The financial year Period for ``'2012-13'``, ``'FY2012-13'`` or the ending year ``2013``."""
+    if isinstance(label, int):
+        return pd.Period(str(label), freq=FREQ["FY"])
+    text = label if label.startswith("FY") else f"FY{label}"
+    parsed = parse_period(text)
+    if parsed.kind != "FY":
+        raise PeriodError(f"{label!r} is not a financial year such as 2012-13")
+    return parsed.period
+
+
+def fiscal_label(period: pd.Period) -> str:
+    """The label ``'2012-13'`` for the financial year Period ending in March 2013."""
+    end = period.end_time.year
+    return f"{end - 1}-{end % 100:02d}"

@@ -1,0 +1,163 @@
+"""The columns of each table in ``data/``: names, whether required, and the kind of value.
+
+This is the single description of the data format; the loader, ``scr check`` and
+``datapackage.json`` are all derived from it (see ``data/README.md`` for the prose version).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SOURCE_KINDS = (
+    "parliamentary-answer",
+    "official-statistics",
+    "news",
+    "blog",
+    "report",
+    "press-release",
+    "guidance",
+    "legislation",
+    "web-page",
+)
+STAGES = (
+    "initiated",
+    "commissioned",
+    "published",
+    "received",
+    "evaluated",
+    "notified",
+    "rapid-review",
+    "analysed",
+    "other",
+)
+UNITS = ("count", "percent")
+PRECISIONS = ("day", "month", "year")
+SUBJECTS = ("figure", "event")
+RULES = {
+    "primary-over-retelling": (
+        "prefer the source that reports the primary statement directly over a retelling of it"
+    ),
+    "later-revision": "prefer the later publication of the same producer's count",
+    "arithmetic-typo": "the other value contradicts its own source's arithmetic",
+    "own-account": "prefer a body's own report about itself over press reports",
+    "official-over-secondary": "prefer official statistics over a secondary report of them",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, whether a value is required, its kind and allowed values."""
+
+    name: str
+    kind: str = "text"  # slug, text, url, date, partial-date, enum, number, period, slug-list
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV file of the dataset."""
+
+    name: str
+    filename: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+SOURCES = Table(
+    "sources",
+    "sources.csv",
+    (
+        Column("source_id", "slug", description="identifier of the source"),
+        Column("publisher", description="who published the page"),
+        Column("producer", description="who produced the figures the page reports"),
+        Column("title", description="title of the page or document"),
+        Column("url", "url", description="the address read"),
+        Column("date_published", "partial-date", False, description="YYYY-MM-DD, YYYY-MM or YYYY"),
+        Column("date_note", required=False, description="how the date is known"),
+        Column("date_accessed", "date", description="day the page was read"),
+        Column("kind", "enum", choices=SOURCE_KINDS, description="kind of source"),
+        Column("mirror_of", required=False, description="original of a mirror or reprint"),
+        Column("note", required=False),
+    ),
+    ("source_id",),
+    "Pages, answers, reports and data sets that state figures or dates.",
+)
+
+SERIES = Table(
+    "series",
+    "series.csv",
+    (
+        Column("series_id", "slug"),
+        Column("name", description="short label for tables and legends"),
+        Column("definition", description="what is counted, at which stage, by whom"),
+        Column("stage", "enum", choices=STAGES),
+        Column("counted_by", description="the body whose count it is"),
+        Column("unit", "enum", choices=UNITS),
+        Column("note", required=False),
+    ),
+    ("series_id",),
+    "Things that are counted.",
+)
+
+FIGURES = Table(
+    "figures",
+    "figures.csv",
+    (
+        Column("figure_id", "slug"),
+        Column("series_id", "slug"),
+        Column("period_stated", description="the period as the source states it"),
+        Column("period", "period", description="normalised period code"),
+        Column("value", "number"),
+        Column("value_as_written", required=False),
+        Column("unit", "enum", choices=UNITS),
+        Column("source_id", "slug"),
+        Column("excerpt", required=False, description="verbatim words that state the value"),
+        Column("derived_from", "slug-list", False),
+        Column("note", required=False),
+    ),
+    ("figure_id",),
+    "Numbers stated by one source for one series and one period.",
+)
+
+EVENTS = Table(
+    "events",
+    "events.csv",
+    (
+        Column("event_id", "slug"),
+        Column("label", description="short chart label"),
+        Column("description"),
+        Column("date", "partial-date"),
+        Column("precision", "enum", choices=PRECISIONS),
+        Column("source_id", "slug"),
+        Column("excerpt"),
+        Column("note", required=False),
+    ),
+    ("event_id", "source_id"),
+    "Dated claims about policy events; a disputed date has one row per source.",
+)
+
+RESOLUTIONS = Table(
+    "resolutions",
+    "resolutions.csv",
+    (
+        Column("conflict_id", "slug"),
+        Column("subject", "enum", choices=SUBJECTS),
+        Column("series_id", "slug", False),
+        Column("period", "period", False),
+        Column("event_id", "slug", False),
+        Column("chosen_source_id", "slug"),
+        Column("rule", "enum", choices=tuple(RULES)),
+        Column("reason"),
+    ),
+    ("conflict_id",),
+    "Conflicts between sources and the rule that resolves each.",
+)
+
+TABLES = (SOURCES, SERIES, FIGURES, EVENTS, RESOLUTIONS)

@@ -1,0 +1,403 @@
+"""Read the data files as text and find every problem, each with file, line and field.
+
+``read_dataset`` never raises on bad data: it returns the rows it could read and the list of
+problems. The loader refuses to build tables when that list is not empty; ``scr check`` prints it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scrlib.periods import PeriodError, parse_period
+from scrlib.problems import Problem
+from scrlib.schema import FIGURES, TABLES, Column, Table
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+URL = re.compile(r"^https?://[^\s]+$")
+PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {
+    w: 10 * i
+    for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)
+}
+
+
+@dataclass
+class Row:
+    """One data row: the line it starts on and its values by column name (stripped text)."""
+
+    line: int
+    values: dict[str, str]
+
+    def __getitem__(self, name: str) -> str:
+        return self.values.get(name, "")
+
+
+@dataclass
+class RawDataset:
+    """The rows of every table, as text, with the files they came from."""
+
+    folder: Path
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
+    """Read one CSV file; append a problem for a missing file, bad header or malformed row."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        problems.append(Problem(shown, 0, "-", f"missing file (the {table.name} table)"))
+        return []
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, 1, "-", f"not UTF-8 text ({exc.reason})"))
+        return []
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        problems.append(Problem(shown, 1, "-", "empty file: expected a header row"))
+        return []
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as exc:
+        problems.append(Problem(shown, 1, "-", f"unreadable header ({exc})"))
+        return []
+    expected = table.column_names
+    for name in expected:
+        if name not in header:
+            problems.append(Problem(shown, 1, name, "missing column"))
+    for name in header:
+        if name not in expected:
+            problems.append(Problem(shown, 1, name or "(blank)", "unexpected column"))
+    if len(set(header)) != len(header):
+        problems.append(Problem(shown, 1, "-", "a column name appears twice"))
+    if any(p.path == shown and p.line == 1 for p in problems):
+        return []
+    rows: list[Row] = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(shown, start, "-", f"malformed CSV ({exc}); truncated file?"))
+            break
+        if not record or all(not v.strip() for v in record):
+            if record:
+                problems.append(Problem(shown, start, "-", "blank row"))
+            start = reader.line_num + 1
+            continue
+        if len(record) != len(header):
+            problems.append(
+                Problem(
+                    shown,
+                    start,
+                    "-",
+                    f"{len(record)} fields where the header has {len(header)}"
+                    + ("; truncated file?" if len(record) < len(header) else ""),
+                )
+            )
+        else:
+            rows.append(Row(start, {h: v.strip() for h, v in zip(header, record, strict=True)}))
+        start = reader.line_num + 1
+    if not text.endswith(("\n", "\r")) and rows:
+        problems.append(
+            Problem(shown, rows[-1].line, "-", "file does not end with a line break; truncated?")
+        )
+    return rows
+
+
+def check_value(col: Column, value: str) -> str | None:
+    """What is wrong with one field's text, by its column's kind, or None."""
+    if not value:
+        return "required value is blank" if col.required else None
+    if col.kind == "slug" and not SLUG.match(value):
+        return f"{value!r} is not an identifier (lower-case letters, digits and hyphens)"
+    if col.kind == "url" and not URL.match(value):
+        return f"{value!r} is not an http(s) URL"
+    if col.kind in ("date", "partial-date"):
+        return _check_date(value, partial=col.kind == "partial-date")
+    if col.kind == "enum" and value not in col.choices:
+        return f"{value!r} is not one of: {', '.join(col.choices)}"
+    if col.kind == "number" and not NUMBER.match(value):
+        return f"{value!r} is not a number (digits, optional decimal point, no separators)"
+    if col.kind == "period":
+        try:
+            parse_period(value)
+        except PeriodError as exc:
+            return str(exc)
+    if col.kind == "slug-list":
+        bad = [v for v in value.split(";") if not SLUG.match(v.strip())]
+        if bad:
+            return f"{bad[0]!r} is not an identifier; separate identifiers with ';'"
+    return None
+
+
+def _check_date(value: str, *, partial: bool) -> str | None:
+    m = PARTIAL_DATE.match(value)
+    if not m or (not partial and m.group(3) is None):
+        form = "YYYY-MM-DD, YYYY-MM or YYYY" if partial else "YYYY-MM-DD"
+        return f"{value!r} is not a date of the form {form}"
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        dt.date(year, int(month or 1), int(day or 1))
+    except ValueError:
+        return f"{value!r} is not a real date"
+    return None
+
+
+def date_precision(value: str) -> str:
+    """``day``, ``month`` or ``year``: how precise a partial date is."""
+    return {1: "year", 2: "month", 3: "day"}[len(value.split("-"))]
+
+
+def words_to_number(text: str) -> int | None:
+    """Read 'Thirty-six' or 'twelve' as a number (0-99), or None."""
+    parts = re.split(r"[\s-]+", text.strip().lower())
+    total = 0
+    for part in parts:
+        if part in _WORDS:
+            total += _WORDS[part]
+        elif part in _TENS:
+            total += _TENS[part]
+        else:
+            return None
+    return total
+
+
+def written_number(text: str) -> float | None:
+    """The number a written value states ('1,704', '35 per cent', 'Thirty-six'), or None."""
+    m = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    if m:
+        return float(m.group(0).replace(",", ""))
+    return words_to_number(re.sub(r"(per ?cent|%)", "", text, flags=re.I))
+
+
+def _token_in(needle: str, text: str) -> bool:
+    """Whether ``needle`` occurs in ``text`` not glued to other digits (13 is not in 2013)."""
+    pattern = re.escape(needle)
+    if needle[:1].isdigit():
+        pattern = r"(?<![\d.,])" + pattern
+    if needle[-1:].isdigit():
+        pattern += r"(?![\d]|[.,]\d)"
+    return re.search(pattern, text, flags=re.I) is not None
+
+
+def value_forms(value: str, unit: str) -> list[str]:
+    """The ways an excerpt may write ``value``: 1704, 1,704; for percents also 35%, 35 per cent."""
+    whole, _, frac = value.partition(".")
+    grouped = f"{int(whole):,}" + (f".{frac}" if frac else "")
+    forms = list(dict.fromkeys([value, grouped]))
+    if unit == "percent":
+        forms = [f"{f}{suffix}" for f in forms for suffix in ("%", " per cent", " percent")]
+    return forms
+
+
+def check_figure_value(row: Row) -> list[tuple[str, str]]:
+    """(field, message) pairs for a figure whose value is out of range or not in its excerpt."""
+    value, unit = row["value"], row["unit"]
+    if not NUMBER.match(value) or unit not in ("count", "percent"):
+        return []  # reported by the field checks
+    out: list[tuple[str, str]] = []
+    number = float(value)
+    if unit == "count" and "." in value:
+        out.append(("value", f"{value} is not a whole number, but the unit is count"))
+    if unit == "percent" and number > 100:
+        out.append(("value", f"{value} is over 100, but the unit is percent"))
+    excerpt, written = row["excerpt"], row["value_as_written"]
+    if not excerpt:
+        if not row["derived_from"]:
+            out.append(("excerpt", "required: the verbatim words that state the value"))
+        return out
+    if written:
+        stated = written_number(written)
+        if stated is None:
+            out.append(("value_as_written", f"{written!r} cannot be read as a number"))
+        elif stated != number:
+            out.append(("value_as_written", f"{written!r} states {stated:g}, not the value {value}"))
+        if not _token_in(written, excerpt):
+            out.append(("excerpt", f"does not contain the value as written ({written!r})"))
+    elif not any(_token_in(form, excerpt) for form in value_forms(value, unit)):
+        out.append(
+            (
+                "excerpt",
+                f"does not contain the value {value} as written "
+                f"(looked for {', '.join(value_forms(value, unit))}; "
+                "use value_as_written if the source words it otherwise)",
+            )
+        )
+    return out
+
+
+def read_dataset(folder: Path) -> tuple[RawDataset, list[Problem]]:
+    """Read and check every table in ``folder``; return the rows and all problems found."""
+    problems: list[Problem] = []
+    raw = RawDataset(folder)
+    for table in TABLES:
+        path = folder / table.filename
+        raw.paths[table.name] = str(path)
+        rows = read_table(path, table, problems)
+        for row in rows:
+            for col in table.columns:
+                message = check_value(col, row[col.name])
+                if message:
+                    problems.append(Problem(str(path), row.line, col.name, message))
+        raw.rows[table.name] = rows
+    problems.extend(_cross_checks(raw))
+    return raw, problems
+
+
+def _cross_checks(raw: RawDataset) -> list[Problem]:
+    out: list[Problem] = []
+    p = raw.paths
+
+    def bad(table: str, row: Row, name: str, message: str) -> None:
+        out.append(Problem(p[table], row.line, name, message))
+
+    def unique(table: str, key: tuple[str, ...]) -> None:
+        seen: dict[tuple[str, ...], int] = {}
+        for row in raw.rows[table]:
+            k = tuple(row[c] for c in key)
+            if all(k) and k in seen:
+                bad(table, row, key[-1], f"duplicate {'/'.join(key)} {k} (first on line {seen[k]})")
+            seen.setdefault(k, row.line)
+
+    unique("sources", ("source_id",))
+    unique("series", ("series_id",))
+    unique("figures", ("figure_id",))
+    unique("figures", ("series_id", "period", "source_id"))
+    unique("events", ("event_id", "source_id"))
+    unique("resolutions", ("conflict_id",))
+
+    sources = {r["source_id"] for r in raw.rows["sources"]}
+    series = {r["series_id"]: r for r in raw.rows["series"]}
+    figure_ids = {r["figure_id"] for r in raw.rows["figures"]}
+
+    for row in raw.rows["sources"]:
+        mirror = row["mirror_of"]
+        if mirror and not (mirror in sources or URL.match(mirror)):
+            bad("sources", row, "mirror_of", f"{mirror!r} is neither a source_id nor a URL")
+        if mirror and mirror == row["source_id"]:
+            bad("sources", row, "mirror_of", "a source cannot be a mirror of itself")
+
+    for row in raw.rows["figures"]:
+        if row["source_id"] and row["source_id"] not in sources:
+            bad("figures", row, "source_id", f"unknown source {row['source_id']!r}")
+        s = series.get(row["series_id"])
+        if row["series_id"] and s is None:
+            bad("figures", row, "series_id", f"unknown series {row['series_id']!r}")
+        elif s is not None and row["unit"] and s["unit"] and row["unit"] != s["unit"]:
+            bad("figures", row, "unit", f"{row['unit']!r} but series {s['series_id']} is {s['unit']}")
+        for name in filter(None, (d.strip() for d in row["derived_from"].split(";"))):
+            if name not in figure_ids:
+                bad("figures", row, "derived_from", f"unknown figure {name!r}")
+        for name, message in check_figure_value(row):
+            bad("figures", row, name, message)
+
+    for row in raw.rows["events"]:
+        if row["source_id"] and row["source_id"] not in sources:
+            bad("events", row, "source_id", f"unknown source {row['source_id']!r}")
+        date, precision = row["date"], row["precision"]
+        if PARTIAL_DATE.match(date) and precision in ("day", "month", "year"):
+            if date_precision(date) != precision:
+                bad("events", row, "precision", f"{precision!r} but the date {date} is to the "
+                    f"{date_precision(date)}")
+
+    out.extend(_conflict_checks(raw, sources))
+    return out
+
+
+def figure_conflicts(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
+    """Figures grouped by (series_id, period) where the sources give different values."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[(row["series_id"], row["period"])].append(row)
+    return {
+        k: g for k, g in groups.items() if len({_num(r["value"]) for r in g}) > 1
+    }
+
+
+def event_conflicts(rows: list[Row]) -> dict[str, list[Row]]:
+    """Event rows grouped by event_id where the sources give different dates."""
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row["event_id"]].append(row)
+    return {k: g for k, g in groups.items() if len({r["date"] for r in g}) > 1}
+
+
+def _num(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _conflict_checks(raw: RawDataset, sources: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    path = raw.paths["resolutions"]
+    fig_conflicts = figure_conflicts(raw.rows["figures"])
+    ev_conflicts = event_conflicts(raw.rows["events"])
+    resolved: dict[tuple, int] = {}
+    for row in raw.rows["resolutions"]:
+        subject = row["subject"]
+        if subject == "figure":
+            key: tuple = ("figure", row["series_id"], row["period"])
+            group = fig_conflicts.get(key[1:])
+            for name in ("series_id", "period"):
+                if not row[name]:
+                    out.append(Problem(path, row.line, name, "required for a figure conflict"))
+            what = f"series {row['series_id']} in {row['period']}"
+        elif subject == "event":
+            key = ("event", row["event_id"])
+            group = ev_conflicts.get(row["event_id"])
+            if not row["event_id"]:
+                out.append(Problem(path, row.line, "event_id", "required for an event conflict"))
+            what = f"event {row['event_id']}"
+        else:
+            continue
+        if key in resolved:
+            out.append(Problem(path, row.line, "conflict_id",
+                               f"a second resolution for {what} (first on line {resolved[key]})"))
+        resolved.setdefault(key, row.line)
+        if group is None:
+            out.append(Problem(path, row.line, "conflict_id",
+                               f"no conflict to resolve: the sources agree on {what} "
+                               "or it has fewer than two rows"))
+            continue
+        chosen = row["chosen_source_id"]
+        if chosen and chosen not in {r["source_id"] for r in group}:
+            out.append(Problem(path, row.line, "chosen_source_id",
+                               f"{chosen!r} is not one of the sources in conflict: "
+                               + ", ".join(sorted({r['source_id'] for r in group}))))
+    for (series_id, period), group in fig_conflicts.items():
+        if ("figure", series_id, period) not in resolved:
+            values = ", ".join(f"{r['value']} ({r['source_id']})" for r in group)
+            for r in group:
+                out.append(Problem(raw.paths["figures"], r.line, "value",
+                                   f"conflict without a resolution for {series_id} in {period}: "
+                                   f"{values}; add a row to resolutions.csv"))
+    for event_id, group in ev_conflicts.items():
+        if ("event", event_id) not in resolved:
+            dates = ", ".join(f"{r['date']} ({r['source_id']})" for r in group)
+            for r in group:
+                out.append(Problem(raw.paths["events"], r.line, "date",
+                                   f"conflicting dates without a resolution for {event_id}: "
+                                   f"{dates}; add a row to resolutions.csv"))
+    return out
+
+
+__all__ = ["FIGURES", "RawDataset", "Row", "read_dataset"]
