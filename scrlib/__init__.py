@@ -6,10 +6,3 @@ The pipeline: ``data/`` (sources, figures, events) -> :mod:`scrlib.load` (typed 
 """
 
 __version__ = "0.1.0"
-
-
-def load(folder=None):
-    """Load the cited dataset (see :func:`scrlib.load.load`)."""
-    from scrlib.load import load as _load
-
-    return _load(folder)

@@ -1,0 +1,50 @@
+# Two commands on a fresh machine (only python3 and make needed):
+#   make report   set up .venv, install the project, register its kernel, build reports/latest/
+#   make test     the same set-up, then every test: data check, unit tests, nbval, lint
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.scrlib-installed
+
+.PHONY: setup report test unit nbval lint check refresh lab bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name scrlib --display-name "Python (scrlib)"
+	@$(PY) -c "import sys; print('scrlib set up in', sys.executable)"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+report: setup
+	$(PY) -m scrlib report $(if $(CONFIG),--config $(CONFIG))
+
+check: setup
+	$(PY) -m scrlib check
+
+unit: setup
+	$(PY) -m pytest
+
+nbval: setup
+	$(PY) -m pytest -p no:randomly --nbval --nbval-current-env \
+		--nbval-sanitize-with notebooks/sanitize.cfg notebooks/
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: check unit nbval lint
+
+refresh: setup
+	$(PY) -m scrlib refresh
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: setup
+	$(PY) benchmarks/bench_its.py
+	$(PY) benchmarks/bench_report.py
+
+clean:
+	rm -rf $(VENV) reports/ .pytest_cache .ruff_cache

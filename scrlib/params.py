@@ -1,0 +1,70 @@
+"""Check notebook parameters early, with messages that list what is allowed.
+
+papermill passes ``-p`` values as strings (lists only through ``-y``/``-f``), and only warns on
+unknown names, so every notebook validates its own parameters in its first cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ParameterError(ValueError):
+    """A notebook parameter outside what the notebook accepts."""
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, Iterable):
+        return [str(v).strip() for v in value]
+    return [str(value)]
+
+
+def choose_one(name: str, value, allowed: Iterable[str]) -> str:
+    """``value`` if it is one of ``allowed``, else a ParameterError listing the allowed values."""
+    allowed = list(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        raise ParameterError(
+            f"parameter {name!r} = {value!r} is not allowed; allowed values: {', '.join(allowed)}"
+        )
+    return value
+
+
+def choose_many(name: str, value, allowed: Iterable[str], *, min_count: int = 1) -> list[str]:
+    """A list of allowed values from a list or a comma-separated string; errors list the allowed."""
+    allowed = list(allowed)
+    chosen = _as_list(value)
+    bad = [v for v in chosen if v not in allowed]
+    if bad or len(chosen) < min_count:
+        what = f"{', '.join(map(repr, bad))} not allowed" if bad else f"needs at least {min_count}"
+        raise ParameterError(
+            f"parameter {name!r} = {value!r}: {what}; allowed values (a list, or comma-separated "
+            f"text): {', '.join(allowed)}"
+        )
+    return list(dict.fromkeys(chosen))
+
+
+def choose_number(name: str, value, *, low: float, high: float) -> float:
+    """A number within [low, high], else a ParameterError saying the range."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not low <= number <= high:
+        raise ParameterError(f"parameter {name!r} = {value!r} must be a number from {low} to {high}")
+    return number
+
+
+def choose_flag(name: str, value) -> bool:
+    """True/False from a bool or the text true/false/yes/no/1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ParameterError(f"parameter {name!r} = {value!r} must be True or False")

@@ -1,0 +1,144 @@
+"""Charts that cite: series by period, policy dates marked, a generated "Source:" line.
+
+Charts are greyscale-readable (markers and line styles differ, not only colours) and written
+byte-for-byte reproducibly (fixed SVG hash salt, no dates or software names in file metadata).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.figure import Figure
+
+from scrlib.cite import source_line
+
+STYLES = [
+    {"marker": "o", "linestyle": "-", "color": "0.1"},
+    {"marker": "s", "linestyle": "--", "color": "0.45"},
+    {"marker": "^", "linestyle": ":", "color": "0.25"},
+    {"marker": "D", "linestyle": "-.", "color": "0.6"},
+]
+EVENT_STYLES = ["-", "--", "-.", ":"]
+RC = {
+    "svg.hashsalt": "scrlib",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "path.simplify": False,
+}
+
+
+def configure() -> None:
+    """Set the matplotlib settings that make charts look alike and save reproducibly."""
+    mpl.rcParams.update(RC)
+
+
+def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, object]:
+    """A Figure with one Axes, made without pyplot's global state."""
+    configure()
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def add_source_line(fig: Figure, text: str) -> None:
+    """Write ``text`` (a "Source: ..." line) under the axes, at the bottom left."""
+    fig.get_layout_engine().set(h_pad=0.15)
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=7.5, color="0.2", wrap=True)
+
+
+def save(fig: Figure, stem: Path | str) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` with no dates or versions in their metadata."""
+    configure()
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    fig.savefig(png, metadata={"Software": None})
+    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    return [png, svg]
+
+
+def mark_events(ax, events: pd.DataFrame) -> None:
+    """Draw each policy event as a labelled vertical line (month dates: at the month's start)."""
+    for i, (_, ev) in enumerate(events.sort_values("when").iterrows()):
+        when = pd.Timestamp(ev["when"])
+        ax.axvline(when, color="0.35", linewidth=0.9, linestyle=EVENT_STYLES[i % 4], zorder=1)
+        label = ev["label"] + (" (month)" if ev["precision"] == "month" else "")
+        ax.annotate(
+            label,
+            xy=(when, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2 - 11 * (i % 4)),
+            textcoords="offset points",
+            fontsize=7.5,
+            va="top",
+            ha="left",
+            color="0.15",
+        )
+
+
+def _fy_ticks(ax, frame: pd.DataFrame) -> None:
+    fy = frame.dropna(subset=["fiscal_year"]).drop_duplicates("period")
+    if fy.empty:
+        return
+    mids = [s + (e - s) / 2 for s, e in zip(fy["start"], fy["end"], strict=True)]
+    ax.set_xticks(mids, [p for p in fy["period"].str.replace("FY", "")])
+
+
+def plot_series(
+    dataset,
+    table: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    *,
+    alternatives: pd.DataFrame | None = None,
+    ax=None,
+    title: str | None = None,
+    ylabel: str = "Number of SCRs",
+):
+    """Plot resolved series (rows of ``Dataset.resolved``) by period, one style per series.
+
+    ``alternatives`` (rows of ``Dataset.conflicts()`` not chosen) are drawn as open markers with
+    their source, so a disagreement between sources stays visible. Returns the Figure.
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    sources = list(table["source_ids"])
+    for i, (series_id, rows) in enumerate(table.groupby("series_id", sort=False)):
+        style = STYLES[i % len(STYLES)]
+        x = rows["start"] + (rows["end"] - rows["start"]) / 2
+        name = dataset.series_info(series_id).name
+        ax.plot(x, rows["value"], label=name, markersize=6, linewidth=1.4, **style)
+        for xi, yi in zip(x, rows["value"], strict=True):
+            ax.annotate(f"{yi:g}", (xi, yi), xytext=(0, 6), textcoords="offset points",
+                        ha="center", fontsize=8)
+    if alternatives is not None and not alternatives.empty:
+        alt = alternatives.merge(
+            dataset.figures[["figure_id", "start", "end"]], on="figure_id", how="left"
+        )
+        x = alt["start"] + (alt["end"] - alt["start"]) / 2
+        ax.plot(x, alt["value"], linestyle="none", marker="o", markerfacecolor="white",
+                markeredgecolor="0.1", markersize=7, label="Value given by another source")
+        for xi, yi, src in zip(x, alt["value"], alt["source_id"], strict=True):
+            ax.annotate(f"{yi:g} ({dataset.source(src).publisher})", (xi, yi), xytext=(6, -3),
+                        textcoords="offset points", fontsize=7.5, style="italic")
+        sources += list(alt["source_id"])
+    if events is not None and not events.empty:
+        mark_events(ax, events)
+        sources += list(events["source_id"])
+    _fy_ticks(ax, table)
+    ax.set_xlabel("Financial year (April to March)" if table["fiscal_year"].notna().all()
+                  else "Period")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0, top=max(table["value"].max() * 1.25, 1))
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.78), fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    add_source_line(fig, source_line(dataset, sources))
+    return fig

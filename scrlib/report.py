@@ -1,0 +1,384 @@
+"""Build the report: check the data, run every notebook, render HTML, then swap it in atomically.
+
+The run writes into a staging folder beside the target and replaces the previous report only when
+every notebook and page succeeded. On any failure (a cell error, a timeout, SIGINT/SIGTERM) the last
+good report is left exactly as it was and the partial run is kept in ``<target>.failed/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from scrlib.paths import PROJECT_DIR, data_dir, notebooks_dir
+
+EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+CONFIG_KEYS = {"parameters", "notebooks", "workers", "timeout"}
+PACKAGES = ("scrlib", "pandas", "numpy", "matplotlib", "statsmodels", "scipy", "papermill",
+            "nbclient", "nbconvert", "nbformat", "ipykernel", "jupyter_client")
+
+
+class ReportError(Exception):
+    """A report run that did not produce a report; ``exit_code`` tells a scheduler why."""
+
+    exit_code = EXIT_NOTEBOOK
+
+
+class ConfigError(ReportError, ValueError):
+    """The configuration file is malformed or asks for something not allowed."""
+
+    exit_code = EXIT_CONFIG
+
+
+class DataCheckError(ReportError):
+    """The data failed ``scr check``; no kernel was started."""
+
+    exit_code = EXIT_DATA
+
+
+class NotebookError(ReportError):
+    """A notebook failed; the message names it and the cell."""
+
+    exit_code = EXIT_NOTEBOOK
+
+
+class Interrupted(ReportError):
+    """The run was interrupted by SIGINT or SIGTERM."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+@dataclass
+class ReportConfig:
+    """What a run may set: parameters for all notebooks, per notebook, workers and timeout."""
+
+    parameters: dict = field(default_factory=dict)
+    notebooks: dict = field(default_factory=dict)
+    workers: int = 2
+    timeout: float = 600.0
+
+    def parameters_for(self, name: str) -> dict:
+        return {**self.parameters, **self.notebooks.get(name, {})}
+
+
+def _check_values(where: str, values) -> dict:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a mapping of parameter names to values")
+    for name, value in values.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{where}: {name!r} is not a parameter name")
+        if name == "output_dir":
+            raise ConfigError(f"{where}: output_dir is set by the report run, not the config")
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if not isinstance(item, str | int | float | bool) or item is None:
+                raise ConfigError(
+                    f"{where}.{name}: {item!r} is not allowed; use text, numbers, true/false "
+                    "or a list of those"
+                )
+    return dict(values)
+
+
+def load_config(path: Path | str | None, notebook_names: list[str] | None = None) -> ReportConfig:
+    """Read a YAML config with a safe loader and validate it; ConfigError says what is wrong."""
+    if path is None:
+        return ReportConfig()
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such configuration file") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with keys {', '.join(sorted(CONFIG_KEYS))}")
+    unknown = set(raw) - CONFIG_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"allowed: {', '.join(sorted(CONFIG_KEYS))}"
+        )
+    config = ReportConfig(parameters=_check_values(f"{path}: parameters", raw.get("parameters", {})))
+    notebooks = raw.get("notebooks", {}) or {}
+    if not isinstance(notebooks, dict):
+        raise ConfigError(f"{path}: notebooks: expected a mapping of notebook names")
+    for name, values in notebooks.items():
+        if notebook_names is not None and name not in notebook_names:
+            raise ConfigError(
+                f"{path}: notebooks: unknown notebook {name!r}; known: {', '.join(notebook_names)}"
+            )
+        config.notebooks[name] = _check_values(f"{path}: notebooks.{name}", values or {})
+    workers = raw.get("workers", config.workers)
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 32:
+        raise ConfigError(f"{path}: workers: {workers!r} must be a whole number from 1 to 32")
+    timeout = raw.get("timeout", config.timeout)
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        raise ConfigError(f"{path}: timeout: {timeout!r} must be a positive number of seconds")
+    config.workers, config.timeout = workers, float(timeout)
+    return config
+
+
+def notebook_paths(folder: Path | None = None) -> list[Path]:
+    """The report's notebooks, in name order."""
+    folder = folder or notebooks_dir()
+    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
+                             text=True, timeout=10, check=False)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def render_html(notebook: Path, target: Path) -> None:
+    """Render an executed notebook to HTML for readers: code hidden, outputs and prose shown."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    nb = nbformat.read(notebook, as_version=4)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
+    target.write_text(body, encoding="utf-8")
+
+
+def _title(notebook: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return notebook.stem
+
+
+def write_index(stage: Path, runs: list, config: ReportConfig, dataset) -> None:
+    """Write index.html: the notebooks, the run's parameters and all references, all escaped."""
+    from scrlib.cite import reference, sources_of
+
+    e = html.escape
+    items = "\n".join(
+        f'<li><a href="{e(r.name)}.html">{e(_title(r.output))}</a> '
+        f'(<a href="{e(r.name)}.ipynb">notebook</a>)</li>'
+        for r in runs
+    )
+    params = "\n".join(
+        f"<tr><td>{e(r.name)}</td><td><code>{e(json.dumps(r.parameters, sort_keys=True))}"
+        "</code></td></tr>"
+        for r in runs
+    )
+    refs = "\n".join(f"<li>{e(reference(s))}</li>" for s in sources_of(dataset))
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Serious Case Reviews in England: report</title>
+<style>
+body {{ font-family: Georgia, serif; max-width: 52em; margin: 2em auto; padding: 0 1em;
+       line-height: 1.5; color: #111; }}
+code {{ font-size: 0.85em; }} table {{ border-collapse: collapse; }}
+td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
+li {{ margin-bottom: 0.4em; }}
+</style>
+</head>
+<body>
+<h1>Serious Case Reviews in England: how the numbers changed around the policy changes of 2010-2013</h1>
+<p>Each section below is a notebook run by this report. Every figure is cited to its source; the
+references are listed at the end. The data, charts and the run manifest are in this folder
+(<a href="data/figures.csv">data/figures.csv</a>, <a href="manifest.json">manifest.json</a>).</p>
+<h2>Sections</h2>
+<ol>
+{items}
+</ol>
+<h2>Parameters of this run</h2>
+<table><tr><th>Notebook</th><th>Parameters (defaults apply to the rest)</th></tr>
+{params}
+</table>
+<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>
+<h2>References</h2>
+<ol>
+{refs}
+</ol>
+</body>
+</html>
+"""
+    (stage / "index.html").write_text(page, encoding="utf-8")
+
+
+def _manifest(stage: Path, runs: list, started: float, kernel: str) -> dict:
+    inputs = sorted(
+        [p for p in data_dir().glob("*") if p.is_file()] + notebook_paths(),
+        key=lambda p: str(p),
+    )
+    return {
+        "git_commit": _git_commit(),
+        "python": sys.version.split()[0],
+        "python_executable": sys.executable,
+        "platform": platform.platform(),
+        "kernel": kernel,
+        "packages": {name: _version(name) for name in PACKAGES},
+        "parameters": {r.name: r.parameters for r in runs},
+        "inputs": {str(p.relative_to(PROJECT_DIR)) if p.is_relative_to(PROJECT_DIR) else str(p):
+                   sha256(p) for p in inputs},
+        "outputs": {str(p.relative_to(stage)): sha256(p)
+                    for p in sorted(stage.rglob("*")) if p.is_file()},
+        "run_started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "duration_seconds": round(time.time() - started, 1),
+    }
+
+
+def _swap(stage: Path, target: Path) -> None:
+    old = target.parent / f".{target.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(stage, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _keep_failed(stage: Path, target: Path) -> Path:
+    failed = target.parent / f"{target.name}.failed"
+    if failed.exists():
+        shutil.rmtree(failed)
+    if stage.exists():
+        os.replace(stage, failed)
+    return failed
+
+
+class _Signals:
+    """Turn SIGTERM into an exception while a run is going, so clean-up happens."""
+
+    def __enter__(self):
+        self.previous = None
+        if hasattr(signal, "SIGTERM") and _main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def build(
+    output: Path | str | None = None,
+    *,
+    config: ReportConfig | None = None,
+    notebooks: list[Path] | None = None,
+    log=print,
+) -> Path:
+    """Build the report into ``output`` (default ``reports/latest``); raise ReportError on failure."""
+    from scrlib.paths import default_report_dir
+    from scrlib.validate import read_dataset
+
+    started = time.time()
+    target = Path(output) if output is not None else default_report_dir()
+    target = target.resolve()
+    config = config or ReportConfig()
+    notebooks = notebooks if notebooks is not None else notebook_paths()
+    if not notebooks:
+        raise ConfigError(f"no notebooks found in {notebooks_dir()}")
+
+    _, problems = read_dataset(data_dir())
+    if problems:
+        shown = "\n".join(str(p) for p in problems[:20])
+        raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
+
+    from scrlib import run as runner
+    from scrlib.export import tidy_figures, write_csv
+    from scrlib.load import load
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir()
+    kernel = f"{runner.KERNEL_NAME} ({sys.executable}, IPC transport)"
+    log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {config.workers} at a time")
+    try:
+        with _Signals():
+            jobs = [
+                (nb, stage / nb.name, {**config.parameters_for(nb.stem), "output_dir": "figures"})
+                for nb in notebooks
+            ]
+            (stage / "figures").mkdir()
+            with ThreadPoolExecutor(max_workers=config.workers) as pool:
+                runs = list(pool.map(
+                    lambda job: runner.execute(job[0], job[1], job[2], cwd=stage,
+                                               timeout=config.timeout),
+                    jobs,
+                ))
+            failed = [r for r in runs if r.error]
+            if failed:
+                where = "; ".join(
+                    f"{r.name}" + (f" (cell {r.cell})" if r.cell is not None else "") +
+                    f": {r.error}" for r in failed
+                )
+                raise NotebookError(f"notebook failed: {where}")
+            for r in runs:
+                render_html(r.output, stage / f"{r.name}.html")
+                log(f"  ok {r.name}")
+            dataset = load()
+            write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
+            write_index(stage, runs, config, dataset)
+            manifest = _manifest(stage, runs, started, kernel)
+            (stage / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except KeyboardInterrupt as exc:
+        failed_dir = _keep_failed(stage, target)
+        raise Interrupted(f"interrupted ({exc}); last good report kept; partial run in "
+                          f"{failed_dir}") from exc
+    except ReportError as exc:
+        failed_dir = _keep_failed(stage, target)
+        exc.args = (f"{exc.args[0]}\nlast good report kept at {target}; partial run in "
+                    f"{failed_dir}",)
+        raise
+    except Exception as exc:
+        failed_dir = _keep_failed(stage, target)
+        raise NotebookError(f"report failed: {type(exc).__name__}: {exc}; last good report kept; "
+                            f"partial run in {failed_dir}") from exc
+    _swap(stage, target)
+    log(f"scr report: wrote {target}")
+    return target

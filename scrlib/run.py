@@ -1,0 +1,132 @@
+"""Execute notebooks with papermill in this interpreter, and normalise them so reruns match.
+
+A report run uses a kernel spec the project writes itself (``scrlib-report``, this Python, IPC
+transport), so a user-level ``python3`` spec can never send a run to another interpreter, and no
+TCP port is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from scrlib.paths import PROJECT_DIR
+
+KERNEL_NAME = "scrlib-report"
+_VOLATILE_NB = ("papermill",)
+_VOLATILE_CELL = ("papermill", "execution")
+
+
+def kernel_spec_dir() -> Path:
+    """Write (once per process) a kernel spec running this Python; put it first on JUPYTER_PATH."""
+    root = Path(tempfile.gettempdir()) / f"scrlib-kernels-{os.getuid()}-{os.getpid()}"
+    spec = root / "kernels" / KERNEL_NAME
+    if not (spec / "kernel.json").exists():
+        spec.mkdir(parents=True, exist_ok=True)
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": f"scrlib ({sys.executable})",
+                    "language": "python",
+                    "env": {"PYTHONPATH": _pythonpath(), "SOURCE_DATE_EPOCH": "0",
+                            "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"},
+                },
+                indent=1,
+            )
+        )
+    paths = os.environ.get("JUPYTER_PATH", "")
+    if str(root) not in paths.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(root), paths) if p)
+    return root
+
+
+def _pythonpath() -> str:
+    """The project folder first, so a checkout works without installing."""
+    rest = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join(p for p in (str(PROJECT_DIR), rest) if p)
+
+
+def ipc_kernel_manager():
+    """A kernel manager class whose kernels talk over IPC sockets in a private temp folder."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            folder = Path(tempfile.mkdtemp(prefix="scrlib-ipc-"))
+            return str(folder / f"kernel-{uuid.uuid4().hex[:8]}")
+
+    return IPCKernelManager
+
+
+@dataclass
+class NotebookRun:
+    """One executed notebook: where it went, with which parameters, and its error if it failed."""
+
+    name: str
+    output: Path
+    parameters: dict
+    error: str | None = None
+    cell: int | None = None
+
+
+def normalise(path: Path) -> None:
+    """Drop run timestamps and durations from an executed notebook, keeping outputs and counts."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for key in _VOLATILE_NB:
+        meta = nb.metadata.get(key)
+        if isinstance(meta, dict):
+            nb.metadata[key] = {k: meta[k] for k in ("parameters",) if k in meta}
+    for cell in nb.cells:
+        for key in _VOLATILE_CELL:
+            cell.metadata.pop(key, None)
+    text = nbformat.writes(nb)
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+
+
+def execute(
+    notebook: Path,
+    output: Path,
+    parameters: dict,
+    *,
+    cwd: Path,
+    timeout: float | None = 600,
+) -> NotebookRun:
+    """Run ``notebook`` into ``output`` with papermill; record (not raise) a cell's failure."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    kernel_spec_dir()
+    run = NotebookRun(notebook.stem, output, dict(parameters))
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(cwd),
+            progress_bar=False,
+            execution_timeout=timeout,
+            kernel_manager_class=ipc_kernel_manager(),
+        )
+    except PapermillExecutionError as exc:
+        run.error = f"{exc.ename}: {exc.evalue}"
+        run.cell = exc.exec_count
+    except Exception as exc:  # a timeout, a dead kernel: the run fails, loudly
+        run.error = f"{type(exc).__name__}: {exc}"
+    if output.exists():
+        normalise(output)
+    return run
