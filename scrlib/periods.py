@@ -42,8 +42,10 @@ class ParsedPeriod:
 
     @property
     def months(self) -> float:
-        """Length of the period in months (approximate for day ranges)."""
-        return (self.end - self.start).days / 30.4375 + 1 / 30.4375
+        """Length of the period in calendar months (fractions for part-months)."""
+        s, e = self.start, self.end
+        whole = (e.year - s.year) * 12 + (e.month - s.month)
+        return whole + e.day / e.days_in_month - (s.day - 1) / s.days_in_month
 
     @property
     def mid(self) -> pd.Timestamp:

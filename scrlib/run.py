@@ -7,8 +7,11 @@ TCP port is opened.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -22,9 +25,17 @@ _VOLATILE_NB = ("papermill",)
 _VOLATILE_CELL = ("papermill", "execution")
 
 
+@functools.cache
+def _private_dir() -> Path:
+    """A folder for this process's kernel spec and IPC sockets, removed when the process exits."""
+    root = Path(tempfile.mkdtemp(prefix="scrlib-run-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
 def kernel_spec_dir() -> Path:
     """Write (once per process) a kernel spec running this Python; put it first on JUPYTER_PATH."""
-    root = Path(tempfile.gettempdir()) / f"scrlib-kernels-{os.getuid()}-{os.getpid()}"
+    root = _private_dir()
     spec = root / "kernels" / KERNEL_NAME
     if not (spec / "kernel.json").exists():
         spec.mkdir(parents=True, exist_ok=True)
@@ -64,8 +75,7 @@ def ipc_kernel_manager():
 
         @default("ip")
         def _default_ip(self):
-            folder = Path(tempfile.mkdtemp(prefix="scrlib-ipc-"))
-            return str(folder / f"kernel-{uuid.uuid4().hex[:8]}")
+            return str(_private_dir() / f"ipc-{uuid.uuid4().hex[:12]}")
 
     return IPCKernelManager
 
@@ -93,6 +103,8 @@ def normalise(path: Path) -> None:
     for cell in nb.cells:
         for key in _VOLATILE_CELL:
             cell.metadata.pop(key, None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
     text = nbformat.writes(nb)
     path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 

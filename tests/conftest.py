@@ -1,0 +1,27 @@
+"""Shared fixtures: a private copy of data/ that a test may break, and the loaded dataset."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scrlib.load import load
+from scrlib.paths import data_dir
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    """The committed dataset, loaded once."""
+    return load()
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A copy of the committed data/ folder in a temporary place."""
+    target = tmp_path / "data"
+    shutil.copytree(data_dir(), target)
+    return target

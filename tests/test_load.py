@@ -1,0 +1,117 @@
+import csv
+
+import pandas as pd
+import pytest
+
+from scrlib.load import CONFLICT_RULES, load
+from scrlib.problems import DataError
+
+
+def _csv_rows(folder, name):
+    with open(folder / name, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_figures_load_with_typed_columns(dataset):
+    figs = dataset.figures
+    assert figs["value"].dtype == "float64"
+    assert isinstance(figs["fiscal_year"].dtype, pd.PeriodDtype)
+    assert figs["fiscal_year"].dtype == pd.PeriodDtype("Y-MAR")
+    assert str(figs["start"].dtype).startswith("datetime64")
+    fy = figs[figs["period_kind"] == "FY"]
+    assert (fy["fiscal_year"].dt.start_time == fy["start"]).all()
+    assert figs.loc[figs["period_kind"] != "FY", "fiscal_year"].isna().all()
+
+
+def test_every_row_of_the_files_is_loaded_as_written(dataset):
+    rows = _csv_rows(dataset.folder, "figures.csv")
+    assert len(rows) == len(dataset.figures)
+    by_id = dataset.figures.set_index("figure_id")
+    for row in rows:
+        assert by_id.loc[row["figure_id"], "value"] == float(row["value"])
+        assert by_id.loc[row["figure_id"], "source_id"] == row["source_id"]
+
+
+def test_seed_disagreement_is_kept_as_two_figures_and_resolved(dataset):
+    conf = dataset.conflicts()
+    seed = conf[(conf["series_id"] == "scr-published") & (conf["period"] == "FY2012-13")]
+    assert sorted(seed["value"]) == [13.0, 31.0]
+    chosen = seed[seed["chosen"]]
+    assert list(chosen["source_id"]) == ["cypnow-absence-of-ofsted-evaluation"]
+    assert (seed["rule"] == "primary-over-retelling").all()
+
+
+def test_resolved_gives_one_value_per_series_and_period(dataset):
+    for rule in CONFLICT_RULES:
+        resolved = dataset.resolved(rule=rule)
+        assert not resolved.duplicated(["series_id", "period"]).any()
+        expected = dataset.figures.drop_duplicates(["series_id", "period"])
+        assert len(resolved) == len(expected)
+
+
+def test_conflict_rules_pick_the_values_they_promise(dataset):
+    conf = dataset.conflicts()
+    for (series_id, period), group in conf.groupby(["series_id", "period"]):
+        def value(rule, s=series_id, p=period):
+            r = dataset.resolved(s, rule=rule)
+            return r.loc[r["period"] == p, "value"].item()
+
+        chosen = group.loc[group["chosen"], "value"].item()
+        assert value("recorded") == chosen
+        assert value("alternative") != chosen
+        assert value("alternative") in set(group["value"])
+        assert value("lowest") == group["value"].min()
+        assert value("highest") == group["value"].max()
+
+
+def test_agreeing_sources_are_listed_together(dataset):
+    resolved = dataset.resolved("scr-commissioned")
+    row = resolved[resolved["period"] == "FY2013-14"].iloc[0]
+    assert set(row["source_ids"].split(";")) == {
+        "cypnow-absence-of-ofsted-evaluation", "stowe-scrs-on-the-rise"}
+    assert not row["conflict"]
+
+
+def test_unknown_series_and_rule_are_refused(dataset):
+    with pytest.raises(KeyError, match="unknown series"):
+        dataset.resolved("no-such-series")
+    with pytest.raises(ValueError, match="allowed: recorded"):
+        dataset.resolved(rule="average")
+
+
+def test_events_resolve_to_one_date_each(dataset):
+    events = dataset.resolved_events()
+    assert not events["event_id"].duplicated().any()
+    assert set(events["event_id"]) == set(dataset.events["event_id"])
+    ev = dataset.event("full-publication")
+    assert ev.date == "2010-06-10" and ev.precision == "day"
+
+
+@pytest.mark.parametrize(
+    ("table", "mutate", "field"),
+    [
+        ("figures.csv", lambda t: t.replace(",excerpt,", ",words,", 1), "excerpt"),
+        ("figures.csv", lambda t: t.replace(",81,,count,", ",8l,,count,", 1), "value"),
+        ("figures.csv", lambda t: t.replace(",stowe-scrs-on-the-rise,", ",stowe-blog,", 1),
+         "source_id"),
+        ("figures.csv", lambda t: t.replace(",FY2012-13,", ",FY2012/13,", 1), "period"),
+    ],
+    ids=["missing column", "non-numeric value", "unknown source", "unparseable period"],
+)
+def test_malformed_file_names_file_line_and_field_and_loads_nothing(
+    data_copy, table, mutate, field
+):
+    path = data_copy / table
+    text = path.read_text(encoding="utf-8")
+    changed = mutate(text)
+    assert changed != text
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        load(data_copy)
+    problem = err.value.problems[0]
+    assert problem.path == str(path)
+    assert problem.field in (field, "words")
+    assert f"{path}:{problem.line}: " in str(err.value)
+    if field != "excerpt":
+        line = changed.splitlines()[problem.line - 1]
+        assert line != text.splitlines()[problem.line - 1] or problem.line == 1
