@@ -1,4 +1,4 @@
-"""The ``scr`` command (also ``python -m scrlib``): check, export, cite, report, refresh.
+"""The ``scr`` command (also ``python -m scrlib``): check, export, cite, report, refresh, datapackage.
 
 Exit codes: 0 success; 2 bad usage; 3 bad configuration; 4 data that fail ``scr check``;
 5 a notebook failed; 130 interrupted.
@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--config", type=Path, help="YAML file of parameters, workers, timeout")
     report.add_argument("--workers", type=int, help="notebooks run at once (default 2)")
     report.add_argument("--timeout", type=float, help="seconds allowed per notebook")
+    package = sub.add_parser("datapackage", help="regenerate data/datapackage.json")
+    package.add_argument("--data", type=Path, help="data folder")
     refresh = sub.add_parser(
         "refresh", help="re-execute the committed notebooks in place with default parameters")
     refresh.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: all)")
@@ -94,6 +96,13 @@ def _report(args) -> int:
     return 0
 
 
+def _datapackage(args) -> int:
+    from scrlib.datapackage import write
+
+    print(f"scr datapackage: wrote {write(_load(args))}")
+    return 0
+
+
 def _refresh(args) -> int:
     from scrlib.refresh import refresh
 
@@ -107,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"check": _check, "export": _export, "cite": _cite, "report": _report,
-                "refresh": _refresh}[args.command](args)
+                "refresh": _refresh, "datapackage": _datapackage}[args.command](args)
     except DataError as exc:
         print(exc, file=sys.stderr)
         return 4

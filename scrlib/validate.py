@@ -134,6 +134,8 @@ def check_value(col: Column, value: str) -> str | None:
     if col.kind == "enum" and value not in col.choices:
         return f"{value!r} is not one of: {', '.join(col.choices)}"
     if col.kind == "number" and not NUMBER.match(value):
+        if value.startswith("-") and NUMBER.match(value[1:]):
+            return f"{value} is negative; counts and percents are never below 0"
         return f"{value!r} is not a number (digits, optional decimal point, no separators)"
     if col.kind == "period":
         try:
@@ -325,7 +327,8 @@ def figure_conflicts(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
     """Figures grouped by (series_id, period) where the sources give different values."""
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in rows:
-        groups[(row["series_id"], row["period"])].append(row)
+        if NUMBER.match(row["value"]):  # a malformed value is reported on its own
+            groups[(row["series_id"], row["period"])].append(row)
     return {
         k: g for k, g in groups.items() if len({_num(r["value"]) for r in g}) > 1
     }
