@@ -26,7 +26,7 @@ CSL_TYPES = {
 
 
 def escape_markdown(text: str) -> str:
-    """Text from data made safe for Markdown and HTML: specials backslash-escaped, <&> as entities."""
+    """Text from data made safe for Markdown and HTML: specials escaped, <&> as entities."""
     text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"([\\`*_{}\[\]()#+!|$~])", r"\\\1", text)
 

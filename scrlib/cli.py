@@ -1,4 +1,6 @@
-"""The ``scr`` command (also ``python -m scrlib``): check, export, cite, report, refresh, datapackage.
+"""The ``scr`` command (also ``python -m scrlib``).
+
+Subcommands: check, export, cite, report, refresh, datapackage.
 
 Exit codes: 0 success; 2 bad usage; 3 bad configuration; 4 data that fail ``scr check``;
 5 a notebook failed; 130 interrupted.
@@ -26,8 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, required=True, help="CSV file to write")
     export.add_argument("--data", type=Path, help="data folder")
     cite = sub.add_parser("cite", help="print the reference list")
-    cite.add_argument("--format", choices=["text", "markdown", "bibtex", "csl-json"],
-                      default="text")
+    cite.add_argument(
+        "--format", choices=["text", "markdown", "bibtex", "csl-json"], default="text"
+    )
     cite.add_argument("--data", type=Path, help="data folder")
     report = sub.add_parser("report", help="run every notebook and build the HTML report")
     report.add_argument("--output", type=Path, help="report folder (default: reports/latest)")
@@ -37,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     package = sub.add_parser("datapackage", help="regenerate data/datapackage.json")
     package.add_argument("--data", type=Path, help="data folder")
     refresh = sub.add_parser(
-        "refresh", help="re-execute the committed notebooks in place with default parameters")
+        "refresh", help="re-execute the committed notebooks in place with default parameters"
+    )
     refresh.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: all)")
     return parser
 
@@ -115,8 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     from scrlib.problems import DataError
 
     try:
-        return {"check": _check, "export": _export, "cite": _cite, "report": _report,
-                "refresh": _refresh, "datapackage": _datapackage}[args.command](args)
+        return {
+            "check": _check,
+            "export": _export,
+            "cite": _cite,
+            "report": _report,
+            "refresh": _refresh,
+            "datapackage": _datapackage,
+        }[args.command](args)
     except DataError as exc:
         print(exc, file=sys.stderr)
         return 4

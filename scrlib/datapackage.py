@@ -66,8 +66,13 @@ def descriptor(dataset) -> dict:
         "description": "Public figures on Serious Case Reviews and related counts in England, "
         "each with its source and the verbatim words that state it. See README.md.",
         "profile": "tabular-data-package",
-        "licenses": [{"name": "other-at", "title": "Figures are facts quoted from the sources "
-                      "listed; excerpts are short quotations for citation"}],
+        "licenses": [
+            {
+                "name": "other-at",
+                "title": "Figures are facts quoted from the sources "
+                "listed; excerpts are short quotations for citation",
+            }
+        ],
         "sources": [
             {"title": f"{row.publisher}: {row.title}", "path": row.url}
             for row in dataset.sources.sort_values("source_id").itertuples()
@@ -79,6 +84,7 @@ def descriptor(dataset) -> dict:
 def write(dataset, path: Path | None = None) -> Path:
     """Write ``datapackage.json`` beside the data (sorted, indented, ending in a newline)."""
     path = path or Path(dataset.folder) / "datapackage.json"
-    path.write_text(json.dumps(descriptor(dataset), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(descriptor(dataset), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return path

@@ -7,10 +7,29 @@ from pathlib import Path
 import pandas as pd
 
 EXPORT_COLUMNS = [
-    "figure_id", "series_id", "series_name", "period", "period_kind", "period_stated", "start",
-    "end", "value", "unit", "source_id", "publisher", "producer", "title", "url",
-    "date_published", "date_accessed", "source_kind", "mirror_of", "excerpt", "derived_from",
-    "in_conflict", "used_when_resolved",
+    "figure_id",
+    "series_id",
+    "series_name",
+    "period",
+    "period_kind",
+    "period_stated",
+    "start",
+    "end",
+    "value",
+    "unit",
+    "source_id",
+    "publisher",
+    "producer",
+    "title",
+    "url",
+    "date_published",
+    "date_accessed",
+    "source_kind",
+    "mirror_of",
+    "excerpt",
+    "derived_from",
+    "in_conflict",
+    "used_when_resolved",
 ]
 
 
@@ -20,19 +39,33 @@ def tidy_figures(dataset) -> pd.DataFrame:
         dataset.series[["series_id", "name"]].rename(columns={"name": "series_name"}),
         on="series_id",
     ).merge(
-        dataset.sources[["source_id", "publisher", "producer", "title", "url", "date_published",
-                         "date_accessed", "kind", "mirror_of"]].rename(
-            columns={"kind": "source_kind"}),
+        dataset.sources[
+            [
+                "source_id",
+                "publisher",
+                "producer",
+                "title",
+                "url",
+                "date_published",
+                "date_accessed",
+                "kind",
+                "mirror_of",
+            ]
+        ].rename(columns={"kind": "source_kind"}),
         on="source_id",
     )
     conflicts = dataset.conflicts()
     figs["in_conflict"] = figs["figure_id"].isin(conflicts["figure_id"])
     resolved = dataset.resolved()
-    used = {(s, p, v) for s, p, v in zip(resolved["series_id"], resolved["period"],
-                                         resolved["value"], strict=True)}
+    used = {
+        (s, p, v)
+        for s, p, v in zip(
+            resolved["series_id"], resolved["period"], resolved["value"], strict=True
+        )
+    }
     figs["used_when_resolved"] = [
-        (s, p, v) in used for s, p, v in zip(figs["series_id"], figs["period"], figs["value"],
-                                             strict=True)
+        (s, p, v) in used
+        for s, p, v in zip(figs["series_id"], figs["period"], figs["value"], strict=True)
     ]
     figs["start"] = figs["start"].dt.strftime("%Y-%m-%d")
     figs["end"] = figs["end"].dt.strftime("%Y-%m-%d")

@@ -54,8 +54,10 @@ def _events(raw: RawDataset) -> pd.DataFrame:
     frame = _frame(raw, "events")
     # A month or year is placed at its first day; ``precision`` says how much of it is known.
     frame["when"] = pd.to_datetime(
-        [d if d.count("-") == 2 else (d + "-01" if d.count("-") == 1 else d + "-01-01")
-         for d in frame["date"]]
+        [
+            d if d.count("-") == 2 else (d + "-01" if d.count("-") == 1 else d + "-01-01")
+            for d in frame["date"]
+        ]
     )
     return frame
 
@@ -109,8 +111,18 @@ class Dataset:
             how="left",
         )
         rows["chosen"] = rows["source_id"] == rows["chosen_source_id"]
-        columns = ["conflict_id", "series_id", "period", "value", "source_id", "figure_id",
-                   "excerpt", "chosen", "rule", "reason"]
+        columns = [
+            "conflict_id",
+            "series_id",
+            "period",
+            "value",
+            "source_id",
+            "figure_id",
+            "excerpt",
+            "chosen",
+            "rule",
+            "reason",
+        ]
         return rows[columns].sort_values(["series_id", "period", "source_id"], ignore_index=True)
 
     def event_conflicts(self) -> pd.DataFrame:
@@ -125,8 +137,9 @@ class Dataset:
             how="left",
         )
         rows["chosen"] = rows["source_id"] == rows["chosen_source_id"]
-        return rows[["conflict_id", "event_id", "date", "source_id", "excerpt", "chosen",
-                     "rule", "reason"]].sort_values(["event_id", "date"], ignore_index=True)
+        return rows[
+            ["conflict_id", "event_id", "date", "source_id", "excerpt", "chosen", "rule", "reason"]
+        ].sort_values(["event_id", "date"], ignore_index=True)
 
     # -- resolved views ----------------------------------------------------------------------
     def resolved(self, series_ids=None, *, rule: str = "recorded") -> pd.DataFrame:
@@ -136,13 +149,17 @@ class Dataset:
         where some source gave another value. Rules: see :data:`CONFLICT_RULES`.
         """
         if rule not in CONFLICT_RULES:
-            raise ValueError(f"unknown conflict rule {rule!r}; allowed: {', '.join(CONFLICT_RULES)}")
+            raise ValueError(
+                f"unknown conflict rule {rule!r}; allowed: {', '.join(CONFLICT_RULES)}"
+            )
         figs = self.figures
         if series_ids is not None:
             series_ids = [series_ids] if isinstance(series_ids, str) else list(series_ids)
             unknown = sorted(set(series_ids) - set(self.series["series_id"]))
             if unknown:
-                raise KeyError(f"unknown series {unknown}; known: {', '.join(self.series['series_id'])}")
+                raise KeyError(
+                    f"unknown series {unknown}; known: {', '.join(self.series['series_id'])}"
+                )
             figs = figs[figs["series_id"].isin(series_ids)]
         res = self.resolutions[self.resolutions["subject"] == "figure"].set_index(
             ["series_id", "period"]
@@ -190,7 +207,9 @@ class Dataset:
             if group["date"].nunique() > 1:
                 chosen = res.loc[event_id, "chosen_source_id"]
                 pick = group["source_id"] == chosen
-                pick = pick if rule == "recorded" else (group["date"] != group[pick]["date"].iloc[0])
+                pick = (
+                    pick if rule == "recorded" else (group["date"] != group[pick]["date"].iloc[0])
+                )
                 out.append(group[pick].iloc[0])
             else:
                 out.append(group.iloc[0])

@@ -54,7 +54,9 @@ def choose_number(name: str, value, *, low: float, high: float) -> float:
     except (TypeError, ValueError):
         number = float("nan")
     if not low <= number <= high:
-        raise ParameterError(f"parameter {name!r} = {value!r} must be a number from {low} to {high}")
+        raise ParameterError(
+            f"parameter {name!r} = {value!r} must be a number from {low} to {high}"
+        )
     return number
 
 

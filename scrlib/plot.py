@@ -116,25 +116,46 @@ def plot_series(
         name = dataset.series_info(series_id).name
         ax.plot(x, rows["value"], label=name, markersize=6, linewidth=1.4, **style)
         for xi, yi in zip(x, rows["value"], strict=True):
-            ax.annotate(f"{yi:g}", (xi, yi), xytext=(0, 6), textcoords="offset points",
-                        ha="center", fontsize=8)
+            ax.annotate(
+                f"{yi:g}",
+                (xi, yi),
+                xytext=(0, 6),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+            )
     if alternatives is not None and not alternatives.empty:
         alt = alternatives.merge(
             dataset.figures[["figure_id", "start", "end"]], on="figure_id", how="left"
         )
         x = alt["start"] + (alt["end"] - alt["start"]) / 2
-        ax.plot(x, alt["value"], linestyle="none", marker="o", markerfacecolor="white",
-                markeredgecolor="0.1", markersize=7, label="Value given by another source")
+        ax.plot(
+            x,
+            alt["value"],
+            linestyle="none",
+            marker="o",
+            markerfacecolor="white",
+            markeredgecolor="0.1",
+            markersize=7,
+            label="Value given by another source",
+        )
         for xi, yi, src in zip(x, alt["value"], alt["source_id"], strict=True):
-            ax.annotate(f"{yi:g} ({dataset.source(src).publisher})", (xi, yi), xytext=(6, -3),
-                        textcoords="offset points", fontsize=7.5, style="italic")
+            ax.annotate(
+                f"{yi:g} ({dataset.source(src).publisher})",
+                (xi, yi),
+                xytext=(6, -3),
+                textcoords="offset points",
+                fontsize=7.5,
+                style="italic",
+            )
         sources += list(alt["source_id"])
     if events is not None and not events.empty:
         mark_events(ax, events)
         sources += list(events["source_id"])
     _fy_ticks(ax, table)
-    ax.set_xlabel("Financial year (April to March)" if table["fiscal_year"].notna().all()
-                  else "Period")
+    ax.set_xlabel(
+        "Financial year (April to March)" if table["fiscal_year"].notna().all() else "Period"
+    )
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0, top=max(table["value"].max() * 1.25, 1))
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.78), fontsize=8, frameon=False)

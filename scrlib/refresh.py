@@ -24,8 +24,10 @@ def refresh(notebooks: list[Path] | None = None) -> int:
             out = Path(tmp) / path.name
             run = execute(path, out, {}, cwd=path.parent)
             if run.error:
-                print(f"scr refresh: {path.name} failed (cell {run.cell}): {run.error}",
-                      file=sys.stderr)
+                print(
+                    f"scr refresh: {path.name} failed (cell {run.cell}): {run.error}",
+                    file=sys.stderr,
+                )
                 status = 5
                 continue
             _drop_injected(out)

@@ -26,8 +26,20 @@ from scrlib.paths import PROJECT_DIR, data_dir, notebooks_dir
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 CONFIG_KEYS = {"parameters", "notebooks", "workers", "timeout"}
-PACKAGES = ("scrlib", "pandas", "numpy", "matplotlib", "statsmodels", "scipy", "papermill",
-            "nbclient", "nbconvert", "nbformat", "ipykernel", "jupyter_client")
+PACKAGES = (
+    "scrlib",
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "statsmodels",
+    "scipy",
+    "papermill",
+    "nbclient",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "jupyter_client",
+)
 
 
 class ReportError(Exception):
@@ -112,7 +124,9 @@ def load_config(path: Path | str | None, notebook_names: list[str] | None = None
             f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
             f"allowed: {', '.join(sorted(CONFIG_KEYS))}"
         )
-    config = ReportConfig(parameters=_check_values(f"{path}: parameters", raw.get("parameters", {})))
+    config = ReportConfig(
+        parameters=_check_values(f"{path}: parameters", raw.get("parameters", {}))
+    )
     notebooks = raw.get("notebooks", {}) or {}
     if not isinstance(notebooks, dict):
         raise ConfigError(f"{path}: notebooks: expected a mapping of notebook names")
@@ -144,8 +158,14 @@ def sha256(path: Path) -> str:
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
-                             text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -163,8 +183,12 @@ def render_html(notebook: Path, target: Path) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     nb = nbformat.read(notebook, as_version=4)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
     target.write_text(body, encoding="utf-8")
@@ -207,12 +231,14 @@ def write_index(stage: Path, runs: list, config: ReportConfig, dataset) -> None:
 body {{ font-family: Georgia, serif; max-width: 52em; margin: 2em auto; padding: 0 1em;
        line-height: 1.5; color: #111; }}
 code {{ font-size: 0.85em; }} table {{ border-collapse: collapse; }}
-td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
+td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left;
+          vertical-align: top; }}
 li {{ margin-bottom: 0.4em; }}
 </style>
 </head>
 <body>
-<h1>Serious Case Reviews in England: how the numbers changed around the policy changes of 2010-2013</h1>
+<h1>Serious Case Reviews in England: how the numbers changed around the policy changes
+of 2010-2013</h1>
 <p>Each section below is a notebook run by this report. Every figure is cited to its source; the
 references are listed at the end. The data, charts and the run manifest are in this folder
 (<a href="data/figures.csv">data/figures.csv</a>, <a href="manifest.json">manifest.json</a>).</p>
@@ -248,10 +274,13 @@ def _manifest(stage: Path, runs: list, started: float, kernel: str) -> dict:
         "kernel": kernel,
         "packages": {name: _version(name) for name in PACKAGES},
         "parameters": {r.name: r.parameters for r in runs},
-        "inputs": {str(p.relative_to(PROJECT_DIR)) if p.is_relative_to(PROJECT_DIR) else str(p):
-                   sha256(p) for p in inputs},
-        "outputs": {str(p.relative_to(stage)): sha256(p)
-                    for p in sorted(stage.rglob("*")) if p.is_file()},
+        "inputs": {
+            str(p.relative_to(PROJECT_DIR)) if p.is_relative_to(PROJECT_DIR) else str(p): sha256(p)
+            for p in inputs
+        },
+        "outputs": {
+            str(p.relative_to(stage)): sha256(p) for p in sorted(stage.rglob("*")) if p.is_file()
+        },
         "run_started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_seconds": round(time.time() - started, 1),
     }
@@ -309,7 +338,7 @@ def build(
     notebooks: list[Path] | None = None,
     log=print,
 ) -> Path:
-    """Build the report into ``output`` (default ``reports/latest``); raise ReportError on failure."""
+    """Build the report into ``output`` (default reports/latest); raise ReportError if it fails."""
     from scrlib.paths import default_report_dir
     from scrlib.validate import read_dataset
 
@@ -344,17 +373,28 @@ def build(
                 for nb in notebooks
             ]
             (stage / "figures").mkdir()
-            with ThreadPoolExecutor(max_workers=config.workers) as pool:
-                runs = list(pool.map(
-                    lambda job: runner.execute(job[0], job[1], job[2], cwd=stage,
-                                               timeout=config.timeout),
-                    jobs,
-                ))
+            pool = ThreadPoolExecutor(max_workers=config.workers)
+            try:
+                runs = list(
+                    pool.map(
+                        lambda job: runner.execute(
+                            job[0], job[1], job[2], cwd=stage, timeout=config.timeout
+                        ),
+                        jobs,
+                    )
+                )
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                runner.kill_kernels()  # running notebooks fail fast instead of being waited on
+                raise
+            pool.shutdown()
             failed = [r for r in runs if r.error]
             if failed:
                 where = "; ".join(
-                    f"{r.name}" + (f" (cell {r.cell})" if r.cell is not None else "") +
-                    f": {r.error}" for r in failed
+                    f"{r.name}"
+                    + (f" (cell In[{r.cell}])" if r.cell is not None else "")
+                    + f": {r.error}"
+                    for r in failed
                 )
                 raise NotebookError(f"notebook failed: {where}")
             for r in runs:
@@ -365,20 +405,25 @@ def build(
             write_index(stage, runs, config, dataset)
             manifest = _manifest(stage, runs, started, kernel)
             (stage / "manifest.json").write_text(
-                json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
     except KeyboardInterrupt as exc:
         failed_dir = _keep_failed(stage, target)
-        raise Interrupted(f"interrupted ({exc}); last good report kept; partial run in "
-                          f"{failed_dir}") from exc
+        raise Interrupted(
+            f"interrupted ({exc}); last good report kept; partial run in {failed_dir}"
+        ) from exc
     except ReportError as exc:
         failed_dir = _keep_failed(stage, target)
-        exc.args = (f"{exc.args[0]}\nlast good report kept at {target}; partial run in "
-                    f"{failed_dir}",)
+        exc.args = (
+            f"{exc.args[0]}\nlast good report kept at {target}; partial run in {failed_dir}",
+        )
         raise
     except Exception as exc:
         failed_dir = _keep_failed(stage, target)
-        raise NotebookError(f"report failed: {type(exc).__name__}: {exc}; last good report kept; "
-                            f"partial run in {failed_dir}") from exc
+        raise NotebookError(
+            f"report failed: {type(exc).__name__}: {exc}; last good report kept; "
+            f"partial run in {failed_dir}"
+        ) from exc
     _swap(stage, target)
     log(f"scr report: wrote {target}")
     return target

@@ -7,20 +7,25 @@ TCP port is opened.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import functools
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import uuid
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 from scrlib.paths import PROJECT_DIR
 
 KERNEL_NAME = "scrlib-report"
+_LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
 _VOLATILE_NB = ("papermill",)
 _VOLATILE_CELL = ("papermill", "execution")
 
@@ -45,8 +50,12 @@ def kernel_spec_dir() -> Path:
                     "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                     "display_name": f"scrlib ({sys.executable})",
                     "language": "python",
-                    "env": {"PYTHONPATH": _pythonpath(), "SOURCE_DATE_EPOCH": "0",
-                            "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"},
+                    "env": {
+                        "PYTHONPATH": _pythonpath(),
+                        "SOURCE_DATE_EPOCH": "0",
+                        "MPLBACKEND": "Agg",
+                        "PYTHONHASHSEED": "0",
+                    },
                 },
                 indent=1,
             )
@@ -69,6 +78,10 @@ def ipc_kernel_manager():
     from traitlets import default
 
     class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            _LIVE_KERNELS.add(self)
+
         @default("transport")
         def _default_transport(self):
             return "ipc"
@@ -78,6 +91,20 @@ def ipc_kernel_manager():
             return str(_private_dir() / f"ipc-{uuid.uuid4().hex[:12]}")
 
     return IPCKernelManager
+
+
+def kill_kernels() -> int:
+    """Kill every kernel this process started that is still running; return how many."""
+    killed = 0
+    for manager in list(_LIVE_KERNELS):
+        pid = getattr(getattr(manager, "provisioner", None), "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+    return killed
 
 
 @dataclass
@@ -139,6 +166,21 @@ def execute(
         run.cell = exc.exec_count
     except Exception as exc:  # a timeout, a dead kernel: the run fails, loudly
         run.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        _close_thread_loop()
     if output.exists():
         normalise(output)
     return run
+
+
+def _close_thread_loop() -> None:
+    """Close the event loop nbclient left in a worker thread (the main thread keeps its own)."""
+    if threading.current_thread() is threading.main_thread():
+        return
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
+    asyncio.set_event_loop(None)

@@ -47,6 +47,4 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
         Series=[dataset.series_info(s).name for s in resolved["series_id"]],
         Period=resolved["period"].str.replace("FY", "", regex=False),
     )
-    return frame.pivot(index="Period", columns="Series", values="value").rename_axis(
-        columns=None
-    )
+    return frame.pivot(index="Period", columns="Series", values="value").rename_axis(columns=None)

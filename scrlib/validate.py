@@ -230,7 +230,9 @@ def check_figure_value(row: Row) -> list[tuple[str, str]]:
         if stated is None:
             out.append(("value_as_written", f"{written!r} cannot be read as a number"))
         elif stated != number:
-            out.append(("value_as_written", f"{written!r} states {stated:g}, not the value {value}"))
+            out.append(
+                ("value_as_written", f"{written!r} states {stated:g}, not the value {value}")
+            )
         if not _token_in(written, excerpt):
             out.append(("excerpt", f"does not contain the value as written ({written!r})"))
     elif not any(_token_in(form, excerpt) for form in value_forms(value, unit)):
@@ -303,7 +305,12 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
         if row["series_id"] and s is None:
             bad("figures", row, "series_id", f"unknown series {row['series_id']!r}")
         elif s is not None and row["unit"] and s["unit"] and row["unit"] != s["unit"]:
-            bad("figures", row, "unit", f"{row['unit']!r} but series {s['series_id']} is {s['unit']}")
+            bad(
+                "figures",
+                row,
+                "unit",
+                f"{row['unit']!r} but series {s['series_id']} is {s['unit']}",
+            )
         for name in filter(None, (d.strip() for d in row["derived_from"].split(";"))):
             if name not in figure_ids:
                 bad("figures", row, "derived_from", f"unknown figure {name!r}")
@@ -316,8 +323,12 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
         date, precision = row["date"], row["precision"]
         if PARTIAL_DATE.match(date) and precision in ("day", "month", "year"):
             if date_precision(date) != precision:
-                bad("events", row, "precision", f"{precision!r} but the date {date} is to the "
-                    f"{date_precision(date)}")
+                bad(
+                    "events",
+                    row,
+                    "precision",
+                    f"{precision!r} but the date {date} is to the {date_precision(date)}",
+                )
 
     out.extend(_conflict_checks(raw, sources))
     return out
@@ -329,9 +340,7 @@ def figure_conflicts(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
     for row in rows:
         if NUMBER.match(row["value"]):  # a malformed value is reported on its own
             groups[(row["series_id"], row["period"])].append(row)
-    return {
-        k: g for k, g in groups.items() if len({_num(r["value"]) for r in g}) > 1
-    }
+    return {k: g for k, g in groups.items() if len({_num(r["value"]) for r in g}) > 1}
 
 
 def event_conflicts(rows: list[Row]) -> dict[str, list[Row]]:
@@ -373,33 +382,63 @@ def _conflict_checks(raw: RawDataset, sources: set[str]) -> list[Problem]:
         else:
             continue
         if key in resolved:
-            out.append(Problem(path, row.line, "conflict_id",
-                               f"a second resolution for {what} (first on line {resolved[key]})"))
+            out.append(
+                Problem(
+                    path,
+                    row.line,
+                    "conflict_id",
+                    f"a second resolution for {what} (first on line {resolved[key]})",
+                )
+            )
         resolved.setdefault(key, row.line)
         if group is None:
-            out.append(Problem(path, row.line, "conflict_id",
-                               f"no conflict to resolve: the sources agree on {what} "
-                               "or it has fewer than two rows"))
+            out.append(
+                Problem(
+                    path,
+                    row.line,
+                    "conflict_id",
+                    f"no conflict to resolve: the sources agree on {what} "
+                    "or it has fewer than two rows",
+                )
+            )
             continue
         chosen = row["chosen_source_id"]
         if chosen and chosen not in {r["source_id"] for r in group}:
-            out.append(Problem(path, row.line, "chosen_source_id",
-                               f"{chosen!r} is not one of the sources in conflict: "
-                               + ", ".join(sorted({r['source_id'] for r in group}))))
+            out.append(
+                Problem(
+                    path,
+                    row.line,
+                    "chosen_source_id",
+                    f"{chosen!r} is not one of the sources in conflict: "
+                    + ", ".join(sorted({r["source_id"] for r in group})),
+                )
+            )
     for (series_id, period), group in fig_conflicts.items():
         if ("figure", series_id, period) not in resolved:
             values = ", ".join(f"{r['value']} ({r['source_id']})" for r in group)
             for r in group:
-                out.append(Problem(raw.paths["figures"], r.line, "value",
-                                   f"conflict without a resolution for {series_id} in {period}: "
-                                   f"{values}; add a row to resolutions.csv"))
+                out.append(
+                    Problem(
+                        raw.paths["figures"],
+                        r.line,
+                        "value",
+                        f"conflict without a resolution for {series_id} in {period}: "
+                        f"{values}; add a row to resolutions.csv",
+                    )
+                )
     for event_id, group in ev_conflicts.items():
         if ("event", event_id) not in resolved:
             dates = ", ".join(f"{r['date']} ({r['source_id']})" for r in group)
             for r in group:
-                out.append(Problem(raw.paths["events"], r.line, "date",
-                                   f"conflicting dates without a resolution for {event_id}: "
-                                   f"{dates}; add a row to resolutions.csv"))
+                out.append(
+                    Problem(
+                        raw.paths["events"],
+                        r.line,
+                        "date",
+                        f"conflicting dates without a resolution for {event_id}: "
+                        f"{dates}; add a row to resolutions.csv",
+                    )
+                )
     return out
 
 

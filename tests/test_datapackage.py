@@ -25,8 +25,10 @@ def test_frictionless_validates_the_package_including_foreign_keys(dataset):
 
 def test_frictionless_catches_a_broken_foreign_key(data_copy):
     path = data_copy / "figures.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        ",stowe-scrs-on-the-rise,", ",nobody,", 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(",stowe-scrs-on-the-rise,", ",nobody,", 1),
+        encoding="utf-8",
+    )
     report = validate(str(data_copy / "datapackage.json"))
     assert not report.valid
     assert "foreign-key" in {row[0] for row in report.flatten(["type"])}

@@ -52,6 +52,7 @@ def test_resolved_gives_one_value_per_series_and_period(dataset):
 def test_conflict_rules_pick_the_values_they_promise(dataset):
     conf = dataset.conflicts()
     for (series_id, period), group in conf.groupby(["series_id", "period"]):
+
         def value(rule, s=series_id, p=period):
             r = dataset.resolved(s, rule=rule)
             return r.loc[r["period"] == p, "value"].item()
@@ -68,7 +69,9 @@ def test_agreeing_sources_are_listed_together(dataset):
     resolved = dataset.resolved("scr-commissioned")
     row = resolved[resolved["period"] == "FY2013-14"].iloc[0]
     assert set(row["source_ids"].split(";")) == {
-        "cypnow-absence-of-ofsted-evaluation", "stowe-scrs-on-the-rise"}
+        "cypnow-absence-of-ofsted-evaluation",
+        "stowe-scrs-on-the-rise",
+    }
     assert not row["conflict"]
 
 
@@ -92,8 +95,11 @@ def test_events_resolve_to_one_date_each(dataset):
     [
         ("figures.csv", lambda t: t.replace(",excerpt,", ",words,", 1), "excerpt"),
         ("figures.csv", lambda t: t.replace(",81,,count,", ",8l,,count,", 1), "value"),
-        ("figures.csv", lambda t: t.replace(",stowe-scrs-on-the-rise,", ",stowe-blog,", 1),
-         "source_id"),
+        (
+            "figures.csv",
+            lambda t: t.replace(",stowe-scrs-on-the-rise,", ",stowe-blog,", 1),
+            "source_id",
+        ),
         ("figures.csv", lambda t: t.replace(",FY2012-13,", ",FY2012/13,", 1), "period"),
     ],
     ids=["missing column", "non-numeric value", "unknown source", "unparseable period"],

@@ -88,6 +88,7 @@ def _header_edit(file, old, new):
         first, rest = text.split("\n", 1)
         path.write_text(first.replace(old, new, 1) + "\n" + rest, encoding="utf-8")
         return 1
+
     return apply
 
 
@@ -116,110 +117,292 @@ def _latin1(folder):
 
 
 def _percent_series(folder, value):
-    append_row(folder, "series.csv", {
-        "series_id": "test-share", "name": "Share", "definition": "A test share.",
-        "stage": "other", "counted_by": "Test", "unit": "percent"})
-    return append_row(folder, "figures.csv", {
-        "figure_id": "test-share-fy2012-13", "series_id": "test-share",
-        "period_stated": "2012/13", "period": "FY2012-13", "value": value, "unit": "percent",
-        "source_id": SRC, "excerpt": f"a share of {value}% of all"})
+    append_row(
+        folder,
+        "series.csv",
+        {
+            "series_id": "test-share",
+            "name": "Share",
+            "definition": "A test share.",
+            "stage": "other",
+            "counted_by": "Test",
+            "unit": "percent",
+        },
+    )
+    return append_row(
+        folder,
+        "figures.csv",
+        {
+            "figure_id": "test-share-fy2012-13",
+            "series_id": "test-share",
+            "period_stated": "2012/13",
+            "period": "FY2012-13",
+            "value": value,
+            "unit": "percent",
+            "source_id": SRC,
+            "excerpt": f"a share of {value}% of all",
+        },
+    )
 
 
 def _unresolved_event(folder):
-    return copy_row(folder, "events.csv", EVT, source_id=SRC, date="2012-08",
-                    excerpt="ceased in August 2012")
+    return copy_row(
+        folder, "events.csv", EVT, source_id=SRC, date="2012-08", excerpt="ceased in August 2012"
+    )
 
 
 MUTATIONS = [
-    Mutation("non-numeric value", "figures.csv", "value",
-             lambda d: set_field(d, "figures.csv", FIG, "value", "8l")),
-    Mutation("blank value", "figures.csv", "value",
-             lambda d: set_field(d, "figures.csv", FIG, "value", "")),
-    Mutation("negative count", "figures.csv", "value",
-             lambda d: set_field(d, "figures.csv", FIG, "value", "-81")),
-    Mutation("fractional count", "figures.csv", "value",
-             lambda d: set_field(d, "figures.csv", FIG, "value", "81.5")),
-    Mutation("thousands separator in value", "figures.csv", "value",
-             lambda d: set_field(d, "figures.csv", FIG, "value", "1,081")),
+    Mutation(
+        "non-numeric value",
+        "figures.csv",
+        "value",
+        lambda d: set_field(d, "figures.csv", FIG, "value", "8l"),
+    ),
+    Mutation(
+        "blank value",
+        "figures.csv",
+        "value",
+        lambda d: set_field(d, "figures.csv", FIG, "value", ""),
+    ),
+    Mutation(
+        "negative count",
+        "figures.csv",
+        "value",
+        lambda d: set_field(d, "figures.csv", FIG, "value", "-81"),
+    ),
+    Mutation(
+        "fractional count",
+        "figures.csv",
+        "value",
+        lambda d: set_field(d, "figures.csv", FIG, "value", "81.5"),
+    ),
+    Mutation(
+        "thousands separator in value",
+        "figures.csv",
+        "value",
+        lambda d: set_field(d, "figures.csv", FIG, "value", "1,081"),
+    ),
     Mutation("percent over 100", "figures.csv", "value", lambda d: _percent_series(d, "135")),
-    Mutation("swapped digits against the excerpt", "figures.csv", "excerpt",
-             lambda d: set_field(d, "figures.csv", FIG, "value", "18")),
-    Mutation("value not in excerpt", "figures.csv", "excerpt",
-             lambda d: set_field(d, "figures.csv", FIG, "excerpt", "when many were commissioned")),
-    Mutation("blank excerpt", "figures.csv", "excerpt",
-             lambda d: set_field(d, "figures.csv", FIG, "excerpt", "")),
-    Mutation("value_as_written not in excerpt", "figures.csv", "excerpt",
-             lambda d: set_field(d, "figures.csv", FIG, "value_as_written", "eighty-one")),
-    Mutation("value_as_written states another number", "figures.csv", "value_as_written",
-             lambda d: set_field(d, "figures.csv", FIG, "value_as_written", "31")),
-    Mutation("unknown source id", "figures.csv", "source_id",
-             lambda d: set_field(d, "figures.csv", FIG, "source_id", "no-such-source")),
-    Mutation("unknown series id", "figures.csv", "series_id",
-             lambda d: set_field(d, "figures.csv", FIG, "series_id", "scr-lost")),
-    Mutation("unparseable period", "figures.csv", "period",
-             lambda d: set_field(d, "figures.csv", FIG, "period", "FY2012/13")),
-    Mutation("impossible financial year", "figures.csv", "period",
-             lambda d: set_field(d, "figures.csv", FIG, "period", "FY2012-14")),
-    Mutation("impossible date in a range", "figures.csv", "period",
-             lambda d: set_field(d, "figures.csv", FIG, "period", "2013-02-30..2013-03-31")),
-    Mutation("unit not allowed", "figures.csv", "unit",
-             lambda d: set_field(d, "figures.csv", FIG, "unit", "number")),
-    Mutation("unit differs from its series", "figures.csv", "unit",
-             lambda d: set_field(d, "figures.csv", FIG, "unit", "percent")),
-    Mutation("identifier with capitals and spaces", "figures.csv", "figure_id",
-             lambda d: set_field(d, "figures.csv", FIG, "figure_id", "Figure 81")),
-    Mutation("unknown derived_from", "figures.csv", "derived_from",
-             lambda d: set_field(d, "figures.csv", FIG, "derived_from", "no-such-figure")),
-    Mutation("duplicate row", "figures.csv", "figure_id",
-             lambda d: copy_row(d, "figures.csv", FIG)),
-    Mutation("duplicate series, period and source", "figures.csv", "source_id",
-             lambda d: copy_row(d, "figures.csv", FIG, figure_id="another-id")),
-    Mutation("conflicting value without a resolution", "figures.csv", "value",
-             lambda d: copy_row(d, "figures.csv", FIG, figure_id="cc-81", source_id="12cp-"
-                                "disclosure-of-scrs", value="80",
-                                excerpt="when 80 were commissioned")),
-    Mutation("extra column", "figures.csv", "weight", _header_edit("figures.csv", ",note", ",note,weight")),
-    Mutation("missing column", "figures.csv", "excerpt",
-             _header_edit("figures.csv", ",excerpt,", ",words,")),
+    Mutation(
+        "swapped digits against the excerpt",
+        "figures.csv",
+        "excerpt",
+        lambda d: set_field(d, "figures.csv", FIG, "value", "18"),
+    ),
+    Mutation(
+        "value not in excerpt",
+        "figures.csv",
+        "excerpt",
+        lambda d: set_field(d, "figures.csv", FIG, "excerpt", "when many were commissioned"),
+    ),
+    Mutation(
+        "blank excerpt",
+        "figures.csv",
+        "excerpt",
+        lambda d: set_field(d, "figures.csv", FIG, "excerpt", ""),
+    ),
+    Mutation(
+        "value_as_written not in excerpt",
+        "figures.csv",
+        "excerpt",
+        lambda d: set_field(d, "figures.csv", FIG, "value_as_written", "eighty-one"),
+    ),
+    Mutation(
+        "value_as_written states another number",
+        "figures.csv",
+        "value_as_written",
+        lambda d: set_field(d, "figures.csv", FIG, "value_as_written", "31"),
+    ),
+    Mutation(
+        "unknown source id",
+        "figures.csv",
+        "source_id",
+        lambda d: set_field(d, "figures.csv", FIG, "source_id", "no-such-source"),
+    ),
+    Mutation(
+        "unknown series id",
+        "figures.csv",
+        "series_id",
+        lambda d: set_field(d, "figures.csv", FIG, "series_id", "scr-lost"),
+    ),
+    Mutation(
+        "unparseable period",
+        "figures.csv",
+        "period",
+        lambda d: set_field(d, "figures.csv", FIG, "period", "FY2012/13"),
+    ),
+    Mutation(
+        "impossible financial year",
+        "figures.csv",
+        "period",
+        lambda d: set_field(d, "figures.csv", FIG, "period", "FY2012-14"),
+    ),
+    Mutation(
+        "impossible date in a range",
+        "figures.csv",
+        "period",
+        lambda d: set_field(d, "figures.csv", FIG, "period", "2013-02-30..2013-03-31"),
+    ),
+    Mutation(
+        "unit not allowed",
+        "figures.csv",
+        "unit",
+        lambda d: set_field(d, "figures.csv", FIG, "unit", "number"),
+    ),
+    Mutation(
+        "unit differs from its series",
+        "figures.csv",
+        "unit",
+        lambda d: set_field(d, "figures.csv", FIG, "unit", "percent"),
+    ),
+    Mutation(
+        "identifier with capitals and spaces",
+        "figures.csv",
+        "figure_id",
+        lambda d: set_field(d, "figures.csv", FIG, "figure_id", "Figure 81"),
+    ),
+    Mutation(
+        "unknown derived_from",
+        "figures.csv",
+        "derived_from",
+        lambda d: set_field(d, "figures.csv", FIG, "derived_from", "no-such-figure"),
+    ),
+    Mutation(
+        "duplicate row", "figures.csv", "figure_id", lambda d: copy_row(d, "figures.csv", FIG)
+    ),
+    Mutation(
+        "duplicate series, period and source",
+        "figures.csv",
+        "source_id",
+        lambda d: copy_row(d, "figures.csv", FIG, figure_id="another-id"),
+    ),
+    Mutation(
+        "conflicting value without a resolution",
+        "figures.csv",
+        "value",
+        lambda d: copy_row(
+            d,
+            "figures.csv",
+            FIG,
+            figure_id="cc-81",
+            source_id="12cp-disclosure-of-scrs",
+            value="80",
+            excerpt="when 80 were commissioned",
+        ),
+    ),
+    Mutation(
+        "extra column",
+        "figures.csv",
+        "weight",
+        _header_edit("figures.csv", ",note", ",note,weight"),
+    ),
+    Mutation(
+        "missing column",
+        "figures.csv",
+        "excerpt",
+        _header_edit("figures.csv", ",excerpt,", ",words,"),
+    ),
     Mutation("row with too few fields", "figures.csv", "-", _truncate_row),
     Mutation("file truncated inside a quoted field", "figures.csv", "-", _truncate_inside_quotes),
-    Mutation("impossible access date", "sources.csv", "date_accessed",
-             lambda d: set_field(d, "sources.csv", SRC, "date_accessed", "2026-02-30")),
-    Mutation("date in another format", "sources.csv", "date_published",
-             lambda d: set_field(d, "sources.csv", SRC, "date_published", "22/04/2014")),
-    Mutation("URL without a scheme", "sources.csv", "url",
-             lambda d: set_field(d, "sources.csv", SRC, "url", "www.stowefamilylaw.co.uk")),
-    Mutation("unknown source kind", "sources.csv", "kind",
-             lambda d: set_field(d, "sources.csv", SRC, "kind", "tweet")),
-    Mutation("blank publisher", "sources.csv", "publisher",
-             lambda d: set_field(d, "sources.csv", SRC, "publisher", "")),
-    Mutation("duplicate source id", "sources.csv", "source_id",
-             lambda d: copy_row(d, "sources.csv", SRC)),
-    Mutation("mirror_of neither id nor URL", "sources.csv", "mirror_of",
-             lambda d: set_field(d, "sources.csv", SRC, "mirror_of", "the CYP Now story")),
+    Mutation(
+        "impossible access date",
+        "sources.csv",
+        "date_accessed",
+        lambda d: set_field(d, "sources.csv", SRC, "date_accessed", "2026-02-30"),
+    ),
+    Mutation(
+        "date in another format",
+        "sources.csv",
+        "date_published",
+        lambda d: set_field(d, "sources.csv", SRC, "date_published", "22/04/2014"),
+    ),
+    Mutation(
+        "URL without a scheme",
+        "sources.csv",
+        "url",
+        lambda d: set_field(d, "sources.csv", SRC, "url", "www.stowefamilylaw.co.uk"),
+    ),
+    Mutation(
+        "unknown source kind",
+        "sources.csv",
+        "kind",
+        lambda d: set_field(d, "sources.csv", SRC, "kind", "tweet"),
+    ),
+    Mutation(
+        "blank publisher",
+        "sources.csv",
+        "publisher",
+        lambda d: set_field(d, "sources.csv", SRC, "publisher", ""),
+    ),
+    Mutation(
+        "duplicate source id", "sources.csv", "source_id", lambda d: copy_row(d, "sources.csv", SRC)
+    ),
+    Mutation(
+        "mirror_of neither id nor URL",
+        "sources.csv",
+        "mirror_of",
+        lambda d: set_field(d, "sources.csv", SRC, "mirror_of", "the CYP Now story"),
+    ),
     Mutation("not UTF-8", "sources.csv", "-", _latin1),
-    Mutation("series without a definition", "series.csv", "definition",
-             lambda d: set_field(d, "series.csv", "scr-published", "definition", "")),
-    Mutation("unknown stage", "series.csv", "stage",
-             lambda d: set_field(d, "series.csv", "scr-published", "stage", "finished")),
-    Mutation("event precision does not match its date", "events.csv", "precision",
-             lambda d: set_field(d, "events.csv", EVT, "precision", "day")),
-    Mutation("impossible event date", "events.csv", "date",
-             lambda d: set_field(d, "events.csv", "full-publication", "date", "2010-06-31")),
-    Mutation("event from an unknown source", "events.csv", "source_id",
-             lambda d: set_field(d, "events.csv", EVT, "source_id", "hearsay")),
-    Mutation("conflicting event dates without a resolution", "events.csv", "date",
-             _unresolved_event),
-    Mutation("unknown resolution rule", "resolutions.csv", "rule",
-             lambda d: set_field(d, "resolutions.csv", RES, "rule", "coin-toss")),
-    Mutation("resolution choosing a source not in conflict", "resolutions.csv",
-             "chosen_source_id",
-             lambda d: set_field(d, "resolutions.csv", RES, "chosen_source_id",
-                                 "12cp-disclosure-of-scrs")),
-    Mutation("resolution of something that is not a conflict", "resolutions.csv", "conflict_id",
-             lambda d: set_field(d, "resolutions.csv", RES, "period", "FY2013-14")),
-    Mutation("resolution without a reason", "resolutions.csv", "reason",
-             lambda d: set_field(d, "resolutions.csv", RES, "reason", "")),
+    Mutation(
+        "series without a definition",
+        "series.csv",
+        "definition",
+        lambda d: set_field(d, "series.csv", "scr-published", "definition", ""),
+    ),
+    Mutation(
+        "unknown stage",
+        "series.csv",
+        "stage",
+        lambda d: set_field(d, "series.csv", "scr-published", "stage", "finished"),
+    ),
+    Mutation(
+        "event precision does not match its date",
+        "events.csv",
+        "precision",
+        lambda d: set_field(d, "events.csv", EVT, "precision", "day"),
+    ),
+    Mutation(
+        "impossible event date",
+        "events.csv",
+        "date",
+        lambda d: set_field(d, "events.csv", "full-publication", "date", "2010-06-31"),
+    ),
+    Mutation(
+        "event from an unknown source",
+        "events.csv",
+        "source_id",
+        lambda d: set_field(d, "events.csv", EVT, "source_id", "hearsay"),
+    ),
+    Mutation(
+        "conflicting event dates without a resolution", "events.csv", "date", _unresolved_event
+    ),
+    Mutation(
+        "unknown resolution rule",
+        "resolutions.csv",
+        "rule",
+        lambda d: set_field(d, "resolutions.csv", RES, "rule", "coin-toss"),
+    ),
+    Mutation(
+        "resolution choosing a source not in conflict",
+        "resolutions.csv",
+        "chosen_source_id",
+        lambda d: set_field(
+            d, "resolutions.csv", RES, "chosen_source_id", "12cp-disclosure-of-scrs"
+        ),
+    ),
+    Mutation(
+        "resolution of something that is not a conflict",
+        "resolutions.csv",
+        "conflict_id",
+        lambda d: set_field(d, "resolutions.csv", RES, "period", "FY2013-14"),
+    ),
+    Mutation(
+        "resolution without a reason",
+        "resolutions.csv",
+        "reason",
+        lambda d: set_field(d, "resolutions.csv", RES, "reason", ""),
+    ),
 ]
 
 
@@ -246,12 +429,17 @@ def test_there_are_at_least_thirty_distinct_mutations():
     assert len({m.name for m in MUTATIONS}) >= 30
 
 
-@pytest.mark.parametrize("mutation", [MUTATIONS[0], MUTATIONS[26], MUTATIONS[34]],
-                         ids=lambda m: m.name)
+@pytest.mark.parametrize(
+    "mutation", [MUTATIONS[0], MUTATIONS[26], MUTATIONS[34]], ids=lambda m: m.name
+)
 def test_scr_check_process_reports_without_traceback(data_copy, mutation):
     line = mutation.apply(data_copy)
-    proc = subprocess.run([sys.executable, "-m", "scrlib", "check", "--data", str(data_copy)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrlib", "check", "--data", str(data_copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 4
     assert "Traceback" not in proc.stdout + proc.stderr
     assert _expected(data_copy, mutation, line) in proc.stdout
@@ -268,8 +456,9 @@ def test_bom_and_windows_line_endings_are_accepted(data_copy, capsys):
     assert list(typed["excerpt"]) == list(committed["excerpt"])
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(new=st.integers(min_value=0, max_value=5000))
 def test_any_count_the_excerpt_does_not_state_is_rejected(data_copy, new):
     from scrlib.validate import _token_in

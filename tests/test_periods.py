@@ -41,8 +41,18 @@ def test_part_year_length_in_months():
 
 @pytest.mark.parametrize(
     "code",
-    ["", "2012-13", "FY2012-14", "FY2012/13", "CY20", "2013-02-30..2013-03-01",
-     "2013-13..2014-01", "FY2013-14..FY2012-13", "PY2013", "next year"],
+    [
+        "",
+        "2012-13",
+        "FY2012-14",
+        "FY2012/13",
+        "CY20",
+        "2013-02-30..2013-03-01",
+        "2013-13..2014-01",
+        "FY2013-14..FY2012-13",
+        "PY2013",
+        "next year",
+    ],
 )
 def test_malformed_periods_are_refused_with_the_allowed_forms(code):
     with pytest.raises(PeriodError) as err:

@@ -1,0 +1,271 @@
+"""``scr report``: atomic, loud, reproducible to the byte, escaped, with meaningful exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from scrlib import report
+from scrlib.cli import main
+from scrlib.paths import notebooks_dir
+
+SEED_NOTEBOOK = notebooks_dir() / "01-seed-figures.ipynb"
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _notebook(folder: Path, name: str, *sources: str) -> Path:
+    nb = new_notebook(cells=[new_markdown_cell(f"# {name}")])
+    nb.cells.append(new_code_cell('output_dir = ""', metadata={"tags": ["parameters"]}))
+    nb.cells += [new_code_cell(src) for src in sources]
+    nb.metadata["kernelspec"] = {
+        "name": "scrlib",
+        "display_name": "Python (scrlib)",
+        "language": "python",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def good_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports") / "latest"
+    report.build(out, notebooks=[SEED_NOTEBOOK], log=lambda *_: None)
+    return out
+
+
+class _Checker(HTMLParser):
+    VOID: frozenset = frozenset({
+        "meta",
+        "link",
+        "img",
+        "br",
+        "hr",
+        "input",
+        "source",
+        "col",
+        "area",
+        "base",
+        "wbr",
+        "path",
+        "rect",
+        "use",
+        "circle",
+        "line",
+        "polyline",
+        "stop",
+        "ellipse",
+        "polygon",
+    })
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.images = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images += 1
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+        else:
+            self.errors.append(f"stray </{tag}>")
+
+
+def test_report_writes_notebook_html_index_charts_data_and_manifest(good_report):
+    files = set(_tree(good_report))
+    for name in (
+        "01-seed-figures.ipynb",
+        "01-seed-figures.html",
+        "index.html",
+        "manifest.json",
+        "data/figures.csv",
+        "figures/01-seed-figures.png",
+        "figures/01-seed-figures.svg",
+        "figures/01-seed-figures.csv",
+    ):
+        assert name in files
+    manifest = json.loads((good_report / "manifest.json").read_text())
+    assert manifest["parameters"] == {"01-seed-figures": {"output_dir": "figures"}}
+    assert "data/figures.csv" in manifest["inputs"]
+    assert manifest["packages"]["papermill"] != "not installed"
+    assert "IPC" in manifest["kernel"] and manifest["python_executable"] == sys.executable
+
+
+def test_report_html_is_well_formed_with_chart_and_references(good_report, dataset):
+    page = (good_report / "01-seed-figures.html").read_text()
+    checker = _Checker()
+    checker.feed(page)
+    assert not checker.errors and checker.images >= 1
+    assert "References" in page and "Stowe Family Law" in page
+    assert "choose_many(" not in page  # code is hidden from readers
+    index = (good_report / "index.html").read_text()
+    assert index.count("<li>") >= len(dataset.sources)
+    assert 'href="01-seed-figures.html"' in index
+
+
+def test_two_runs_are_byte_identical_except_the_manifest_times(good_report, tmp_path):
+    again = tmp_path / "again"
+    report.build(again, notebooks=[SEED_NOTEBOOK], log=lambda *_: None)
+    first, second = _tree(good_report), _tree(again)
+    assert first.keys() == second.keys()
+    differ = sorted(k for k in first if first[k] != second[k])
+    assert differ == ["manifest.json"]
+    m1, m2 = (json.loads((d / "manifest.json").read_text()) for d in (good_report, again))
+    for m in (m1, m2):
+        del m["run_started"], m["duration_seconds"]
+    assert m1 == m2
+
+
+def test_failing_notebook_leaves_last_good_report_and_keeps_failed_run(good_report, tmp_path):
+    target = tmp_path / "latest"
+    import shutil
+
+    shutil.copytree(good_report, target)
+    before = _tree(target)
+    broken = _notebook(tmp_path / "nbs", "99-broken", "x = 1", "raise RuntimeError('boom')")
+    with pytest.raises(report.NotebookError) as err:
+        report.build(target, notebooks=[SEED_NOTEBOOK, broken], log=lambda *_: None)
+    message = str(err.value)
+    assert "99-broken" in message and "(cell In[4])" in message and "boom" in message
+    assert err.value.exit_code == report.EXIT_NOTEBOOK
+    assert _tree(target) == before
+    failed = tmp_path / "latest.failed"
+    saved = nbformat.read(failed / "99-broken.ipynb", as_version=4)
+    errors = [
+        o
+        for c in saved.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert errors and errors[0].evalue == "boom"
+    assert not list(tmp_path.glob(".latest.partial-*"))
+
+
+def test_bad_data_stops_the_run_before_any_kernel(tmp_path, data_copy, monkeypatch, capsys):
+    figures = data_copy / "figures.csv"
+    figures.write_text(figures.read_text().replace(",81,,count,", ",eighty,,count,", 1))
+    monkeypatch.setenv("SCRLIB_DATA", str(data_copy))
+    started = time.perf_counter()
+    code = main(["report", "--output", str(tmp_path / "out")])
+    assert code == report.EXIT_DATA == 4
+    assert time.perf_counter() - started < 5
+    err = capsys.readouterr().err
+    assert "failed scr check" in err and "figures.csv:" in err and ": value: " in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("colour: blue\n", "unknown key(s) colour"),
+        ("workers: 0\n", "workers: 0 must be a whole number"),
+        ("timeout: -1\n", "timeout: -1 must be a positive number"),
+        ("parameters: [1, 2]\n", "expected a mapping"),
+        ("parameters:\n  output_dir: /etc\n", "output_dir is set by the report run"),
+        ("parameters:\n  x: !!python/object/apply:os.system ['echo hi']\n", "not valid YAML"),
+        ("notebooks:\n  nope: {}\n", "unknown notebook 'nope'"),
+        ("parameters:\n  x: {a: 1}\n", "is not allowed"),
+        ("parameters: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_config_is_refused_with_exit_code_3(tmp_path, capsys, text, expected):
+    config = tmp_path / "report.yml"
+    config.write_text(text)
+    code = main(["report", "--config", str(config), "--output", str(tmp_path / "out")])
+    assert code == report.EXIT_CONFIG == 3
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_config_parameters_reach_the_notebook(tmp_path):
+    config = tmp_path / "report.yml"
+    config.write_text("parameters:\n  conflict_rule: alternative\nworkers: 1\ntimeout: 120\n")
+    loaded = report.load_config(config, ["01-seed-figures"])
+    assert loaded.workers == 1 and loaded.timeout == 120
+    assert loaded.parameters_for("01-seed-figures") == {"conflict_rule": "alternative"}
+
+
+def test_data_strings_are_escaped_in_html_and_markdown(tmp_path, data_copy, monkeypatch):
+    sources = data_copy / "sources.csv"
+    evil = "<script>alert(1)</script> *bold* $x^2$ [link](http://x)"
+    sources.write_text(
+        sources.read_text().replace(
+            "Serious case reviews on the rise after government ceases oversight", evil, 1
+        )
+    )
+    monkeypatch.setenv("SCRLIB_DATA", str(data_copy))
+    out = tmp_path / "out"
+    report.build(out, notebooks=[SEED_NOTEBOOK], log=lambda *_: None)
+    for page in ("index.html", "01-seed-figures.html"):
+        html = (out / page).read_text()
+        assert "<script>alert(1)" not in html, page
+        assert "alert(1)" in html, page  # shown as text
+        assert "<em>bold</em>" not in html and "<strong>bold</strong>" not in html, page
+
+
+def test_sigterm_keeps_last_good_report_and_kills_the_kernel(good_report, tmp_path):
+    import shutil
+
+    target = tmp_path / "latest"
+    shutil.copytree(good_report, target)
+    before = _tree(target)
+    nbs = tmp_path / "nbs"
+    _notebook(nbs, "01-slow", "import time\ntime.sleep(120)")
+    env = {**os.environ, "SCRLIB_NOTEBOOKS": str(nbs)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrlib", "report", "--output", str(target)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(6)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == report.EXIT_INTERRUPTED, err
+    assert "interrupted" in err and "last good report kept" in err
+    assert _tree(target) == before
+    assert (tmp_path / "latest.failed").is_dir()
+
+
+def test_a_hung_notebook_is_stopped_by_the_timeout(tmp_path):
+    nb = _notebook(tmp_path / "nbs", "01-hang", "import time\ntime.sleep(300)")
+    started = time.perf_counter()
+    with pytest.raises(report.NotebookError, match="01-hang"):
+        report.build(
+            tmp_path / "out",
+            notebooks=[nb],
+            log=lambda *_: None,
+            config=report.ReportConfig(timeout=5),
+        )
+    assert time.perf_counter() - started < 60
+    assert not (tmp_path / "out").exists()
