@@ -28,7 +28,7 @@ unit: setup
 	$(PY) -m pytest
 
 nbval: setup
-	$(PY) -m pytest -p no:randomly --nbval --nbval-current-env \
+	$(PY) -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 lint: setup
