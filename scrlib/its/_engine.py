@@ -1,0 +1,144 @@
+"""Fit one design matrix with statsmodels, turning its warnings into errors or recorded notes.
+
+statsmodels is imported lazily so that ``import scrlib.its`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+FAMILIES = ("poisson", "quasipoisson", "negativebinomial", "binomial", "gaussian")
+COUNT_FAMILIES = ("poisson", "quasipoisson", "negativebinomial", "binomial")
+NB_ALPHA_FLOOR = 1e-8  # below this the NB dispersion is treated as being at its boundary 0
+
+
+class ConvergenceError(RuntimeError):
+    """The model could not be fitted: the optimiser did not converge or no estimate exists."""
+
+
+def hac_lags_rule(n: int) -> int:
+    """Newey-West's rule of thumb, floor(4 * (n / 100) ** (2 / 9)), at least 1."""
+    return max(1, int(np.floor(4 * (n / 100) ** (2 / 9))))
+
+
+def _cov_options(cov: str, lags: int | None) -> dict:
+    if cov == "hac":
+        return {"cov_type": "HAC", "cov_kwds": {"maxlags": int(lags)}}
+    return {}
+
+
+def _messages(caught) -> list[str]:
+    out = []
+    for w in caught:
+        text = f"statsmodels {w.category.__name__}: {w.message}"
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def fit_model(family: str, y, X, *, offset=None, trials=None, cov="model", lags=None,
+              maxiter: int = 100):
+    """Fit ``family`` to (y, X); returns (statsmodels results, notes, NB boundary flag)."""
+    if family == "negativebinomial":
+        return _fit_negbin(y, X, offset=offset, cov=cov, lags=lags, maxiter=maxiter)
+    options = _cov_options(cov, lags)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if family == "gaussian":
+            from statsmodels.regression.linear_model import OLS
+
+            result = OLS(y, X).fit(**options)
+        else:
+            result = _glm(family, y, X, offset, trials).fit(
+                maxiter=maxiter, scale="X2" if family == "quasipoisson" else None, **options
+            )
+    notes = _messages(caught)
+    _check(family, result, y, trials, notes)
+    return result, [n for n in notes if "PerfectSeparation" not in n], False
+
+
+def _glm(family: str, y, X, offset, trials):
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    if family == "binomial":
+        return GLM(np.column_stack([y, trials - y]), X, family=families.Binomial())
+    return GLM(y, X, family=families.Poisson(), offset=offset)
+
+
+def _check(family: str, result, y, trials, notes: list[str]) -> None:
+    """Raise ConvergenceError if the fit did not converge or an estimate is infinite."""
+    if family != "gaussian" and not getattr(result, "converged", True):
+        raise ConvergenceError(
+            f"the {family} model did not converge (IRLS stopped after "
+            f"{result.fit_history.get('iteration', '?')} iterations); the series may be too "
+            "short or too sparse for this model"
+        )
+    params = np.asarray(result.params)
+    bse = np.asarray(result.bse)
+    if not (np.isfinite(params).all() and np.isfinite(bse).all()):
+        raise ConvergenceError(f"the {family} fit gave non-finite estimates or standard errors; "
+                               "the data cannot identify this model")
+    if family == "gaussian":
+        return
+    mu = np.asarray(result.fittedvalues if family != "binomial" else result.mu, dtype=float)
+    if family == "binomial":
+        p = mu
+        edge = (p < 1e-8) | (p > 1 - 1e-8)
+        what = "fitted proportions reach 0 or 1"
+    else:
+        edge = mu < 1e-8 * max(1.0, float(np.max(y)))
+        what = "fitted means reach 0 where the counts are all 0"
+    if edge.any() or any("PerfectSeparation" in n for n in notes):
+        rows = np.flatnonzero(edge).tolist()
+        raise ConvergenceError(
+            f"the maximum likelihood estimate does not exist for this {family} model: {what} "
+            f"(positions {rows[:10]}), so an effect is infinite; compare the periods with "
+            "scrlib.its.compare_periods (exact methods) instead"
+        )
+
+
+def _fit_negbin(y, X, *, offset, cov, lags, maxiter):
+    """NB2 with alpha estimated (discrete NegativeBinomial); alpha = 0 at the boundary."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    poisson, _, _ = fit_model("poisson", y, X, offset=offset, maxiter=maxiter)
+    mu = np.asarray(poisson.mu)
+    # Score of the NB2 log-likelihood for alpha at alpha = 0: 1/2 sum((y - mu)^2 - y). If it is
+    # not positive the likelihood decreases in alpha: the MLE is alpha = 0, i.e. the Poisson fit.
+    if 0.5 * np.sum((y - mu) ** 2 - y) <= 0:
+        return _boundary(y, X, offset, cov, lags, maxiter)
+    df = max(len(y) - X.shape[1], 1)
+    alpha0 = max(float(np.sum(((y - mu) ** 2 - y) / mu**2) / df), 1e-4)
+    start = np.r_[np.asarray(poisson.params), alpha0]
+    model = NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
+    failures = []
+    for method, iterations in (("newton", maxiter), ("bfgs", 10 * maxiter)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = model.fit(start_params=start, method=method, maxiter=iterations,
+                                   disp=0, **_cov_options(cov, lags))
+            except (np.linalg.LinAlgError, ValueError) as err:
+                failures.append(f"{method}: {err}")
+                continue
+        params, bse = np.asarray(result.params), np.asarray(result.bse)
+        good = (result.mle_retvals.get("converged", False) and np.isfinite(params).all()
+                and np.isfinite(bse).all() and params[-1] > 0)
+        if good:
+            if params[-1] < NB_ALPHA_FLOOR:
+                return _boundary(y, X, offset, cov, lags, maxiter)
+            kept = [m for m in _messages(caught) if "RuntimeWarning" not in m]
+            return result, kept, False
+        failures.append(f"{method}: converged={result.mle_retvals.get('converged')}, "
+                        f"alpha={params[-1]:.3g}")
+    raise ConvergenceError("the negative binomial model did not converge ("
+                           + "; ".join(failures) + "); try quasipoisson")
+
+
+def _boundary(y, X, offset, cov, lags, maxiter):
+    result, notes, _ = fit_model("poisson", y, X, offset=offset, cov=cov, lags=lags,
+                                 maxiter=maxiter)
+    return result, notes, True

@@ -1,0 +1,283 @@
+"""``fit``: check the inputs, build the segmented-regression design, fit it, say what is weak."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from scrlib.its import _checks
+from scrlib.its._engine import COUNT_FAMILIES, FAMILIES, fit_model, hac_lags_rule
+from scrlib.its._timing import Start, TimeAxis, resolve_start, time_axis
+from scrlib.its.result import ItsResult
+
+EFFECTS = ("step", "slope")
+MIN_SIDE = 3  # fewer points than this on a side of an intervention -> warning
+MIN_DISPERSION_DF = 5  # dispersion from fewer residual df than this -> warning
+MIN_HAC_N = 30  # Newey-West with fewer points than this -> warning
+OVERDISPERSED = 1.5  # Pearson chi2/df above this for poisson/binomial -> warning
+
+
+def fit(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    time: str,
+    interventions: Mapping[str, object],
+    family: str = "poisson",
+    offset: str | None = None,
+    trials: str | None = None,
+    seasonality: tuple[int, float] | None = None,
+    effects: Iterable[str] | str | Mapping[str, Iterable[str] | str] = ("step",),
+    cov: str = "model",
+    whole_periods: bool = False,
+    hac_lags: int | None = None,
+    source: str | None = None,
+    breaks: str | Iterable | None = None,
+    maxiter: int = 100,
+) -> ItsResult:
+    """Fit a segmented regression of ``outcome`` on time around the interventions.
+
+    The linear predictor is ``intercept + trend * (t - t_first) [+ Fourier terms]`` plus, per
+    intervention, ``step`` (0 before, 1 from the start; the share of the period after the
+    start for a date inside a period) and/or ``slope`` (periods since the start: 0 in the first
+    post-intervention period). See the package docstring for every argument.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if data.empty:
+        raise ValueError("data has no rows")
+    family = _choice("family", family, FAMILIES)
+    cov = _choice("cov", cov, ("model", "hac"))
+    _checks.require_columns(data, {"outcome": outcome, "time": time, "offset": offset,
+                                   "trials": trials})
+    if isinstance(breaks, str):
+        _checks.require_columns(data, {"breaks": breaks})
+    if family == "binomial" and trials is None:
+        raise ValueError("family='binomial' needs trials= (the column of trials, e.g. reviews "
+                         "commissioned, out of which the outcome counts successes)")
+    if family != "binomial" and trials is not None:
+        raise ValueError(f"trials= is only used with family='binomial', not {family!r}")
+    if offset is not None and family in ("binomial", "gaussian"):
+        raise ValueError(f"offset= is not supported with family={family!r} (binomial: the "
+                         "trials are the denominator; gaussian: model the rate itself)")
+    used = [c for c in (outcome, time, offset, trials) if c is not None]
+    _checks.require_complete(data, used)
+
+    if family in COUNT_FAMILIES:
+        y = _checks.counts(data, outcome)
+    else:
+        y = _checks.numeric(data, outcome)
+        if not np.isfinite(y).all():
+            raise ValueError(f"column {outcome!r} has infinite values in rows "
+                             f"{_checks.bad_rows(data, ~np.isfinite(y))}")
+    n_trials = None
+    if trials is not None:
+        n_trials = _checks.counts(data, trials)
+        short = n_trials < y
+        if short.any():
+            raise ValueError(f"column {trials!r} (trials) is smaller than {outcome!r} "
+                             f"(successes) in rows {_checks.bad_rows(data, short)}")
+        if (n_trials == 0).any():
+            raise ValueError(f"column {trials!r} (trials) is 0 in rows "
+                             f"{_checks.bad_rows(data, n_trials == 0)}: no proportion there")
+    exposure = None if offset is None else _checks.positive(data, offset, "exposure")
+
+    axis = time_axis(data, time)
+    starts = _starts(axis, interventions, whole_periods)
+    chosen = _effects(effects, [s.name for s in starts])
+    harmonics = _seasonality(seasonality)
+    X, names = design(axis, starts, chosen, harmonics)
+    _check_rank(X, names)
+    n = X.shape[0]
+    lags = None
+    if cov == "hac":
+        lags = hac_lags_rule(n) if hac_lags is None else int(hac_lags)
+        if lags < 0 or lags >= n:
+            raise ValueError(f"hac_lags must be between 0 and n - 1 = {n - 1}, not {hac_lags}")
+    log_exposure = None if exposure is None else np.log(exposure)
+    result, sm_notes, nb_boundary = fit_model(family, y, X, offset=log_exposure,
+                                              trials=n_trials, cov=cov, lags=lags,
+                                              maxiter=maxiter)
+    fitted = ItsResult(
+        family=family, outcome=outcome, time=time, offset=offset, trials=trials,
+        seasonality=harmonics, cov=cov, hac_lags=lags, axis=axis, starts=tuple(starts),
+        effect_terms=chosen, names=tuple(names), design=X, y=y, log_exposure=log_exposure,
+        n_trials=n_trials, model_result=result, nb_boundary=nb_boundary, source=source,
+        warnings=[], notes=_timing_notes(axis, starts, whole_periods),
+    )
+    fitted.warnings.extend(_warnings(fitted, data, breaks, whole_periods) + sm_notes)
+    return fitted
+
+
+def _choice(argument: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {argument} {value!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def _starts(axis: TimeAxis, interventions, whole_periods: bool) -> list[Start]:
+    if not isinstance(interventions, Mapping) or not interventions:
+        raise ValueError("interventions must be a non-empty mapping name -> start time")
+    t = axis.index
+    starts = []
+    for name, value in interventions.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"intervention names must be non-empty strings, not {name!r}")
+        start = resolve_start(axis, name, value, whole_periods=whole_periods)
+        if not ((t < start.t0).any() and (t >= start.t0).any()):
+            raise ValueError(
+                f"intervention {name!r} starts at {axis.show(start.t0)} (given {value!r}), "
+                f"outside the data's range {axis.show(t[0])} .. {axis.show(t[-1])} in column "
+                f"{axis.column!r}: it needs at least one time point before it and one from it on"
+            )
+        starts.append(start)
+    return starts
+
+
+def _effects(effects, names: list[str]) -> dict[str, tuple[str, ...]]:
+    def clean(value, where: str) -> tuple[str, ...]:
+        value = (value,) if isinstance(value, str) else tuple(value)
+        unknown = [v for v in value if v not in EFFECTS]
+        if unknown:
+            raise ValueError(f"unknown effect(s) {unknown} {where}; allowed: step, slope")
+        return tuple(e for e in EFFECTS if e in value)
+
+    if isinstance(effects, Mapping):
+        extra = [k for k in effects if k not in names]
+        if extra:
+            raise ValueError(f"effects= names interventions {extra} that are not in "
+                             f"interventions= {names}")
+        return {n: clean(effects.get(n, ("step",)), f"for {n!r}") for n in names}
+    common = clean(effects, "in effects=")
+    return dict.fromkeys(names, common)
+
+
+def _seasonality(seasonality) -> tuple[int, float] | None:
+    if seasonality is None:
+        return None
+    try:
+        harmonics, period = seasonality
+        harmonics_ok = int(harmonics) == harmonics and harmonics >= 1
+    except (TypeError, ValueError):
+        raise ValueError("seasonality must be (harmonics, period), e.g. (2, 12)") from None
+    if not harmonics_ok or not period > 0:
+        raise ValueError(f"seasonality {seasonality!r}: harmonics must be a whole number >= 1 "
+                         "and period > 0")
+    if not 2 * harmonics < period:
+        raise ValueError(f"seasonality {seasonality!r}: at most {int(np.ceil(period / 2)) - 1} "
+                         f"harmonic pair(s) can be told apart with period {period}")
+    return int(harmonics), float(period)
+
+
+def design(axis: TimeAxis, starts: list[Start], effect_terms: dict[str, tuple[str, ...]],
+           harmonics: tuple[int, float] | None) -> tuple[np.ndarray, list[str]]:
+    """The design matrix (numpy) and its column names."""
+    t = axis.index
+    columns = [np.ones(len(t)), (t - t[0]).astype(float)]
+    names = ["intercept", "trend"]
+    if harmonics is not None:
+        count, period = harmonics
+        for k in range(1, count + 1):
+            angle = 2 * np.pi * k * t / period
+            columns += [np.sin(angle), np.cos(angle)]
+            names += [f"sin{k}", f"cos{k}"]
+    for start in starts:
+        for effect in effect_terms[start.name]:
+            columns.append(start.step(t) if effect == "step" else start.slope(t))
+            names.append(f"{start.name}:{effect}")
+    return np.column_stack(columns), names
+
+
+def _check_rank(X: np.ndarray, names: list[str]) -> None:
+    n, k = X.shape
+    if np.linalg.matrix_rank(X) == k:
+        return
+    redundant, kept = [], []
+    for j in range(k):
+        if np.linalg.matrix_rank(X[:, [*kept, j]]) == len(kept) + 1:
+            kept.append(j)
+        else:
+            redundant.append(names[j])
+    raise ValueError(
+        f"the model has {k} coefficients but the {n} time points cannot tell them apart "
+        f"(terms {redundant} are combinations of earlier ones): use fewer effects, fewer "
+        "harmonics, or interventions at different times"
+    )
+
+
+def _timing_notes(axis: TimeAxis, starts: list[Start], whole_periods: bool) -> list[str]:
+    notes = []
+    for s in starts:
+        if s.fraction < 1:
+            notes.append(f"{s.name!r} starts on {s.date:%Y-%m-%d}, inside {axis.show(s.t0)}: "
+                         f"that period counts as {s.fraction:.3f} post-intervention (its share "
+                         "of days on or after the date); the slope is 0 there")
+        elif whole_periods and s.date is not None and s.date != pd.Period(
+            ordinal=s.t0, freq=axis.freq
+        ).start_time:
+            notes.append(f"{s.name!r} starts on {s.date:%Y-%m-%d}; with whole_periods=True the "
+                         f"first post-intervention period is {axis.show(s.t0)} (the period "
+                         "containing the date counts as pre-intervention)")
+    return notes
+
+
+def _warnings(res: ItsResult, data: pd.DataFrame, breaks, whole_periods: bool) -> list[str]:
+    out = []
+    t, axis = res.axis.index, res.axis
+    ordered = sorted(res.starts, key=lambda s: (s.t0, -s.fraction))
+    for i, s in enumerate(ordered):
+        lo = ordered[i - 1].t0 if i else -np.inf
+        hi = ordered[i + 1].t0 if i + 1 < len(ordered) else np.inf
+        before = int(((t >= lo) & (t < s.t0)).sum())
+        after = int(((t >= s.t0) & (t < hi)).sum())
+        for side, count in (("before", before), ("from", after)):
+            if count < MIN_SIDE:
+                span = "" if side == "before" and i == 0 else (
+                    " (up to the next intervention)" if side == "from" and hi < np.inf else
+                    " (since the previous intervention)" if side == "before" else "")
+                out.append(f"only {count} time point(s) {side} {s.name!r}{span}: fewer than "
+                           f"{MIN_SIDE} cannot separate a change at {s.name!r} from noise")
+    n, k = res.n, res.k
+    if k >= n:
+        out.append(f"{k} parameters for {n} time points: the model is saturated and the data "
+                   "cannot test it")
+    elif n - k < 2:
+        out.append(f"{k} parameters for {n} time points (n - k = {n - k} < 2): the model uses "
+                   "nearly all the information in the data")
+    df = n - k
+    if res.family in ("quasipoisson", "negativebinomial", "gaussian") and df < MIN_DISPERSION_DF:
+        what = {"quasipoisson": "the quasi-Poisson scale", "negativebinomial": "alpha",
+                "gaussian": "the residual variance"}[res.family]
+        out.append(f"{what} is estimated from only {df} residual degree(s) of freedom "
+                   f"(< {MIN_DISPERSION_DF}): it is very uncertain and the intervals ignore that")
+    if res.family in ("poisson", "binomial") and df > 0 and res.dispersion > OVERDISPERSED:
+        out.append(f"Pearson chi2/df = {res.dispersion:.2f} > {OVERDISPERSED}: the data vary "
+                   f"more than {res.family} allows, so its intervals are too narrow; consider "
+                   "quasipoisson or negativebinomial")
+    if res.nb_boundary:
+        out.append("negative binomial alpha is at its boundary 0 (no overdispersion beyond "
+                   "Poisson): the fit reported is the Poisson fit")
+    if res.cov == "hac" and n < MIN_HAC_N:
+        out.append(f"Newey-West (HAC) standard errors with only {n} time points are unreliable "
+                   f"(they need roughly {MIN_HAC_N} or more)")
+    for when in _break_times(data, axis, breaks, whole_periods):
+        if t[0] < when <= t[-1]:
+            out.append(f"definitional break at {axis.show(when)} lies inside the data "
+                       f"({axis.show(t[0])} .. {axis.show(t[-1])}): counts before and after it "
+                       "may not measure the same thing, and a change there looks like an effect")
+    return out
+
+
+def _break_times(data: pd.DataFrame, axis: TimeAxis, breaks, whole_periods: bool) -> list[int]:
+    if breaks is None:
+        return []
+    if isinstance(breaks, str):
+        flags = np.array([bool(v) and not pd.isna(v) for v in data[breaks]], dtype=bool)
+        return [int(x) for x in axis.index[flags]]
+    times = []
+    for value in breaks:
+        start = resolve_start(axis, f"break {value!r}", value, whole_periods=whole_periods)
+        times.append(start.t0)
+    return times

@@ -1,0 +1,159 @@
+"""Exact comparison of two periods: rates (counts over exposure) or proportions.
+
+For short series a before/after comparison with exact methods says more honestly what the data
+can tell than a regression with more parameters than the data carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    """Before/after estimates and their contrast (after relative to before), as a tidy table."""
+
+    kind: str  # "rate" or "proportion"
+    table: pd.DataFrame
+    methods: str
+
+    @property
+    def p_value(self) -> float:
+        """The exact two-sided p-value of no change."""
+        return float(self.table["p_value"].dropna().iloc[0])
+
+    def summary(self) -> str:
+        """The table as text, with the methods used."""
+        lines = [f"Two-period comparison ({self.kind}s): after relative to before"]
+        for row in self.table.itertuples(index=False):
+            p = "" if np.isnan(row.p_value) else f"  p = {row.p_value:.4g}"
+            lines.append(f"  {row.quantity:<22} {row.estimate:10.4g}  "
+                         f"({row.ci_low:.4g} to {row.ci_high:.4g}){p}")
+        lines.append(f"Methods: {self.methods}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _total(values, what: str) -> tuple[float, int]:
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    if arr.size == 0 or not np.isfinite(arr).all():
+        raise ValueError(f"{what} must be finite numbers (got {values!r})")
+    return float(arr.sum()), arr.size
+
+
+def _count(values, what: str) -> tuple[int, int]:
+    total, size = _total(values, what)
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    if (arr < 0).any() or (arr != np.round(arr)).any():
+        bad = np.flatnonzero((arr < 0) | (arr != np.round(arr))).tolist()
+        raise ValueError(f"{what} must be whole numbers >= 0; bad values at positions {bad}")
+    return int(total), size
+
+
+def compare_periods(before_counts, after_counts, *, before_exposure=None, after_exposure=None,
+                    kind: str = "rate", before_trials=None, after_trials=None,
+                    ci_method: str = "wilson") -> PeriodComparison:
+    """Compare two periods exactly; counts (and exposures, trials) may be numbers or sequences.
+
+    ``kind="rate"``: each period's rate = total count / total exposure (exposure defaults to
+    the number of values given, i.e. a rate per time unit), exact Poisson (Garwood) intervals,
+    the rate ratio after/before with the exact conditional test (statsmodels
+    ``test_poisson_2indep(method="exact-cond")``) and the matching exact conditional interval
+    (Clopper-Pearson for the binomial share of events after, transformed to a ratio).
+
+    ``kind="proportion"``: successes out of ``before_trials``/``after_trials``, per-period
+    ``ci_method`` intervals ("wilson" or "beta" = Clopper-Pearson), Fisher's exact test, the
+    difference (Newcombe), the ratio (Koopman score) and the conditional-MLE odds ratio with
+    its exact interval.
+    """
+    if kind == "rate":
+        return _rates(before_counts, after_counts, before_exposure, after_exposure)
+    if kind == "proportion":
+        if before_trials is None or after_trials is None:
+            raise ValueError("kind='proportion' needs before_trials= and after_trials=")
+        if ci_method not in ("wilson", "beta"):
+            raise ValueError(f"ci_method must be 'wilson' or 'beta', not {ci_method!r}")
+        return _proportions(before_counts, after_counts, before_trials, after_trials, ci_method)
+    raise ValueError(f"unknown kind {kind!r}; allowed: rate, proportion")
+
+
+def _rates(before, after, before_exposure, after_exposure) -> PeriodComparison:
+    from scipy import stats
+    from statsmodels.stats.rates import confint_poisson, test_poisson_2indep
+
+    c0, n0 = _count(before, "before_counts")
+    c1, n1 = _count(after, "after_counts")
+    e0 = float(n0) if before_exposure is None else _total(before_exposure, "before_exposure")[0]
+    e1 = float(n1) if after_exposure is None else _total(after_exposure, "after_exposure")[0]
+    if e0 <= 0 or e1 <= 0:
+        raise ValueError("exposures must be > 0")
+    if c0 + c1 == 0:
+        raise ValueError("no events in either period: there is nothing to compare")
+    rows = []
+    for label, c, e in (("before rate", c0, e0), ("after rate", c1, e1)):
+        low, high = confint_poisson(c, e, method="exact-c", alpha=1 - LEVEL)
+        rows.append(_row(label, c / e, low, high, np.nan, c, e, "exact Poisson (Garwood)"))
+    test = test_poisson_2indep(c1, e1, c0, e0, method="exact-cond")
+    # Given the total N, events after ~ Binomial(N, pi) with pi = R e1 / (R e1 + e0).
+    total, tail = c0 + c1, (1 - LEVEL) / 2
+    pi_low = stats.beta.ppf(tail, c1, total - c1 + 1) if c1 > 0 else 0.0
+    pi_high = stats.beta.ppf(1 - tail, c1 + 1, total - c1) if c0 > 0 else 1.0
+    ratio = (c1 / e1) / (c0 / e0) if c0 > 0 else np.inf
+    low = pi_low / (1 - pi_low) * e0 / e1
+    high = pi_high / (1 - pi_high) * e0 / e1 if pi_high < 1 else np.inf
+    rows.append(_row("rate ratio", ratio, low, high, float(test.pvalue), c1, e1,
+                     "exact conditional (binomial) test and interval"))
+    methods = ("exact Poisson intervals per period; exact conditional test (statsmodels "
+               "test_poisson_2indep, method='exact-cond', two-sided minlike) and Clopper-Pearson "
+               "interval for the conditional binomial, as a rate ratio")
+    return PeriodComparison("rate", pd.DataFrame(rows), methods)
+
+
+def _proportions(before, after, before_trials, after_trials, ci_method) -> PeriodComparison:
+    from scipy.stats import fisher_exact
+    from scipy.stats.contingency import odds_ratio
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+    s0, _ = _count(before, "before_counts")
+    s1, _ = _count(after, "after_counts")
+    n0, _ = _count(before_trials, "before_trials")
+    n1, _ = _count(after_trials, "after_trials")
+    for s, n, when in ((s0, n0, "before"), (s1, n1, "after")):
+        if n == 0 or s > n:
+            raise ValueError(f"{when}: successes ({s}) must be between 0 and trials ({n}), "
+                             "trials > 0")
+    name = {"wilson": "Wilson", "beta": "Clopper-Pearson"}[ci_method]
+    rows = []
+    for label, s, n in (("before proportion", s0, n0), ("after proportion", s1, n1)):
+        low, high = proportion_confint(s, n, alpha=1 - LEVEL, method=ci_method)
+        rows.append(_row(label, s / n, low, high, np.nan, s, n, name))
+    table = [[s1, n1 - s1], [s0, n0 - s0]]
+    p = float(fisher_exact(table).pvalue)
+    low, high = confint_proportions_2indep(s1, n1, s0, n0, method="newcomb", compare="diff",
+                                           alpha=1 - LEVEL)
+    rows.append(_row("difference", s1 / n1 - s0 / n0, low, high, p, s1, n1, "Newcombe"))
+    ratio = (s1 / n1) / (s0 / n0) if s0 > 0 else np.inf
+    low, high = confint_proportions_2indep(s1, n1, s0, n0, method="score", compare="ratio",
+                                           alpha=1 - LEVEL)
+    rows.append(_row("ratio", ratio, low, high, p, s1, n1, "Koopman score"))
+    odds = odds_ratio(table, kind="conditional")
+    ci = odds.confidence_interval(confidence_level=LEVEL)
+    rows.append(_row("odds ratio", float(odds.statistic), float(ci.low), float(ci.high), p, s1,
+                     n1, "conditional MLE, exact interval"))
+    methods = (f"{name} intervals per period; Fisher's exact test (two-sided) for every "
+               "contrast; Newcombe (difference), Koopman score (ratio), exact conditional "
+               "(odds ratio) intervals")
+    return PeriodComparison("proportion", pd.DataFrame(rows), methods)
+
+
+def _row(quantity, estimate, low, high, p, count, denominator, method) -> dict:
+    return {"quantity": quantity, "estimate": float(estimate), "ci_low": float(low),
+            "ci_high": float(high), "p_value": p, "count": count,
+            "denominator": denominator, "method": method}
