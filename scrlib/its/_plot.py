@@ -23,10 +23,11 @@ def plot_result(result, ax=None, source=None, per=None, title=None):
     for s in ordered:
         ax.axvspan(axis.boundary_x(s.t0, s.fraction), axis.end_x(), facecolor="0.5", alpha=0.1,
                    linewidth=0, zorder=0)
-    ax.fill_between(x, fit["ci_low"], fit["ci_high"], facecolor="0.6", alpha=0.45, linewidth=0,
-                    label="95% CI of fit", zorder=1)
     for j, value in enumerate(np.unique(segment)):
         mask = segment == value
+        ax.fill_between(x[mask], fit["ci_low"].to_numpy()[mask], fit["ci_high"].to_numpy()[mask],
+                        facecolor="0.6", alpha=0.45, linewidth=0,
+                        label="95% CI of fit" if j == 0 else None, zorder=1)
         ax.plot(x[mask], fit["mean"].to_numpy()[mask], color="0.05", linewidth=1.8,
                 linestyle="-", label="Fitted" if j == 0 else None, zorder=3)
     post = np.flatnonzero(segment > 0)
@@ -43,11 +44,16 @@ def plot_result(result, ax=None, source=None, per=None, title=None):
                     xytext=(3, -3 - 11 * (i % 3)), textcoords="offset points", va="top",
                     ha="left", fontsize=8, color="0.1")
 
-    ax.set_xlabel(result.time if axis.periods is None else f"{result.time} ({axis.unit})")
+    if axis.periods is None:
+        ax.set_xlabel(result.time)
+    else:
+        ax.set_xlabel(axis.unit[0].upper() + axis.unit[1:])
+        if axis.freq.startswith("Y") and result.n <= 30:
+            ax.set_xticks(x, [axis.show(t) for t in axis.index])
     if result.family == "binomial":
         ylabel = f"{result.outcome} / {result.trials} (proportion)"
     elif per is not None:
-        ylabel = f"{result.outcome} per {per:g} {result.offset}"
+        ylabel = f"{result.outcome} per {per:,g} {result.offset}"
     else:
         ylabel = result.outcome
     ax.set_ylabel(ylabel)

@@ -39,12 +39,16 @@ class TimeAxis:
 
     @property
     def unit(self) -> str:
-        """The time unit in words: ``"month"``, ``"year (Y-MAR)"``, ``"time unit"``."""
+        """The time unit in words: ``"month"``, ``"financial year (April-March)"``, ..."""
         if self.periods is None:
             return "time unit"
         freq = self.freq
-        base = _UNITS.get(freq[0], freq)
-        return f"{base} ({freq})" if "-" in freq and base in ("year", "quarter") else base
+        if freq.startswith("Y-") and freq != "Y-DEC":
+            if freq == "Y-MAR":
+                return "financial year (April-March)"
+            first = _MONTHS[_MONTHS.index(freq[2:]) - 11].capitalize()
+            return f"year ({first}-{freq[2:].capitalize()})"
+        return _UNITS.get(freq[0], freq)
 
     def x(self) -> np.ndarray | pd.DatetimeIndex:
         """Positions for plotting: integers as floats, periods at their midpoints."""
@@ -68,10 +72,14 @@ class TimeAxis:
         return self.periods[-1].end_time
 
     def show(self, t: int) -> str:
-        """A time index as the caller would write it (``37``, ``2013``, ``2005-01``)."""
+        """A time index as a reader would write it (``37``, ``2012-13``, ``2005-01``)."""
         if self.periods is None:
             return str(int(t))
-        return str(pd.Period(ordinal=int(t), freq=self.freq))
+        period = pd.Period(ordinal=int(t), freq=self.freq)
+        if self.freq.startswith("Y-") and self.freq != "Y-DEC":
+            end = period.end_time.year
+            return f"{end - 1}-{end % 100:02d}"
+        return str(period)
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,8 @@ def _dates_to_periods(frame: pd.DataFrame, column: str, dates: pd.DatetimeIndex)
     else:
         first_month = int(dates[0].month)  # 1..12
         last_month = (first_month + step - 2) % 12 + 1 if at_start else first_month
+        if step == 3:  # name quarters by the anchor pandas uses by default (Q-DEC etc.)
+            last_month += 3 * ((12 - last_month) // 3)
         freq = ("Q-" if step == 3 else "Y-") + _MONTHS[last_month - 1]
     periods = dates.to_period(freq)
     edge = periods.start_time.normalize() if at_start else periods.end_time.normalize()
@@ -198,6 +208,10 @@ def resolve_start(axis: TimeAxis, name: str, value, *, whole_periods: bool) -> S
     if isinstance(value, pd.Period) and value.freq == freq:
         return Start(name, int(value.ordinal), 1.0, value, value.start_time)
     date = _as_date(name, value)
+    if isinstance(axis.values, pd.DatetimeIndex) and date in axis.values:
+        # A Timestamp of the time column itself names that period (e.g. a period-end label).
+        t0 = int(axis.index[axis.values.get_loc(date)])
+        return Start(name, t0, 1.0, value, pd.Period(ordinal=t0, freq=freq).start_time)
     period = date.to_period(freq)
     start = period.start_time.normalize()
     if date == start:
