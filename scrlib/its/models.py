@@ -26,13 +26,13 @@ class ModelComparison:
                  "better)"]
         for r in self.table.itertuples(index=False):
             aic = "n/a" if np.isnan(r.aic) else f"{r.aic:.2f}"
-            lines.append(f"  {r.family:<17} {r.effects:<11} k={r.k:<3} df={r.df_resid:<3} "
+            lines.append(f"  {r.family:<17} {r.effects:<14} k={r.k:<3} df={r.df_resid:<3} "
                          f"AIC={aic:<9} dispersion={r.dispersion:.4g}"
                          + (f"  [{r.note}]" if r.note else ""))
         lines.append("Adding a change in slope:")
         for r in self.tests.itertuples(index=False):
-            lines.append(f"  {r.family:<17} {r.test}: {r.statistic:.4g} on ({r.df1}"
-                         + (f", {r.df2}" if r.test == "F" else "") + f") df, p = {r.p_value:.4g}")
+            lines.append(f"  {r.family:<17} {r.test}: {r.statistic:.4g} on ({r.df1:g}"
+                         + (f", {r.df2:g}" if r.test == "F" else "") + f") df, p = {r.p_value:.4g}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

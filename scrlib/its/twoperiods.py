@@ -149,7 +149,9 @@ def _proportions(before, after, before_trials, after_trials, ci_method) -> Perio
                      n1, "conditional MLE, exact interval"))
     methods = (f"{name} intervals per period; Fisher's exact test (two-sided) for every "
                "contrast; Newcombe (difference), Koopman score (ratio), exact conditional "
-               "(odds ratio) intervals")
+               "(odds ratio) intervals. The test and the difference/ratio intervals come from "
+               "different methods and can disagree near the 5% boundary; the odds-ratio "
+               "interval matches Fisher's test")
     return PeriodComparison("proportion", pd.DataFrame(rows), methods)
 
 
