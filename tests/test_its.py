@@ -306,6 +306,7 @@ def labelled(annual):
      "'policy' starts at 2019-20.*outside the data's range 2007-08 .. 2015-16"),
     (None, {"interventions": {"policy": "2007-05-01"}}, "'policy'.*outside the data's range"),
     (None, {"interventions": {"policy": 5}}, "give a Period of the same frequency or a date"),
+    (None, {"interventions": {"policy": "2013"}}, "'YYYY-MM-DD'.*a bare year or month"),
     (None, {"interventions": {"a": pd.Period("2012", freq=FY),
                               "b": pd.Period("2012", freq=FY)}},
      r"cannot tell them apart \(terms \['b:step'\]"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from scrlib.its._checks import bad_rows
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _UNITS = {"M": "month", "Q": "quarter", "Y": "year", "D": "day", "W": "week"}
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,9 @@ def resolve_start(axis: TimeAxis, name: str, value, *, whole_periods: bool) -> S
 def _as_date(name: str, value) -> pd.Timestamp:
     if isinstance(value, pd.Period):
         return value.start_time.normalize()
+    if isinstance(value, str) and not _DAY.match(value.strip()):
+        raise ValueError(f"intervention {name!r}: give a date as 'YYYY-MM-DD' (or a Period), not "
+                         f"{value!r}: a bare year or month is ambiguous")
     if isinstance(value, str | dt.date | np.datetime64):
         try:
             return pd.Timestamp(value).normalize()

@@ -151,7 +151,7 @@ def _proportions(before, after, before_trials, after_trials, ci_method) -> Perio
                "contrast; Newcombe (difference), Koopman score (ratio), exact conditional "
                "(odds ratio) intervals. The test and the difference/ratio intervals come from "
                "different methods and can disagree near the 5% boundary; the odds-ratio "
-               "interval matches Fisher's test")
+               "interval uses the same conditional distribution as Fisher's test")
     return PeriodComparison("proportion", pd.DataFrame(rows), methods)
 
 
