@@ -163,3 +163,34 @@ def plot_series(
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, sources))
     return fig
+
+
+def plot_shares(dataset, frame: pd.DataFrame, events: pd.DataFrame | None = None, *, ax=None,
+                title: str | None = None, ylabel: str = "Share (%)", label: str = "Share"):
+    """Plot yearly shares with their 95% intervals (rows of ``analysis.share_intervals``)."""
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    starts = frame["fiscal_year"].dt.start_time
+    ends = frame["fiscal_year"].dt.end_time.dt.normalize()
+    x = starts + (ends - starts) / 2
+    err = [frame["share"] - frame["ci_low"], frame["ci_high"] - frame["share"]]
+    ax.errorbar(x, frame["share"], yerr=err, label=f"{label} (95% interval)", capsize=4,
+                **STYLES[0])
+    for xi, yi in zip(x, frame["share"], strict=True):
+        ax.annotate(f"{yi:.0f}%", (xi, yi), xytext=(8, 0), textcoords="offset points",
+                    fontsize=8, va="center")
+    sources = list(frame["source_ids"])
+    if events is not None and not events.empty:
+        mark_events(ax, events)
+        sources += list(events["source_id"])
+    ax.set_xticks(x, frame["year"])
+    ax.set_xlabel("Financial year (April to March)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 100)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.78), fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    add_source_line(fig, source_line(dataset, sources))
+    return fig

@@ -1,0 +1,140 @@
+"""Analysis-ready tables built from the cited dataset: annual series, shares and policy dates.
+
+Each table keeps the ``source_ids`` of its values, so charts and tables built on it can cite them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from scrlib.periods import fiscal_label
+
+
+def annual(dataset, series_id: str, *, rule: str = "recorded", name: str = "count") -> pd.DataFrame:
+    """A financial-year series: one row per year with a figure (gaps stay gaps), oldest first.
+
+    Columns: ``fiscal_year`` (Period, April-March), ``year`` ('2012-13'), ``name`` (the value),
+    ``source_ids`` and ``conflict`` (sources disagreed and ``rule`` picked the value).
+    """
+    frame = dataset.resolved(series_id, rule=rule)
+    frame = frame[frame["period_kind"] == "FY"].sort_values("start")
+    return pd.DataFrame(
+        {
+            "fiscal_year": frame["fiscal_year"].to_numpy(),
+            "year": [fiscal_label(p) for p in frame["fiscal_year"]],
+            name: frame["value"].to_numpy(),
+            "source_ids": frame["source_ids"].to_numpy(),
+            "conflict": frame["conflict"].to_numpy(),
+        }
+    ).reset_index(drop=True)
+
+
+def paired(dataset, numerator: str, denominator: str, *, rule: str = "recorded") -> pd.DataFrame:
+    """Two annual series side by side for the years both have (e.g. published of commissioned).
+
+    Columns: ``fiscal_year``, ``year``, ``successes``, ``trials``, ``share`` (percent),
+    ``source_ids`` (of both).
+    """
+    num = annual(dataset, numerator, rule=rule, name="successes")
+    den = annual(dataset, denominator, rule=rule, name="trials")
+    both = num.merge(den, on=["fiscal_year", "year"], suffixes=("_num", "_den"))
+    both["share"] = 100 * both["successes"] / both["trials"]
+    both["source_ids"] = both["source_ids_num"] + ";" + both["source_ids_den"]
+    both["conflict"] = both["conflict_num"] | both["conflict_den"]
+    return both[["fiscal_year", "year", "successes", "trials", "share", "source_ids", "conflict"]]
+
+
+def policy_dates(dataset, event_ids, *, rule: str = "recorded") -> dict[str, pd.Timestamp]:
+    """``{label: date}`` for the events, using the recorded date where sources disagree."""
+    events = dataset.resolved_events(rule=rule).set_index("event_id")
+    missing = [e for e in event_ids if e not in events.index]
+    if missing:
+        raise KeyError(f"unknown events {missing}; known: {', '.join(events.index)}")
+    return {events.loc[e, "label"]: pd.Timestamp(events.loc[e, "when"]) for e in event_ids}
+
+
+def event_rows(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFrame:
+    """The resolved rows of the chosen events (for marking charts and citing their sources)."""
+    events = dataset.resolved_events(rule=rule)
+    return events[events["event_id"].isin(list(event_ids))].reset_index(drop=True)
+
+
+def share_intervals(frame: pd.DataFrame, method: str = "wilson") -> pd.DataFrame:
+    """Add a 95% interval for each year's share (``wilson`` or ``beta`` = Clopper-Pearson)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if method not in ("wilson", "beta"):
+        raise ValueError(f"unknown interval method {method!r}; allowed: wilson, beta")
+    low, high = proportion_confint(frame["successes"].clip(upper=frame["trials"]),
+                                   frame["trials"], alpha=0.05, method=method)
+    return frame.assign(ci_low=100 * low, ci_high=100 * high)
+
+
+def split_years(frame: pd.DataFrame, years) -> pd.DataFrame:
+    """The rows of an annual table whose ``year`` label ('2012-13') is in ``years``."""
+    return frame[frame["year"].isin(list(years))]
+
+
+def compare_years(frame: pd.DataFrame, before, after, *, value: str = "count",
+                  kind: str = "rate", ci_method: str = "wilson"):
+    """Exact comparison of the chosen 'before' and 'after' years (rates per year, or shares)."""
+    from scrlib.its import compare_periods
+
+    b, a = split_years(frame, before), split_years(frame, after)
+    if kind == "proportion":
+        return compare_periods(b["successes"], a["successes"], kind="proportion",
+                               before_trials=b["trials"], after_trials=a["trials"],
+                               ci_method=ci_method)
+    return compare_periods(b[value], a[value], kind="rate")
+
+
+def comparison_table(comparison) -> pd.DataFrame:
+    """A PeriodComparison as a compact table for readers (estimates to 3 significant figures)."""
+    table = comparison.table
+    return pd.DataFrame(
+        {
+            "Quantity": table["quantity"],
+            "Estimate": table["estimate"].map("{:.3g}".format),
+            "95% interval": [f"{lo:.3g} to {hi:.3g}" for lo, hi in
+                             zip(table["ci_low"], table["ci_high"], strict=True)],
+            "Exact p": table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.2g}"),
+        }
+    )
+
+
+def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *,
+                     ci_method: str = "wilson") -> pd.DataFrame:
+    """The exact before/after share comparison under every conflict rule, one row per rule."""
+    from scrlib.load import CONFLICT_RULES
+
+    rows = []
+    for rule in CONFLICT_RULES:
+        frame = paired(dataset, numerator, denominator, rule=rule)
+        for label, b, a in (("chosen years", before, after),
+                            *_neighbours(frame, dataset, numerator, denominator)):
+            table = compare_years(frame, b, a, kind="proportion", ci_method=ci_method).table
+            diff = table[table["quantity"] == "difference"].iloc[0]
+            rows.append({
+                "rule": rule, "comparison": f"{', '.join(b)} vs {', '.join(a)}",
+                "which": label,
+                "share before %": round(100 * table["estimate"].iloc[0], 1),
+                "share after %": round(100 * table["estimate"].iloc[1], 1),
+                "difference (points)": f"{100 * diff['estimate']:.1f} "
+                f"({100 * diff['ci_low']:.1f} to {100 * diff['ci_high']:.1f})",
+                "exact p": f"{diff['p_value']:.2g}",
+            })
+    return pd.DataFrame(rows)
+
+
+def _neighbours(frame, dataset, numerator, denominator):
+    """Comparisons of each disputed year with the years next to it."""
+    disputed = set(dataset.conflicts().query("series_id in [@numerator, @denominator]")["period"])
+    years = list(frame["year"])
+    out = []
+    for i, year in enumerate(years):
+        if f"FY{year}" in disputed:
+            if i > 0:
+                out.append(("disputed year vs the year before", [years[i - 1]], [year]))
+            if i + 1 < len(years):
+                out.append(("disputed year vs the year after", [year], [years[i + 1]]))
+    return out
