@@ -345,6 +345,36 @@ def test_integer_time_rejects_dates_and_gaussian_accepts_non_counts():
     assert result.effects.loc[0, "rate_ratio"] < 0
 
 
+def test_families_that_estimate_a_scale_need_residual_degrees_of_freedom():
+    frame = pd.DataFrame({"t": [1, 2, 3, 4], "y": [5, 9, 4, 12]})
+    for family in ("quasipoisson", "gaussian"):
+        with pytest.raises(ValueError, match="leave none after 4 coefficients"):
+            its.fit(frame, outcome="y", time="t", interventions={"a": 3}, family=family,
+                    effects=("step", "slope"))
+    saturated = its.fit(frame, outcome="y", time="t", interventions={"a": 3},
+                        effects=("step", "slope"))
+    assert any("saturated" in w for w in saturated.warnings)
+    assert not any("RuntimeWarning" in w for w in saturated.warnings)
+
+
+@pytest.mark.parametrize("family", its.FAMILIES)
+def test_every_family_with_hac_and_harmonics_runs_clean(sicily, family):
+    frame = sicily.assign(events=sicily["aces"] * 3 + np.arange(59) % 7)
+    extra = {"trials": "events"} if family == "binomial" else {}
+    result = its.fit(frame, outcome="aces", time="time", interventions={"ban": 37},
+                     family=family, cov="hac", seasonality=(2, 12), **extra)
+    assert not any("statsmodels" in w for w in result.warnings)
+    assert result.summary().count("Newey-West") == 1
+    assert np.isfinite(result.predict()[["mean", "ci_low", "ci_high"]].to_numpy()).all()
+
+
+def test_binomial_fitting_the_data_exactly_is_not_separation(sicily):
+    frame = sicily.assign(events=sicily["aces"] * 3)  # every proportion exactly 1/3
+    result = its.fit(frame, outcome="aces", trials="events", time="time",
+                     interventions={"ban": 37}, family="binomial")
+    assert result.effects.loc[0, "rate_ratio"] == pytest.approx(1.0)
+
+
 # -- convergence ------------------------------------------------------------------------------
 def test_non_convergence_raises_a_clear_error(annual):
     with pytest.raises(its.ConvergenceError, match="did not converge"):

@@ -54,9 +54,20 @@ def fit_model(family: str, y, X, *, offset=None, trials=None, cov="model", lags=
             result = _glm(family, y, X, offset, trials).fit(
                 maxiter=maxiter, scale="X2" if family == "quasipoisson" else None, **options
             )
+        _touch(result)
     notes = _messages(caught)
     _check(family, result, y, trials, notes)
     return result, [n for n in notes if "PerfectSeparation" not in n], False
+
+
+def _touch(result) -> None:
+    """Compute the lazily cached statistics now, so their warnings are caught here."""
+    for name in ("bse", "tvalues", "pvalues", "llf", "pearson_chi2", "resid_pearson", "mu",
+                 "scale", "ssr", "deviance"):
+        try:
+            getattr(result, name)
+        except (AttributeError, NotImplementedError):
+            pass
 
 
 def _glm(family: str, y, X, offset, trials):
@@ -79,8 +90,9 @@ def _check(family: str, result, y, trials, notes: list[str]) -> None:
     params = np.asarray(result.params)
     bse = np.asarray(result.bse)
     if not (np.isfinite(params).all() and np.isfinite(bse).all()):
-        raise ConvergenceError(f"the {family} fit gave non-finite estimates or standard errors; "
-                               "the data cannot identify this model")
+        raise ConvergenceError(f"the {family} fit gave non-finite estimates or standard errors "
+                               f"({len(y)} points, {len(params)} coefficients); the data cannot "
+                               "identify this model")
     if family == "gaussian":
         return
     mu = np.asarray(result.fittedvalues if family != "binomial" else result.mu, dtype=float)
@@ -91,7 +103,7 @@ def _check(family: str, result, y, trials, notes: list[str]) -> None:
     else:
         edge = mu < 1e-8 * max(1.0, float(np.max(y)))
         what = "fitted means reach 0 where the counts are all 0"
-    if edge.any() or any("PerfectSeparation" in n for n in notes):
+    if edge.any():
         rows = np.flatnonzero(edge).tolist()
         raise ConvergenceError(
             f"the maximum likelihood estimate does not exist for this {family} model: {what} "
@@ -121,6 +133,7 @@ def _fit_negbin(y, X, *, offset, cov, lags, maxiter):
             try:
                 result = model.fit(start_params=start, method=method, maxiter=iterations,
                                    disp=0, **_cov_options(cov, lags))
+                _touch(result)
             except (np.linalg.LinAlgError, ValueError) as err:
                 failures.append(f"{method}: {err}")
                 continue

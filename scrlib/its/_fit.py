@@ -91,6 +91,10 @@ def fit(
     X, names = design(axis, starts, chosen, harmonics)
     _check_rank(X, names)
     n = X.shape[0]
+    if family in ("quasipoisson", "gaussian") and n <= X.shape[1]:
+        raise ValueError(f"family={family!r} estimates its scale from the residuals, but "
+                         f"{n} time points leave none after {X.shape[1]} coefficients; use "
+                         "fewer effects or terms")
     lags = None
     if cov == "hac":
         lags = hac_lags_rule(n) if hac_lags is None else int(hac_lags)
@@ -107,6 +111,8 @@ def fit(
         n_trials=n_trials, model_result=result, nb_boundary=nb_boundary, source=source,
         warnings=[], notes=_timing_notes(axis, starts, whole_periods),
     )
+    if fitted.df_resid <= 0:  # already explained as a saturated model
+        sm_notes = [m for m in sm_notes if "divide by zero" not in m]
     fitted.warnings.extend(_warnings(fitted, data, breaks, whole_periods) + sm_notes)
     return fitted
 
@@ -250,8 +256,10 @@ def _warnings(res: ItsResult, data: pd.DataFrame, breaks, whole_periods: bool) -
     if res.family in ("quasipoisson", "negativebinomial", "gaussian") and df < MIN_DISPERSION_DF:
         what = {"quasipoisson": "the quasi-Poisson scale", "negativebinomial": "alpha",
                 "gaussian": "the residual variance"}[res.family]
+        consequence = ("the t intervals are wide and rest on normally distributed errors"
+                       if res.family == "gaussian" else "the Wald intervals ignore that")
         out.append(f"{what} is estimated from only {df} residual degree(s) of freedom "
-                   f"(< {MIN_DISPERSION_DF}): it is very uncertain and the intervals ignore that")
+                   f"(< {MIN_DISPERSION_DF}): it is very uncertain and {consequence}")
     if res.family in ("poisson", "binomial") and df > 0 and res.dispersion > OVERDISPERSED:
         out.append(f"Pearson chi2/df = {res.dispersion:.2f} > {OVERDISPERSED}: the data vary "
                    f"more than {res.family} allows, so its intervals are too narrow; consider "
