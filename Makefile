@@ -34,7 +34,7 @@ nbval: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: check unit nbval lint
+test: lint check unit nbval
 
 refresh: setup
 	$(PY) -m scrlib refresh

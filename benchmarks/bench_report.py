@@ -1,5 +1,6 @@
-"""Benchmark: the report (one process, notebooks run concurrently) against the bare papermill CLI
-run once per notebook, one after another; plus the start-up time of ``scr --help`` and ``scr check``.
+"""Benchmark: the report (one process, notebooks run concurrently) against the bare papermill
+CLI run once per notebook, one after another; plus the start-up time of ``scr --help`` and
+``scr check``.
 
 Run: ``python benchmarks/bench_report.py`` (or ``make bench``). Targets on a 2-core machine:
 report time <= 0.6 x sequential CLI time; ``scr --help`` < 0.5 s; ``scr check`` < 2 s.

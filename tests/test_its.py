@@ -432,3 +432,17 @@ def test_plot_of_a_rate_uses_the_offset(sicily):
     ax = result.plot(per=100000)
     assert ax.get_ylabel() == "aces per 100,000 stdpop"
     assert "Source: not stated" in [t.get_text() for t in ax.texts]
+
+
+@settings(max_examples=25, deadline=None)
+@given(scale=st.floats(min_value=1e-3, max_value=1e3), shift=st.integers(-500, 500))
+def test_effects_do_not_depend_on_exposure_units_or_time_origin(sicily, scale, shift):
+    base = its.fit(sicily, outcome="aces", time="time", interventions={"ban": 37},
+                   offset="stdpop", family="quasipoisson", seasonality=(2, 12),
+                   effects=("step", "slope"))
+    moved = its.fit(sicily.assign(stdpop=sicily["stdpop"] * scale, time=sicily["time"] + shift),
+                    outcome="aces", time="time", interventions={"ban": 37 + shift},
+                    offset="stdpop", family="quasipoisson", seasonality=(2, 12),
+                    effects=("step", "slope"))
+    pd.testing.assert_frame_equal(moved.effects, base.effects, rtol=1e-6)
+    np.testing.assert_allclose(moved.predict()["mean"], base.predict()["mean"], rtol=1e-6)
