@@ -41,6 +41,11 @@ RULES = {
     "arithmetic-typo": "the other value contradicts its own source's arithmetic",
     "own-account": "prefer a body's own report about itself over press reports",
     "official-over-secondary": "prefer official statistics over a secondary report of them",
+    "document-date": "prefer the date printed on the document itself over another source's mention",
+    "internal-evidence": (
+        "the other value is contradicted by its own source's content (e.g. a page dated before "
+        "the event it reports)"
+    ),
 }
 
 
