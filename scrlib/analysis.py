@@ -5,6 +5,8 @@ Each table keeps the ``source_ids`` of its values, so charts and tables built on
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 
 from scrlib.periods import fiscal_label
@@ -17,6 +19,9 @@ def annual(dataset, series_id: str, *, rule: str = "recorded", name: str = "coun
     ``source_ids`` and ``conflict`` (sources disagreed and ``rule`` picked the value).
     """
     frame = dataset.resolved(series_id, rule=rule)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["period_kind", "start", "fiscal_year", "value",
+                                      "source_ids", "conflict"])
     frame = frame[frame["period_kind"] == "FY"].sort_values("start")
     return pd.DataFrame(
         {
@@ -138,3 +143,57 @@ def _neighbours(frame, dataset, numerator, denominator):
             if i + 1 < len(years):
                 out.append(("disputed year vs the year after", [year], [years[i + 1]]))
     return out
+
+
+def regimes(frame: pd.DataFrame, dates: dict[str, pd.Timestamp]) -> pd.DataFrame:
+    """Label each year by the policy regime it falls in; a year containing a date is 'transition'.
+
+    Regimes are named by the last policy date before them ("before <first>" for the first).
+    Adds columns ``regime`` and ``regime_order`` (transition years: -1).
+    """
+    ordered = sorted(dates.items(), key=lambda kv: kv[1])
+    names, orders = [], []
+    for fy in frame["fiscal_year"]:
+        start, end = fy.start_time, fy.end_time
+        inside = [label for label, when in ordered if start < when <= end]
+        if inside:
+            names.append("transition (" + ", ".join(inside) + ")")
+            orders.append(-1)
+            continue
+        passed = [label for label, when in ordered if when <= start]
+        names.append(f"after {passed[-1]}" if passed else f"before {ordered[0][0]}")
+        orders.append(len(passed))
+    return frame.assign(regime=names, regime_order=orders)
+
+
+def regime_comparisons(frame: pd.DataFrame, dates: dict[str, pd.Timestamp], *,
+                       value: str = "count") -> pd.DataFrame:
+    """Exact comparison of the mean yearly count in each regime with the regime before it.
+
+    Transition years (containing a policy date) are left out of both sides. One row per pair of
+    neighbouring regimes that both have years: years, mean per year, rate ratio, exact interval
+    and exact conditional p-value (``scrlib.its.compare_periods``).
+    """
+    from scrlib.its import compare_periods
+
+    labelled = regimes(frame, dates)
+    kept = labelled[labelled["regime_order"] >= 0]
+    groups = [g for _, g in kept.groupby("regime_order", sort=True)]
+    rows = []
+    for before, after in itertools.pairwise(groups):
+        table = compare_periods(before[value], after[value], kind="rate").table
+        ratio = table[table["quantity"] == "rate ratio"].iloc[0]
+        rows.append({
+            "from": before["regime"].iloc[0],
+            "years before": ", ".join(before["year"]),
+            "per year before": round(float(before[value].mean()), 1),
+            "to": after["regime"].iloc[0],
+            "years after": ", ".join(after["year"]),
+            "per year after": round(float(after[value].mean()), 1),
+            "rate ratio": round(float(ratio["estimate"]), 3),
+            "95% interval": f"{ratio['ci_low']:.3g} to {ratio['ci_high']:.3g}",
+            "exact p": f"{ratio['p_value']:.2g}",
+        })
+    return pd.DataFrame(rows, columns=["from", "years before", "per year before", "to",
+                                       "years after", "per year after", "rate ratio",
+                                       "95% interval", "exact p"])

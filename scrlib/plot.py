@@ -194,3 +194,54 @@ def plot_shares(dataset, frame: pd.DataFrame, events: pd.DataFrame | None = None
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, sources))
     return fig
+
+
+KIND_MARKERS = {
+    "parliamentary-answer": ("s", "0.05"),
+    "official-statistics": ("D", "0.05"),
+    "report": ("^", "0.35"),
+    "press-release": ("v", "0.35"),
+    "news": ("o", "0.55"),
+    "blog": ("o", "white"),
+    "guidance": ("P", "0.35"),
+    "legislation": ("X", "0.35"),
+    "web-page": ("h", "white"),
+}
+
+
+def plot_coverage(dataset, series_ids=None, *, title: str | None = None):
+    """Which series have figures for which periods, and from which kind of source.
+
+    One row per series; each figure is a bar over its period with a marker (by source kind) at
+    its middle, so part-years, multi-year totals and gaps show at a glance.
+    """
+    figs = dataset.figures.merge(dataset.sources[["source_id", "kind"]], on="source_id")
+    if series_ids is not None:
+        figs = figs[figs["series_id"].isin(list(series_ids))]
+    order = (figs.groupby("series_id")["start"].min().sort_values(kind="mergesort")
+             .index.tolist())
+    fig, ax = new_figure(8.0, max(3.0, 0.8 + 0.22 * len(order)))
+    seen = set()
+    for row, series_id in enumerate(order):
+        rows = figs[figs["series_id"] == series_id]
+        for r in rows.itertuples(index=False):
+            ax.plot([r.start, r.end], [row, row], color="0.45", linewidth=2.2,
+                    solid_capstyle="butt", zorder=1)
+            marker, face = KIND_MARKERS[r.kind]
+            ax.plot([r.start + (r.end - r.start) / 2], [row], linestyle="none", marker=marker,
+                    markerfacecolor=face, markeredgecolor="0.05", markersize=5, zorder=2,
+                    label=None if r.kind in seen else r.kind.replace("-", " "))
+            seen.add(r.kind)
+    ax.set_yticks(range(len(order)), [dataset.series_info(s).name for s in order], fontsize=7)
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_xlabel("Period covered by each figure (bars); marker: kind of source")
+    ax.grid(axis="x", color="0.85", linewidth=0.6)
+    handles, labels = ax.get_legend_handles_labels()
+    ordered = sorted(zip(labels, handles, strict=True), key=lambda lh: list(KIND_MARKERS)
+                     .index(lh[0].replace(" ", "-")))
+    ax.legend([h for _, h in ordered], [lb for lb, _ in ordered], fontsize=7, frameon=False,
+              loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    add_source_line(fig, source_line(dataset, figs["source_id"].unique()))
+    return fig

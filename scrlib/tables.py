@@ -48,3 +48,47 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
         Period=resolved["period"].str.replace("FY", "", regex=False),
     )
     return frame.pivot(index="Period", columns="Series", values="value").rename_axis(columns=None)
+
+
+def series_table(dataset, series_ids=None) -> pd.DataFrame:
+    """Each series: what it counts, at which stage, by whom, its years and number of figures."""
+    info = dataset.series
+    if series_ids is not None:
+        info = info[info["series_id"].isin(list(series_ids))]
+    figs = dataset.figures
+    rows = []
+    for s in info.itertuples(index=False):
+        mine = figs[figs["series_id"] == s.series_id]
+        span = (f"{mine['start'].min():%b %Y} to {mine['end'].max():%b %Y}" if len(mine) else "")
+        rows.append({"Series": s.name, "Id": s.series_id, "Stage": s.stage,
+                     "Counted by": s.counted_by, "Unit": s.unit, "Figures": len(mine),
+                     "Covers": span, "Definition": s.definition, "Caveats": s.note})
+    return pd.DataFrame(rows)
+
+
+def event_table(dataset, rule: str = "recorded") -> pd.DataFrame:
+    """The policy timeline: each event's (resolved) date, precision, label and source."""
+    ev = dataset.resolved_events(rule=rule)
+    counts = dataset.events.groupby("event_id")["source_id"].nunique()
+    return pd.DataFrame({
+        "Date": ev["date"].to_numpy(),
+        "Precision": ev["precision"].to_numpy(),
+        "Event": ev["label"].to_numpy(),
+        "What happened": ev["description"].to_numpy(),
+        "Source": [dataset.source(s).short for s in ev["source_id"]],
+        "Sources": [int(counts[e]) for e in ev["event_id"]],
+    })
+
+
+def event_conflict_table(dataset) -> pd.DataFrame:
+    """Each candidate date of a disputed event, its source, whether it is used, and why."""
+    conf = dataset.event_conflicts()
+    return pd.DataFrame({
+        "Event": [dataset.event(e).label for e in conf["event_id"]],
+        "Date": conf["date"].to_numpy(),
+        "Source": [dataset.source(s).short for s in conf["source_id"]],
+        "Excerpt": conf["excerpt"].to_numpy(),
+        "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
+        "Rule": conf["rule"].to_numpy(),
+        "Reason": conf["reason"].to_numpy(),
+    })

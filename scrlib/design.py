@@ -1,0 +1,128 @@
+"""One analysis of an annual series around policy dates, as a value: a :class:`Specification`.
+
+A specification names every choice an interrupted time series analysis of the cited data makes
+(series, policy events, conflict rules, model family, effects, whole or fractional periods,
+denominator), so notebooks and the sensitivity analysis fit exactly what they say they fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import pandas as pd
+
+from scrlib import analysis
+from scrlib.cite import source_line
+from scrlib.params import ParameterError
+
+EFFECTS = {"step": ("step",), "step+slope": ("step", "slope")}
+EVENT_RULES = ("recorded", "alternative")
+DENOMINATOR_USES = ("trials", "offset")
+
+
+@dataclass(frozen=True)
+class Specification:
+    """Every choice of one fit: what is modelled, around which dates, with which model."""
+
+    series: str = "scr-initiated"
+    events: tuple[str, ...] = ("full-publication", "ofsted-evaluation-ends")
+    conflict_rule: str = "recorded"
+    event_rule: str = "recorded"
+    family: str = "quasipoisson"
+    effects: str = "step"
+    whole_periods: bool = False
+    denominator: str | None = None
+
+    def with_(self, **changes) -> Specification:
+        """A copy with some choices changed."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        """The choices as plain values (events joined with commas), for tables and manifests."""
+        out = asdict(self)
+        out["events"] = ",".join(self.events)
+        out["denominator"] = self.denominator or ""
+        return out
+
+    @property
+    def uses_trials(self) -> bool:
+        """True when the denominator enters as binomial trials (else as a log offset)."""
+        return self.denominator is not None and self.family == "binomial"
+
+    def data(self, dataset) -> pd.DataFrame:
+        """The annual rows the model sees: ``fiscal_year``, ``year``, ``count`` [, ``exposure``]."""
+        frame = analysis.annual(dataset, self.series, rule=self.conflict_rule)
+        if self.denominator is not None:
+            den = analysis.annual(dataset, self.denominator, rule=self.conflict_rule,
+                                  name="exposure")
+            frame = frame.merge(den, on=["fiscal_year", "year"], suffixes=("", "_den"))
+            frame["source_ids"] = frame["source_ids"] + ";" + frame["source_ids_den"]
+            frame["conflict"] = frame["conflict"] | frame["conflict_den"]
+            frame = frame.drop(columns=["source_ids_den", "conflict_den"])
+        return frame.reset_index(drop=True)
+
+    def dates(self, dataset) -> dict[str, pd.Timestamp]:
+        """``{label: date}`` of the chosen events under the chosen event rule."""
+        return analysis.policy_dates(dataset, self.events, rule=self.event_rule)
+
+    def fit(self, dataset, data: pd.DataFrame | None = None):
+        """Fit the specification with :func:`scrlib.its.fit`; returns an ``ItsResult``."""
+        from scrlib import its
+
+        frame = self.data(dataset) if data is None else data
+        kwargs = {}
+        if self.denominator is not None:
+            kwargs = {"trials": "exposure"} if self.uses_trials else {"offset": "exposure"}
+        if self.family == "binomial" and self.denominator is None:
+            raise ValueError("family 'binomial' needs a denominator series")
+        return its.fit(frame, outcome="count", time="fiscal_year",
+                       interventions=self.dates(dataset), family=self.family,
+                       effects=EFFECTS[self.effects], whole_periods=self.whole_periods,
+                       source=source_line(dataset, _ids(frame)).removeprefix("Source: "),
+                       **kwargs)
+
+    def check(self, dataset) -> None:
+        """Raise ParameterError, saying what is allowed, if the data cannot carry this fit."""
+        frame = self.data(dataset)
+        years = list(frame["year"])
+        n_params = 2 + len(self.events) * len(EFFECTS[self.effects])
+        if len(frame) < n_params + 1:
+            raise ParameterError(
+                f"series {self.series!r}{' per ' + self.denominator if self.denominator else ''}"
+                f" has {len(frame)} annual figure(s) ({', '.join(years) or 'none'}); a model "
+                f"with {len(self.events)} event(s) and effects {self.effects!r} has {n_params} "
+                f"parameters and needs at least {n_params + 1} years. Choose a longer series "
+                "(see allowed_series) or fewer events."
+            )
+        first = frame["fiscal_year"].iloc[0].start_time
+        last = frame["fiscal_year"].iloc[-1].start_time
+        inside = events_inside(dataset, first, last, self.event_rule)
+        bad = [e for e in self.events if e not in inside]
+        if bad:
+            raise ParameterError(
+                f"events {bad} fall outside the years of {self.series!r} ({years[0]} to "
+                f"{years[-1]}) or leave no year before them; allowed events: {', '.join(inside)}"
+            )
+
+
+def events_inside(dataset, first: pd.Timestamp, last: pd.Timestamp, rule: str) -> list[str]:
+    """Events dated after the first year starts and no later than the last year's start."""
+    events = dataset.resolved_events(rule=rule)
+    inside = events[(events["when"] > first) & (events["when"] <= last)]
+    return list(inside["event_id"])
+
+
+def allowed_series(dataset, *, min_years: int = 4, denominator: str | None = None) -> list[str]:
+    """Count series with at least ``min_years`` financial-year figures (paired with denominator)."""
+    out = []
+    for info in dataset.series.itertuples(index=False):
+        if info.unit != "count" or info.series_id == denominator:
+            continue
+        spec = Specification(series=info.series_id, denominator=denominator, events=())
+        if len(spec.data(dataset)) >= min_years:
+            out.append(info.series_id)
+    return out
+
+
+def _ids(frame: pd.DataFrame) -> list[str]:
+    return sorted({s for ids in frame["source_ids"] for s in ids.split(";")})
