@@ -32,6 +32,7 @@ class Specification:
     effects: str = "step"
     whole_periods: bool = False
     denominator: str | None = None
+    breaks: tuple[str, ...] = ()
 
     def with_(self, **changes) -> Specification:
         """A copy with some choices changed."""
@@ -42,6 +43,7 @@ class Specification:
         out = asdict(self)
         out["events"] = ",".join(self.events)
         out["denominator"] = self.denominator or ""
+        out["breaks"] = ",".join(self.breaks)
         return out
 
     @property
@@ -65,21 +67,42 @@ class Specification:
         """``{label: date}`` of the chosen events under the chosen event rule."""
         return analysis.policy_dates(dataset, self.events, rule=self.event_rule)
 
+    def _its_arguments(self, dataset, frame: pd.DataFrame) -> dict:
+        if self.family == "binomial" and self.denominator is None:
+            raise ValueError("family 'binomial' needs a denominator series")
+        kwargs = {}
+        if self.denominator is not None:
+            kwargs = {"trials": "exposure"} if self.uses_trials else {"offset": "exposure"}
+        if self.breaks:
+            kwargs["breaks"] = [dataset_date(dataset, e, self.event_rule) for e in self.breaks]
+        return {"outcome": "count", "time": "fiscal_year", "interventions": self.dates(dataset),
+                "effects": EFFECTS[self.effects], "whole_periods": self.whole_periods,
+                "source": source_line(dataset, _ids(frame)).removeprefix("Source: "), **kwargs}
+
     def fit(self, dataset, data: pd.DataFrame | None = None):
         """Fit the specification with :func:`scrlib.its.fit`; returns an ``ItsResult``."""
         from scrlib import its
 
         frame = self.data(dataset) if data is None else data
-        kwargs = {}
-        if self.denominator is not None:
-            kwargs = {"trials": "exposure"} if self.uses_trials else {"offset": "exposure"}
-        if self.family == "binomial" and self.denominator is None:
-            raise ValueError("family 'binomial' needs a denominator series")
-        return its.fit(frame, outcome="count", time="fiscal_year",
-                       interventions=self.dates(dataset), family=self.family,
-                       effects=EFFECTS[self.effects], whole_periods=self.whole_periods,
-                       source=source_line(dataset, _ids(frame)).removeprefix("Source: "),
-                       **kwargs)
+        return its.fit(frame, family=self.family, **self._its_arguments(dataset, frame))
+
+    def compare_models(self, dataset, families=None):
+        """Families side by side, with and without a change in slope (``its.compare_models``)."""
+        from scrlib import its
+
+        frame = self.data(dataset)
+        arguments = self._its_arguments(dataset, frame)
+        arguments["effects"] = ("step",)
+        return its.compare_models(frame, families=families, **arguments)
+
+    def placebo(self, dataset, event: str, *, only_before: bool = False):
+        """The in-time placebo check for one of the events (``its.placebo_in_time``)."""
+        from scrlib import its
+
+        frame = self.data(dataset)
+        return its.placebo_in_time(frame, intervention=dataset.event(event).label,
+                                   only_before=only_before, family=self.family,
+                                   **self._its_arguments(dataset, frame))
 
     def check(self, dataset) -> None:
         """Raise ParameterError, saying what is allowed, if the data cannot carry this fit."""
@@ -103,6 +126,12 @@ class Specification:
                 f"events {bad} fall outside the years of {self.series!r} ({years[0]} to "
                 f"{years[-1]}) or leave no year before them; allowed events: {', '.join(inside)}"
             )
+
+
+def dataset_date(dataset, event_id: str, rule: str) -> pd.Timestamp:
+    """The resolved date of one event."""
+    events = dataset.resolved_events(rule=rule).set_index("event_id")
+    return pd.Timestamp(events.loc[event_id, "when"])
 
 
 def events_inside(dataset, first: pd.Timestamp, last: pd.Timestamp, rule: str) -> list[str]:

@@ -204,3 +204,20 @@ def test_reader_tables(synthetic):
     assert events.set_index("Event").loc["Doubling", "Sources"] == 2
     conflicts = tables.event_conflict_table(synthetic)
     assert list(conflicts["Used"]) == ["yes", "no"]
+
+
+def test_placebo_ranks_the_real_doubling_first_and_models_compare(synthetic):
+    placebo = BASE.with_(family="poisson").placebo(synthetic, "doubling")
+    rank = placebo.ranks.iloc[0]
+    assert rank["rank"] == 1 and rank["n_placebo"] >= 5
+    comparison = BASE.compare_models(synthetic)
+    assert set(comparison.table["family"]) == {"poisson", "quasipoisson", "negativebinomial"}
+    assert len(comparison.tests) == 3
+
+
+def test_breaks_warn_about_a_definitional_change(synthetic):
+    plain = BASE.fit(synthetic)
+    broken = BASE.with_(breaks=("early",)).fit(synthetic)
+    assert len(broken.warnings) == len(plain.warnings) + 1
+    assert any("break" in w for w in broken.warnings)
+    assert BASE.with_(breaks=("early",)).as_dict()["breaks"] == "early"
