@@ -6,9 +6,11 @@ byte-for-byte reproducibly (fixed SVG hash salt, no dates or software names in f
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -222,19 +224,27 @@ def plot_coverage(dataset, series_ids=None, *, title: str | None = None):
              .index.tolist())
     fig, ax = new_figure(8.0, max(3.0, 0.8 + 0.22 * len(order)))
     seen = set()
+    gap = pd.Timedelta(days=12)
     for row, series_id in enumerate(order):
-        rows = figs[figs["series_id"] == series_id]
-        for r in rows.itertuples(index=False):
-            ax.plot([r.start, r.end], [row, row], color="0.45", linewidth=2.2,
+        rows = figs[figs["series_id"] == series_id].sort_values(["start", "end", "source_id"])
+        rank = rows.groupby(["start", "end"]).cumcount().to_numpy()
+        size = rows.groupby(["start", "end"])["source_id"].transform("size").to_numpy()
+        for r, j, m in zip(rows.itertuples(index=False), rank, size, strict=True):
+            y = row + (j - (m - 1) / 2) * 0.22
+            ax.plot([r.start + gap, r.end - gap], [y, y], color="0.45", linewidth=2.0,
                     solid_capstyle="butt", zorder=1)
             marker, face = KIND_MARKERS[r.kind]
-            ax.plot([r.start + (r.end - r.start) / 2], [row], linestyle="none", marker=marker,
+            ax.plot([r.start + (r.end - r.start) / 2], [y], linestyle="none", marker=marker,
                     markerfacecolor=face, markeredgecolor="0.05", markersize=5, zorder=2,
                     label=None if r.kind in seen else r.kind.replace("-", " "))
             seen.add(r.kind)
     ax.set_yticks(range(len(order)), [dataset.series_info(s).name for s in order], fontsize=7)
     ax.set_ylim(len(order) - 0.5, -0.5)
-    ax.set_xlabel("Period covered by each figure (bars); marker: kind of source")
+    ax.set_xlabel("Period covered by each figure (bars; several sources for one period are "
+                  "stacked); marker: kind of source")
+    span = (figs["end"].max() - figs["start"].min()).days / 365.25 if len(figs) else 1
+    ax.xaxis.set_major_locator(mdates.YearLocator(base=max(1, math.ceil(span / 12))))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.grid(axis="x", color="0.85", linewidth=0.6)
     handles, labels = ax.get_legend_handles_labels()
     ordered = sorted(zip(labels, handles, strict=True), key=lambda lh: list(KIND_MARKERS)

@@ -35,21 +35,24 @@ def grid(base: Specification, **options) -> list[Specification]:
     return list(dict.fromkeys(specs))
 
 
-def run(dataset, specs: list[Specification], event: str) -> pd.DataFrame:
+def run(dataset, specs: list[Specification], event: str | None = None) -> pd.DataFrame:
     """Fit every specification; one row each with the step estimate for ``event``.
 
-    A specification whose events do not include ``event`` is an error; one that cannot be
-    fitted (too few years, no convergence) is kept with ``status`` saying why.
+    ``event=None`` takes each specification's last event (the policy whose date is varied). A
+    specification whose events do not include ``event`` is an error; one that cannot be fitted
+    (too few years, no convergence) is kept with ``status`` saying why.
     """
     from scrlib.its import ConvergenceError
 
     rows = []
     for spec in specs:
-        if event not in spec.events:
-            raise ValueError(f"specification {spec} does not include event {event!r}")
+        target = spec.events[-1] if event is None else event
+        if target not in spec.events:
+            raise ValueError(f"specification {spec} does not include event {target!r}")
         row = spec.as_dict()
         row.pop("denominator")
-        label = dataset.event(event).label
+        row.pop("breaks")
+        label = dataset.event(target).label
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -100,7 +103,8 @@ def by_choice(table: pd.DataFrame) -> pd.DataFrame:
                                        "share excluding 1"])
 
 
-def plot_curve(dataset, table: pd.DataFrame, *, event: str, source_ids, title: str | None = None):
+def plot_curve(dataset, table: pd.DataFrame, *, source_ids, event: str | None = None,
+               title: str | None = None):
     """Sorted step estimates with 95% intervals (top) and the choices behind each (bottom)."""
     from scrlib import plot
     from scrlib.cite import source_line
@@ -125,7 +129,8 @@ def plot_curve(dataset, table: pd.DataFrame, *, event: str, source_ids, title: s
              markeredgecolor="0.05", markersize=3, label="interval includes 1")
     top.axhline(1.0, color="0.3", linestyle="--", linewidth=0.9)
     top.set_yscale("log")
-    top.set_ylabel(f"Rate ratio at {dataset.event(event).label}\n(step, log scale)")
+    at = dataset.event(event).label if event else "the policy date"
+    top.set_ylabel(f"Rate ratio at {at}\n(step, log scale)")
     top.legend(fontsize=7.5, frameon=False, loc="upper left")
     if title:
         top.set_title(title, loc="left", fontsize=10)

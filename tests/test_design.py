@@ -221,3 +221,12 @@ def test_breaks_warn_about_a_definitional_change(synthetic):
     assert len(broken.warnings) == len(plain.warnings) + 1
     assert any("break" in w for w in broken.warnings)
     assert BASE.with_(breaks=("early",)).as_dict()["breaks"] == "early"
+
+
+def test_run_without_event_takes_each_specifications_last_event(synthetic):
+    specs = sensitivity.grid(BASE, events=[("doubling",), ("doubling", "early")])
+    table = sensitivity.run(synthetic, specs)
+    assert list(table["events"]) == ["doubling", "doubling,early"]
+    # the 'early' change has no effect in the synthetic data; 'doubling' doubles the count
+    assert table["rate_ratio"].iloc[0] == pytest.approx(2.0, rel=0.02)
+    assert table["rate_ratio"].iloc[1] == pytest.approx(1.0, abs=0.05)

@@ -20,7 +20,7 @@ from scrlib import report
 from scrlib.cli import main
 from scrlib.paths import notebooks_dir
 
-SEED_NOTEBOOK = notebooks_dir() / "01-seed-figures.ipynb"
+SEED_NOTEBOOK = notebooks_dir() / "01-sources.ipynb"
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -102,25 +102,26 @@ class _Checker(HTMLParser):
 def test_report_writes_notebook_html_index_charts_data_and_manifest(good_report):
     files = set(_tree(good_report))
     for name in (
-        "01-seed-figures.ipynb",
-        "01-seed-figures.html",
+        "01-sources.ipynb",
+        "01-sources.html",
         "index.html",
         "manifest.json",
         "data/figures.csv",
-        "figures/01-seed-figures.png",
-        "figures/01-seed-figures.svg",
-        "figures/01-seed-figures.csv",
+        "figures/01-sources-seed.png",
+        "figures/01-sources-seed.svg",
+        "figures/01-sources-seed.csv",
+        "figures/01-sources-coverage.png",
     ):
         assert name in files
     manifest = json.loads((good_report / "manifest.json").read_text())
-    assert manifest["parameters"] == {"01-seed-figures": {"output_dir": "figures"}}
+    assert manifest["parameters"] == {"01-sources": {"output_dir": "figures"}}
     assert "data/figures.csv" in manifest["inputs"]
     assert manifest["packages"]["papermill"] != "not installed"
     assert "IPC" in manifest["kernel"] and manifest["python_executable"] == sys.executable
 
 
 def test_report_html_is_well_formed_with_chart_and_references(good_report, dataset):
-    page = (good_report / "01-seed-figures.html").read_text()
+    page = (good_report / "01-sources.html").read_text()
     checker = _Checker()
     checker.feed(page)
     assert not checker.errors and checker.images >= 1
@@ -128,7 +129,7 @@ def test_report_html_is_well_formed_with_chart_and_references(good_report, datas
     assert "choose_many(" not in page  # code is hidden from readers
     index = (good_report / "index.html").read_text()
     assert index.count("<li>") >= len(dataset.sources)
-    assert 'href="01-seed-figures.html"' in index
+    assert 'href="01-sources.html"' in index
 
 
 def test_two_runs_are_byte_identical_except_the_manifest_times(good_report, tmp_path):
@@ -209,9 +210,9 @@ def test_bad_config_is_refused_with_exit_code_3(tmp_path, capsys, text, expected
 def test_config_parameters_reach_the_notebook(tmp_path):
     config = tmp_path / "report.yml"
     config.write_text("parameters:\n  conflict_rule: alternative\nworkers: 1\ntimeout: 120\n")
-    loaded = report.load_config(config, ["01-seed-figures"])
+    loaded = report.load_config(config, ["01-sources"])
     assert loaded.workers == 1 and loaded.timeout == 120
-    assert loaded.parameters_for("01-seed-figures") == {"conflict_rule": "alternative"}
+    assert loaded.parameters_for("01-sources") == {"conflict_rule": "alternative"}
 
 
 def test_data_strings_are_escaped_in_html_and_markdown(tmp_path, data_copy, monkeypatch):
@@ -225,7 +226,7 @@ def test_data_strings_are_escaped_in_html_and_markdown(tmp_path, data_copy, monk
     monkeypatch.setenv("SCRLIB_DATA", str(data_copy))
     out = tmp_path / "out"
     report.build(out, notebooks=[SEED_NOTEBOOK], log=lambda *_: None)
-    for page in ("index.html", "01-seed-figures.html"):
+    for page in ("index.html", "01-sources.html"):
         html = (out / page).read_text()
         assert "<script>alert(1)" not in html, page
         assert "alert(1)" in html, page  # shown as text
