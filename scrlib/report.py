@@ -81,8 +81,24 @@ class ReportConfig:
     workers: int = 2
     timeout: float = 600.0
 
-    def parameters_for(self, name: str) -> dict:
-        return {**self.parameters, **self.notebooks.get(name, {})}
+    def parameters_for(self, name: str, declared=None) -> dict:
+        """The parameters for one notebook: the shared ones it declares, then its own.
+
+        With ``declared`` (the names in the notebook's parameters cell), a shared parameter the
+        notebook does not declare is left out, and a notebook's own undeclared one is an error.
+        """
+        shared = dict(self.parameters)
+        own = dict(self.notebooks.get(name, {}))
+        if declared is None:
+            return {**shared, **own}
+        declared = list(declared)
+        unknown = sorted(set(own) - set(declared))
+        if unknown:
+            raise ConfigError(
+                f"notebooks: {name}: unknown parameter(s) {', '.join(unknown)}; this notebook "
+                f"declares: {', '.join(d for d in declared if d != 'output_dir')}"
+            )
+        return {**{k: v for k, v in shared.items() if k in declared}, **own}
 
 
 def _check_values(where: str, values) -> dict:
@@ -350,6 +366,11 @@ def build(
     if not notebooks:
         raise ConfigError(f"no notebooks found in {notebooks_dir()}")
 
+    import papermill
+
+    declared = {nb: list(papermill.inspect_notebook(str(nb))) for nb in notebooks}
+    parameters = {nb: config.parameters_for(nb.stem, declared[nb]) for nb in notebooks}
+
     _, problems = read_dataset(data_dir())
     if problems:
         shown = "\n".join(str(p) for p in problems[:20])
@@ -369,7 +390,7 @@ def build(
     try:
         with _Signals():
             jobs = [
-                (nb, stage / nb.name, {**config.parameters_for(nb.stem), "output_dir": "figures"})
+                (nb, stage / nb.name, {**parameters[nb], "output_dir": "figures"})
                 for nb in notebooks
             ]
             (stage / "figures").mkdir()

@@ -270,3 +270,25 @@ def test_a_hung_notebook_is_stopped_by_the_timeout(tmp_path):
         )
     assert time.perf_counter() - started < 60
     assert not (tmp_path / "out").exists()
+
+
+def test_shared_parameters_go_only_to_notebooks_that_declare_them(tmp_path):
+    config = tmp_path / "report.yml"
+    config.write_text("parameters:\n  conflict_rule: alternative\n  family: poisson\n"
+                      "notebooks:\n  01-sources:\n    events: [full-publication]\n")
+    loaded = report.load_config(config, ["01-sources"])
+    declared = ["series", "conflict_rule", "events", "output_dir"]
+    assert loaded.parameters_for("01-sources", declared) == {
+        "conflict_rule": "alternative", "events": ["full-publication"]}
+    with pytest.raises(report.ConfigError, match=r"unknown parameter.*family.*declares: series"):
+        report.ReportConfig(notebooks={"01-sources": {"family": "x"}}).parameters_for(
+            "01-sources", declared)
+
+
+def test_an_undeclared_notebook_parameter_stops_the_run_with_exit_code_3(tmp_path, capsys):
+    config = tmp_path / "report.yml"
+    config.write_text("notebooks:\n  01-sources:\n    colour: red\n")
+    code = main(["report", "--config", str(config), "--output", str(tmp_path / "out")])
+    assert code == report.EXIT_CONFIG
+    assert "unknown parameter(s) colour" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
