@@ -15,7 +15,7 @@ from scrlib.paths import data_dir
 from scrlib.periods import parse_period
 from scrlib.problems import DataError
 from scrlib.records import PolicyEvent, Series, Source
-from scrlib.validate import RawDataset, read_dataset
+from scrlib.validate import RawDataset, dates_agree, read_dataset
 
 CONFLICT_RULES = {
     "recorded": "the value chosen in resolutions.csv, by its written rule",
@@ -128,8 +128,8 @@ class Dataset:
     def event_conflicts(self) -> pd.DataFrame:
         """Every event row whose event has more than one candidate date, with its resolution."""
         ev = self.events
-        ndates = ev.groupby("event_id")["date"].transform("nunique")
-        rows = ev[ndates > 1].merge(
+        disputed = ev.groupby("event_id")["date"].transform(lambda d: not dates_agree(d))
+        rows = ev[disputed.astype(bool)].merge(
             self.resolutions[self.resolutions["subject"] == "event"][
                 ["event_id", "conflict_id", "chosen_source_id", "rule", "reason"]
             ],
@@ -204,15 +204,15 @@ class Dataset:
         out = []
         for event_id, group in self.events.groupby("event_id", sort=False):
             group = group.sort_values("line")
-            if group["date"].nunique() > 1:
+            if not dates_agree(group["date"]):
                 chosen = res.loc[event_id, "chosen_source_id"]
                 pick = group["source_id"] == chosen
                 pick = (
                     pick if rule == "recorded" else (group["date"] != group[pick]["date"].iloc[0])
                 )
                 out.append(group[pick].iloc[0])
-            else:
-                out.append(group.iloc[0])
+            else:  # the sources agree: keep the most precise date
+                out.append(group.loc[group["date"].str.len().idxmax()])
         return pd.DataFrame(out).sort_values(["when", "event_id"], ignore_index=True)
 
 

@@ -343,12 +343,18 @@ def figure_conflicts(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
     return {k: g for k, g in groups.items() if len({_num(r["value"]) for r in g}) > 1}
 
 
+def dates_agree(dates) -> bool:
+    """Whether partial dates can all be the same day (2006-04 agrees with 2006-04-01, not 2006-05)."""
+    dates = sorted(set(dates), key=len)
+    return all(later.startswith(d) for i, d in enumerate(dates) for later in dates[i + 1:])
+
+
 def event_conflicts(rows: list[Row]) -> dict[str, list[Row]]:
-    """Event rows grouped by event_id where the sources give different dates."""
+    """Event rows grouped by event_id where the sources give dates that cannot agree."""
     groups: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         groups[row["event_id"]].append(row)
-    return {k: g for k, g in groups.items() if len({r["date"] for r in g}) > 1}
+    return {k: g for k, g in groups.items() if not dates_agree(r["date"] for r in g)}
 
 
 def _num(text: str) -> float | str:

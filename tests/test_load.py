@@ -121,3 +121,45 @@ def test_malformed_file_names_file_line_and_field_and_loads_nothing(
     if field != "excerpt":
         line = changed.splitlines()[problem.line - 1]
         assert line != text.splitlines()[problem.line - 1] or problem.line == 1
+
+
+@pytest.mark.parametrize(
+    ("series_id", "period", "values", "chosen", "rule"),
+    [
+        ("scr-initiated", "FY2010-11", {71, 72}, 72, "later-revision"),
+        ("scr-published", "FY2012-13", {13, 31}, 31, "primary-over-retelling"),
+        ("sin-total", "FY2019-20", {448, 449}, 449, "arithmetic-typo"),
+    ],
+)
+def test_known_disagreements_are_kept_and_resolved(dataset, series_id, period, values, chosen,
+                                                   rule):
+    conf = dataset.conflicts()
+    rows = conf[(conf["series_id"] == series_id) & (conf["period"] == period)]
+    assert set(rows["value"]) == values
+    assert set(rows["rule"]) == {rule}
+    assert rows.loc[rows["chosen"], "value"].tolist() == [chosen]
+    resolved = dataset.resolved(series_id).set_index("period")
+    assert resolved.loc[period, "value"] == chosen and resolved.loc[period, "conflict"]
+
+
+def test_disputed_panel_date_keeps_both_candidates(dataset):
+    conf = dataset.event_conflicts()
+    panel = conf[conf["event_id"] == "national-panel-established"]
+    assert set(panel["date"]) == {"2013-06", "2013-07"}
+    recorded = dataset.resolved_events().set_index("event_id")
+    other = dataset.resolved_events(rule="alternative").set_index("event_id")
+    assert recorded.loc["national-panel-established", "date"] == "2013-06"
+    assert other.loc["national-panel-established", "date"] == "2013-07"
+
+
+def test_dates_of_different_precision_agree_when_one_contains_the_other(dataset):
+    from scrlib.validate import dates_agree
+
+    assert dates_agree(["2006-04", "2006-04-01", "2006"])
+    assert not dates_agree(["2013-06", "2013-07"])
+    assert not dates_agree(["2009-12", "2010-03-01"])
+    # 'LSCBs required' is stated to the day and to the month: one event, the day kept
+    assert "lscbs-required" not in set(dataset.event_conflicts()["event_id"])
+    assert dataset.resolved_events().set_index("event_id").loc["lscbs-required", "date"] == (
+        "2006-04-01"
+    )
