@@ -197,3 +197,12 @@ def regime_comparisons(frame: pd.DataFrame, dates: dict[str, pd.Timestamp], *,
     return pd.DataFrame(rows, columns=["from", "years before", "per year before", "to",
                                        "years after", "per year after", "rate ratio",
                                        "95% interval", "exact p"])
+
+
+def other_values(dataset, resolved: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``Dataset.conflicts()`` whose value the resolved table did not use (to draw them)."""
+    conf = dataset.conflicts()
+    used = resolved.set_index(["series_id", "period"])["value"]
+    keys = list(zip(conf["series_id"], conf["period"], strict=True))
+    keep = [k in used.index and used.loc[k] != v for k, v in zip(keys, conf["value"], strict=True)]
+    return conf[keep].reset_index(drop=True)

@@ -88,8 +88,25 @@ def _fy_ticks(ax, frame: pd.DataFrame) -> None:
     fy = frame.dropna(subset=["fiscal_year"]).drop_duplicates("period")
     if fy.empty:
         return
+    fy = fy.sort_values("start")
     mids = [s + (e - s) / 2 for s, e in zip(fy["start"], fy["end"], strict=True)]
-    ax.set_xticks(mids, [p for p in fy["period"].str.replace("FY", "")])
+    ax.set_xticks(mids, [p for p in fy["period"].str.replace("FY", "")],
+                  rotation=45 if len(mids) > 10 else 0, ha="right" if len(mids) > 10 else "center")
+
+
+def _break_gaps(x: pd.Series, y: pd.Series, rows: pd.DataFrame) -> tuple[list, list]:
+    """Insert a gap (NaN) between consecutive periods that do not touch, so lines never bridge
+    a missing year."""
+    xs, ys = [], []
+    ends = list(rows["end"])
+    starts = list(rows["start"])
+    for i, (xi, yi) in enumerate(zip(x, y, strict=True)):
+        if i and starts[i] - ends[i - 1] > pd.Timedelta(days=1):
+            xs.append(xi)
+            ys.append(float("nan"))
+        xs.append(xi)
+        ys.append(yi)
+    return xs, ys
 
 
 def plot_series(
@@ -114,9 +131,11 @@ def plot_series(
     sources = list(table["source_ids"])
     for i, (series_id, rows) in enumerate(table.groupby("series_id", sort=False)):
         style = STYLES[i % len(STYLES)]
+        rows = rows.sort_values("start")
         x = rows["start"] + (rows["end"] - rows["start"]) / 2
         name = dataset.series_info(series_id).name
-        ax.plot(x, rows["value"], label=name, markersize=6, linewidth=1.4, **style)
+        ax.plot(*_break_gaps(x, rows["value"], rows), label=name, markersize=6, linewidth=1.4,
+                **style)
         for xi, yi in zip(x, rows["value"], strict=True):
             ax.annotate(
                 f"{yi:g}",
@@ -160,7 +179,7 @@ def plot_series(
     )
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0, top=max(table["value"].max() * 1.25, 1))
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.78), fontsize=8, frameon=False)
+    ax.legend(loc="best", fontsize=8, frameon=False)
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, sources))
@@ -191,7 +210,7 @@ def plot_shares(dataset, frame: pd.DataFrame, events: pd.DataFrame | None = None
     ax.set_xlabel("Financial year (April to March)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 100)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.78), fontsize=8, frameon=False)
+    ax.legend(loc="best", fontsize=8, frameon=False)
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, sources))

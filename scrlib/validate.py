@@ -344,7 +344,7 @@ def figure_conflicts(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
 
 
 def dates_agree(dates) -> bool:
-    """Whether partial dates can all be the same day (2006-04 agrees with 2006-04-01, not 2006-05)."""
+    """Whether partial dates can be the same day (2006-04 agrees with 2006-04-01, not 2006-05)."""
     dates = sorted(set(dates), key=len)
     return all(later.startswith(d) for i, d in enumerate(dates) for later in dates[i + 1:])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 LINESTYLES = [":", "-.", (0, (5, 2, 1, 2)), (0, (1, 3))]
@@ -29,7 +31,8 @@ def plot_result(result, ax=None, source=None, per=None, title=None):
                         facecolor="0.6", alpha=0.45, linewidth=0,
                         label="95% CI of fit" if j == 0 else None, zorder=1)
         ax.plot(x[mask], fit["mean"].to_numpy()[mask], color="0.05", linewidth=1.8,
-                linestyle="-", label="Fitted" if j == 0 else None, zorder=3)
+                linestyle="-", marker="_" if mask.sum() == 1 else None, markersize=14,
+                label="Fitted" if j == 0 else None, zorder=3)
     post = np.flatnonzero(segment > 0)
     if len(post):
         idx = np.arange(max(post[0] - 1, 0), len(segment))
@@ -61,7 +64,8 @@ def plot_result(result, ax=None, source=None, per=None, title=None):
         ax.set_title(title, loc="left", fontsize=10)
     ax.legend(loc="best", fontsize=8, frameon=False)
     text = source if source is not None else result.source
-    ax.annotate(f"Source: {text if text else 'not stated'}", xy=(0.0, 0.0),
+    width = int(ax.figure.get_figwidth() * 17)  # characters of 7.5 pt text across the figure
+    ax.annotate(textwrap.fill(f"Source: {text if text else 'not stated'}", width), xy=(0.0, 0.0),
                 xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -4),
                 textcoords="offset points", va="top", ha="left", fontsize=7.5, color="0.2",
                 annotation_clip=False, gid="its-source")
