@@ -57,7 +57,7 @@ def run(dataset, specs: list[Specification], event: str | None = None) -> pd.Dat
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 result = spec.fit(dataset)
-        except (ValueError, ConvergenceError) as err:
+        except (ValueError, ConvergenceError) as err:  # IdentificationError is a ValueError
             rows.append({**row, "status": f"not fitted: {err}".split("\n")[0], "n": np.nan,
                          "k": np.nan, "rate_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                          "p_value": np.nan, "excludes_null": False, "warnings": 0})

@@ -178,3 +178,17 @@ def test_compare_models_binomial_and_gaussian():
     with pytest.raises(ValueError, match="families="):
         its.compare_models(frame, family="poisson", outcome="y", time="t",
                            interventions={"p": start})
+
+
+def test_compare_models_reports_a_slope_the_data_cannot_identify():
+    # One point after the intervention: a step is estimable, a step and a slope are not (the
+    # slope is 0 at the first post point, so its column is all zeros).
+    frame = pd.DataFrame({"t": range(5), "y": [20, 22, 21, 23, 40]})
+    with pytest.raises(its.IdentificationError):
+        its.fit(frame, outcome="y", time="t", interventions={"p": 4}, effects=("step", "slope"))
+    table = its.compare_models(frame, families=("poisson",), outcome="y", time="t",
+                               interventions={"p": 4}).table
+    with_slope = table[table["effects"] == "with slope"].iloc[0]
+    assert with_slope["note"].startswith("not fitted:")
+    assert "cannot tell them apart" in with_slope["note"]
+    assert table[table["effects"] == "without slope"]["note"].iloc[0] == ""

@@ -54,7 +54,7 @@ Also: :func:`compare_periods` (exact two-period comparisons), :func:`placebo_in_
 AIC and a test for adding a slope).
 """
 
-from scrlib.its._engine import FAMILIES, ConvergenceError, hac_lags_rule
+from scrlib.its._engine import FAMILIES, ConvergenceError, IdentificationError, hac_lags_rule
 from scrlib.its._fit import fit
 from scrlib.its.models import ModelComparison, compare_models
 from scrlib.its.placebo import PlaceboResult, placebo_in_time
@@ -64,6 +64,7 @@ from scrlib.its.twoperiods import PeriodComparison, compare_periods
 __all__ = [
     "FAMILIES",
     "ConvergenceError",
+    "IdentificationError",
     "ItsResult",
     "ModelComparison",
     "PeriodComparison",

@@ -14,6 +14,10 @@ COUNT_FAMILIES = ("poisson", "quasipoisson", "negativebinomial", "binomial")
 NB_ALPHA_FLOOR = 1e-8  # below this the NB dispersion is treated as being at its boundary 0
 
 
+class IdentificationError(ValueError):
+    """The model has terms the data cannot tell apart (e.g. a slope with one point after it)."""
+
+
 class ConvergenceError(RuntimeError):
     """The model could not be fitted: the optimiser did not converge or no estimate exists."""
 

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from scrlib.its import _checks
-from scrlib.its._engine import COUNT_FAMILIES, FAMILIES, fit_model, hac_lags_rule
+from scrlib.its._engine import (
+    COUNT_FAMILIES,
+    FAMILIES,
+    IdentificationError,
+    fit_model,
+    hac_lags_rule,
+)
 from scrlib.its._timing import Start, TimeAxis, resolve_start, time_axis
 from scrlib.its.result import ItsResult
 
@@ -206,7 +212,7 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
             kept.append(j)
         else:
             redundant.append(names[j])
-    raise ValueError(
+    raise IdentificationError(
         f"the model has {k} coefficients but the {n} time points cannot tell them apart "
         f"(terms {redundant} are combinations of earlier ones): use fewer effects, fewer "
         "harmonics, or interventions at different times"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scrlib.its._engine import ConvergenceError
+from scrlib.its._engine import ConvergenceError, IdentificationError
 from scrlib.its._fit import fit
 
 COUNTS = ("poisson", "quasipoisson", "negativebinomial")
@@ -62,7 +62,7 @@ def compare_models(data: pd.DataFrame, *, families=None, **common) -> ModelCompa
         for label, effects in (("without slope", reduced), ("with slope", full)):
             try:
                 fits[label] = fit(data, family=family, effects=effects, **common)
-            except ConvergenceError as err:
+            except (ConvergenceError, IdentificationError) as err:
                 fits[label] = err
             rows.append(_row(family, label, fits[label]))
         if all(not isinstance(f, Exception) for f in fits.values()):

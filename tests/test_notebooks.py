@@ -1,0 +1,105 @@
+"""Each notebook runs alone under the bare papermill CLI with other parameters, refuses a bad one in
+its first cells, and the full report holds every notebook's page, charts and data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_report import _Checker
+
+from scrlib import report
+from scrlib.paths import notebooks_dir
+
+# Non-default, valid parameters for each notebook (small grids keep the run short).
+OTHER = {
+    "01-sources": {"conflict_rule": "alternative", "events": "full-publication"},
+    "02-initiated": {"family": "negativebinomial", "conflict_rule": "alternative",
+                     "event_rule": "alternative", "whole_periods": "True", "compare_with": ""},
+    "03-publication": {"conflict_rule": "alternative", "ci_method": "beta"},
+    "04-notifications": {"family": "quasipoisson", "before": "2012-13,2013-14",
+                         "after": "2014-15,2015-16", "ci_method": "beta"},
+    "05-sensitivity": {"policy_events": "working-together-2013", "families": "poisson",
+                       "effects": "step", "conflict_rules": "recorded", "event_rules": "recorded",
+                       "placebo_event": "working-together-2013"},
+}
+# One parameter outside what each notebook accepts.
+BAD = {
+    "01-sources": ("conflict_rule", "newest"),
+    "02-initiated": ("family", "lognormal"),
+    "03-publication": ("ci_method", "wald"),
+    "04-notifications": ("denominator", "sin-everything"),
+    "05-sensitivity": ("families", "poisson,banana"),
+}
+CHARTS = {
+    "02-initiated": ["02-initiated-series", "02-initiated-its"],
+    "04-notifications": ["04-notifications-share", "04-notifications-long"],
+    "05-sensitivity": ["05-sensitivity-curve"],
+}
+
+
+def test_every_committed_notebook_is_covered():
+    names = {p.stem for p in notebooks_dir().glob("*.ipynb")}
+    assert names == set(OTHER) == set(BAD)
+
+
+def _papermill(name: str, out: Path, params: dict[str, str]) -> subprocess.CompletedProcess:
+    args = [sys.executable, "-m", "papermill", str(notebooks_dir() / f"{name}.ipynb"), str(out),
+            "--cwd", str(notebooks_dir())]
+    for key, value in params.items():
+        args += ["-p", key, value]
+    return subprocess.run(args, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("name", sorted(OTHER))
+def test_notebook_runs_under_bare_papermill_with_other_parameters(name, tmp_path):
+    out = tmp_path / f"{name}.ipynb"
+    run = _papermill(name, out, OTHER[name])
+    assert run.returncode == 0, run.stderr[-2000:]
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert not errors
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_parameter_stops_in_the_first_cells_listing_what_is_allowed(name, tmp_path):
+    key, value = BAD[name]
+    out = tmp_path / f"{name}.ipynb"
+    run = _papermill(name, out, {key: value})
+    assert run.returncode != 0
+    nb = nbformat.read(out, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    failed = [i for i, c in enumerate(code)
+              if any(o.output_type == "error" for o in c.get("outputs", []))]
+    # code cells: parameters, injected parameters, then the cell that checks them
+    assert failed == [2], failed
+    error = next(o for o in code[2].outputs if o.output_type == "error")
+    assert error.ename == "ParameterError"
+    assert "allowed" in error.evalue and key in error.evalue
+
+
+@pytest.fixture(scope="module")
+def full_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("full") / "latest"
+    report.build(out, log=lambda *_: None)
+    return out
+
+
+def test_full_report_has_every_page_chart_and_dataset(full_report):
+    index = (full_report / "index.html").read_text()
+    for name in OTHER:
+        page = (full_report / f"{name}.html").read_text()
+        checker = _Checker()
+        checker.feed(page)
+        assert not checker.errors and checker.images >= 1, name
+        assert "References" in page and "choose_one(" not in page, name
+        assert f'href="{name}.html"' in index
+    for stems in CHARTS.values():
+        for stem in stems:
+            for suffix in (".png", ".svg"):
+                assert (full_report / "figures" / f"{stem}{suffix}").is_file(), stem
+            assert (full_report / "figures" / f"{stem}.csv").is_file(), stem
