@@ -6,7 +6,7 @@ problem, :class:`~scrlib.problems.DataError` is raised naming each file, line an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -72,6 +72,13 @@ class Dataset:
     figures: pd.DataFrame
     events: pd.DataFrame
     resolutions: pd.DataFrame
+    # Resolved views, memoised per arguments: the tables are treated as read-only after loading.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _memoised(self, key, compute) -> pd.DataFrame:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key].copy()
 
     # -- records -----------------------------------------------------------------------------
     def source(self, source_id: str) -> Source:
@@ -152,9 +159,14 @@ class Dataset:
             raise ValueError(
                 f"unknown conflict rule {rule!r}; allowed: {', '.join(CONFLICT_RULES)}"
             )
-        figs = self.figures
         if series_ids is not None:
             series_ids = [series_ids] if isinstance(series_ids, str) else list(series_ids)
+        key = ("resolved", None if series_ids is None else tuple(series_ids), rule)
+        return self._memoised(key, lambda: self._resolve(series_ids, rule))
+
+    def _resolve(self, series_ids, rule: str) -> pd.DataFrame:
+        figs = self.figures
+        if series_ids is not None:
             unknown = sorted(set(series_ids) - set(self.series["series_id"]))
             if unknown:
                 raise KeyError(
@@ -200,6 +212,9 @@ class Dataset:
         """One row per event: the recorded date (``rule="alternative"``: the rejected one)."""
         if rule not in ("recorded", "alternative"):
             raise ValueError(f"unknown event rule {rule!r}; allowed: recorded, alternative")
+        return self._memoised(("events", rule), lambda: self._resolve_events(rule))
+
+    def _resolve_events(self, rule: str) -> pd.DataFrame:
         res = self.resolutions[self.resolutions["subject"] == "event"].set_index("event_id")
         out = []
         for event_id, group in self.events.groupby("event_id", sort=False):

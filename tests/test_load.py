@@ -163,3 +163,15 @@ def test_dates_of_different_precision_agree_when_one_contains_the_other(dataset)
     assert dataset.resolved_events().set_index("event_id").loc["lscbs-required", "date"] == (
         "2006-04-01"
     )
+
+
+def test_resolved_views_are_fresh_copies_that_callers_may_change(dataset):
+    first = dataset.resolved("scr-published")
+    pristine = first.copy()
+    first["value"] = -1.0
+    first.loc[first.index[0], "source_id"] = "changed"
+    again = dataset.resolved("scr-published")
+    pd.testing.assert_frame_equal(again, pristine)
+    events = dataset.resolved_events()
+    events["date"] = "1900-01-01"
+    assert dataset.event("full-publication").date == "2010-06-10"
