@@ -82,11 +82,15 @@ class Dataset:
 
     # -- records -----------------------------------------------------------------------------
     def source(self, source_id: str) -> Source:
-        """The :class:`Source` with this id (KeyError naming the known ids otherwise)."""
-        hit = self.sources[self.sources["source_id"] == source_id]
-        if hit.empty:
-            raise KeyError(f"unknown source {source_id!r}")
-        return Source.from_row(hit.iloc[0])
+        """The :class:`Source` with this id (KeyError otherwise)."""
+        if "sources" not in self._memo:
+            self._memo["sources"] = {
+                row["source_id"]: Source.from_row(row) for _, row in self.sources.iterrows()
+            }
+        try:
+            return self._memo["sources"][source_id]
+        except KeyError:
+            raise KeyError(f"unknown source {source_id!r}") from None
 
     def series_info(self, series_id: str) -> Series:
         """The :class:`Series` definition with this id."""

@@ -297,6 +297,7 @@ def _manifest(stage: Path, runs: list, started: float, kernel: str) -> dict:
         "outputs": {
             str(p.relative_to(stage)): sha256(p) for p in sorted(stage.rglob("*")) if p.is_file()
         },
+        "notebook_seconds": {r.name: r.seconds for r in runs},
         "run_started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_seconds": round(time.time() - started, 1),
     }
@@ -389,21 +390,19 @@ def build(
     log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {config.workers} at a time")
     try:
         with _Signals():
-            jobs = [
-                (nb, stage / nb.name, {**parameters[nb], "output_dir": "figures"})
-                for nb in notebooks
-            ]
             (stage / "figures").mkdir()
+
+            def work(nb: Path):
+                values = {**parameters[nb], "output_dir": "figures"}
+                run = runner.execute(nb, stage / nb.name, values, cwd=stage,
+                                     timeout=config.timeout)
+                if run.error is None:
+                    render_html(run.output, stage / f"{run.name}.html")
+                return run
+
             pool = ThreadPoolExecutor(max_workers=config.workers)
             try:
-                runs = list(
-                    pool.map(
-                        lambda job: runner.execute(
-                            job[0], job[1], job[2], cwd=stage, timeout=config.timeout
-                        ),
-                        jobs,
-                    )
-                )
+                runs = list(pool.map(work, notebooks))  # in notebook order
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 runner.kill_kernels()  # running notebooks fail fast instead of being waited on
@@ -419,8 +418,7 @@ def build(
                 )
                 raise NotebookError(f"notebook failed: {where}")
             for r in runs:
-                render_html(r.output, stage / f"{r.name}.html")
-                log(f"  ok {r.name}")
+                log(f"  ok {r.name} ({r.seconds:.1f} s)")
             dataset = load()
             write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
             write_index(stage, runs, config, dataset)

@@ -17,6 +17,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ class NotebookRun:
     parameters: dict
     error: str | None = None
     cell: int | None = None
+    seconds: float | None = None
 
 
 def normalise(path: Path) -> None:
@@ -150,13 +152,17 @@ def execute(
 
     kernel_spec_dir()
     run = NotebookRun(notebook.stem, output, dict(parameters))
+    started = time.perf_counter()
     try:
         papermill.execute_notebook(
             str(notebook),
             str(output),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
-            cwd=str(cwd),
+            # Not papermill's ``cwd``: that chdirs the whole process, so a notebook run in another
+            # thread could start its kernel in the wrong folder. nbclient starts the kernel in
+            # ``resources["metadata"]["path"]`` instead, for this notebook only.
+            resources={"metadata": {"path": str(cwd)}},
             progress_bar=False,
             execution_timeout=timeout,
             kernel_manager_class=ipc_kernel_manager(),
@@ -168,6 +174,7 @@ def execute(
         run.error = f"{type(exc).__name__}: {exc}"
     finally:
         _close_thread_loop()
+        run.seconds = round(time.perf_counter() - started, 1)
     if output.exists():
         normalise(output)
     return run

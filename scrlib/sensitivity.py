@@ -45,6 +45,7 @@ def run(dataset, specs: list[Specification], event: str | None = None) -> pd.Dat
     from scrlib.its import ConvergenceError
 
     rows = []
+    frames: dict[tuple, pd.DataFrame] = {}  # many specifications model the same data
     for spec in specs:
         target = spec.events[-1] if event is None else event
         if target not in spec.events:
@@ -56,7 +57,10 @@ def run(dataset, specs: list[Specification], event: str | None = None) -> pd.Dat
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = spec.fit(dataset)
+                key = (spec.series, spec.denominator, spec.conflict_rule)
+                if key not in frames:
+                    frames[key] = spec.data(dataset)
+                result = spec.fit(dataset, data=frames[key])
         except (ValueError, ConvergenceError) as err:  # IdentificationError is a ValueError
             rows.append({**row, "status": f"not fitted: {err}".split("\n")[0], "n": np.nan,
                          "k": np.nan, "rate_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan,

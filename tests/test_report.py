@@ -141,7 +141,7 @@ def test_two_runs_are_byte_identical_except_the_manifest_times(good_report, tmp_
     assert differ == ["manifest.json"]
     m1, m2 = (json.loads((d / "manifest.json").read_text()) for d in (good_report, again))
     for m in (m1, m2):
-        del m["run_started"], m["duration_seconds"]
+        del m["run_started"], m["duration_seconds"], m["notebook_seconds"]
     assert m1 == m2
 
 
@@ -292,3 +292,25 @@ def test_an_undeclared_notebook_parameter_stops_the_run_with_exit_code_3(tmp_pat
     assert code == report.EXIT_CONFIG
     assert "unknown parameter(s) colour" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+
+def test_a_notebook_runs_in_its_folder_without_changing_this_process_folder(tmp_path, monkeypatch):
+    """Notebooks run in threads, so nothing may move the process to another folder (papermill's
+    ``cwd`` does, which raced: a kernel could start in the wrong folder); the kernel alone starts
+    in the run's folder."""
+    from scrlib import run as runner
+
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    calls, real_chdir = [], os.chdir
+    monkeypatch.setattr(os, "chdir", lambda path: (calls.append(str(path)), real_chdir(path)))
+    nb = _notebook(tmp_path / "nbs", "01-here", "import os\nprint(os.getcwd())")
+    (tmp_path / "run").mkdir()
+    result = runner.execute(nb, tmp_path / "run" / "01-here.ipynb", {}, cwd=tmp_path / "run")
+    assert result.error is None
+    assert set(calls) <= {str(here)}  # papermill's file handler re-enters the same folder
+    assert Path.cwd() == here
+    printed = nbformat.read(tmp_path / "run" / "01-here.ipynb", as_version=4).cells[-1].outputs
+    assert printed[0]["text"].strip() == str(tmp_path / "run")
