@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="run every notebook and build the HTML report")
     report.add_argument("--output", type=Path, help="report folder (default: reports/latest)")
     report.add_argument("--config", type=Path, help="YAML file of parameters, workers, timeout")
-    report.add_argument("--workers", type=int, help="notebooks run at once (default 2)")
+    report.add_argument("--workers", type=int, help="notebooks run at once (default: cores)")
     report.add_argument("--timeout", type=float, help="seconds allowed per notebook")
     package = sub.add_parser("datapackage", help="regenerate data/datapackage.json")
     package.add_argument("--data", type=Path, help="data folder")

@@ -72,13 +72,21 @@ class Interrupted(ReportError):
     exit_code = EXIT_INTERRUPTED
 
 
+def cores() -> int:
+    """The CPUs this process may use (at least 1): the default number of notebooks run at once."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @dataclass
 class ReportConfig:
     """What a run may set: parameters for all notebooks, per notebook, workers and timeout."""
 
     parameters: dict = field(default_factory=dict)
     notebooks: dict = field(default_factory=dict)
-    workers: int = 2
+    workers: int = field(default_factory=cores)
     timeout: float = 600.0
 
     def parameters_for(self, name: str, declared=None) -> dict:

@@ -314,3 +314,11 @@ def test_a_notebook_runs_in_its_folder_without_changing_this_process_folder(tmp_
     assert Path.cwd() == here
     printed = nbformat.read(tmp_path / "run" / "01-here.ipynb", as_version=4).cells[-1].outputs
     assert printed[0]["text"].strip() == str(tmp_path / "run")
+
+
+def test_workers_default_to_the_cores_this_process_may_use(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert report.ReportConfig().workers == 3
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert report.ReportConfig().workers == 1
