@@ -64,7 +64,10 @@ def _events(raw: RawDataset) -> pd.DataFrame:
 
 @dataclass
 class Dataset:
-    """All tables of ``data/``, typed, with lookups for citations, conflicts and resolved series."""
+    """All tables of ``data/``, typed, with lookups for citations, conflicts and resolved series.
+
+    The tables are read-only once loaded: lookups and resolved views are memoised.
+    """
 
     folder: Path
     sources: pd.DataFrame

@@ -86,7 +86,7 @@ class ReportConfig:
 
     parameters: dict = field(default_factory=dict)
     notebooks: dict = field(default_factory=dict)
-    workers: int = field(default_factory=cores)
+    workers: int | None = None  # None: one per core this process may use (see ``cores``)
     timeout: float = 600.0
 
     def parameters_for(self, name: str, declared=None) -> dict:
@@ -161,7 +161,9 @@ def load_config(path: Path | str | None, notebook_names: list[str] | None = None
             )
         config.notebooks[name] = _check_values(f"{path}: notebooks.{name}", values or {})
     workers = raw.get("workers", config.workers)
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 32:
+    if workers is not None and (
+        not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 32
+    ):
         raise ConfigError(f"{path}: workers: {workers!r} must be a whole number from 1 to 32")
     timeout = raw.get("timeout", config.timeout)
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
@@ -395,7 +397,8 @@ def build(
         shutil.rmtree(stage)
     stage.mkdir()
     kernel = f"{runner.KERNEL_NAME} ({sys.executable}, IPC transport)"
-    log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {config.workers} at a time")
+    workers = min(config.workers or cores(), len(notebooks))
+    log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {workers} at a time")
     try:
         with _Signals():
             (stage / "figures").mkdir()
@@ -405,10 +408,13 @@ def build(
                 run = runner.execute(nb, stage / nb.name, values, cwd=stage,
                                      timeout=config.timeout)
                 if run.error is None:
-                    render_html(run.output, stage / f"{run.name}.html")
+                    try:
+                        render_html(run.output, stage / f"{run.name}.html")
+                    except Exception as exc:  # reported with the notebook's name, like a cell error
+                        run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
                 return run
 
-            pool = ThreadPoolExecutor(max_workers=config.workers)
+            pool = ThreadPoolExecutor(max_workers=workers)
             try:
                 runs = list(pool.map(work, notebooks))  # in notebook order
             except BaseException:

@@ -21,6 +21,9 @@ from scrlib.cli import main
 from scrlib.paths import notebooks_dir
 
 SEED_NOTEBOOK = notebooks_dir() / "01-sources.ipynb"
+# Two real notebooks run at once, so byte-identity is checked across concurrent runs too.
+PAIR = [SEED_NOTEBOOK, notebooks_dir() / "03-publication.ipynb"]
+TWO_AT_ONCE = report.ReportConfig(workers=2)
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -49,7 +52,7 @@ def _notebook(folder: Path, name: str, *sources: str) -> Path:
 @pytest.fixture(scope="module")
 def good_report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reports") / "latest"
-    report.build(out, notebooks=[SEED_NOTEBOOK], log=lambda *_: None)
+    report.build(out, notebooks=PAIR, config=TWO_AT_ONCE, log=lambda *_: None)
     return out
 
 
@@ -114,7 +117,9 @@ def test_report_writes_notebook_html_index_charts_data_and_manifest(good_report)
     ):
         assert name in files
     manifest = json.loads((good_report / "manifest.json").read_text())
-    assert manifest["parameters"] == {"01-sources": {"output_dir": "figures"}}
+    assert manifest["parameters"] == {"01-sources": {"output_dir": "figures"},
+                                      "03-publication": {"output_dir": "figures"}}
+    assert "figures/03-publication.svg" in files and "03-publication.html" in files
     assert "data/figures.csv" in manifest["inputs"]
     assert manifest["packages"]["papermill"] != "not installed"
     assert "IPC" in manifest["kernel"] and manifest["python_executable"] == sys.executable
@@ -134,7 +139,7 @@ def test_report_html_is_well_formed_with_chart_and_references(good_report, datas
 
 def test_two_runs_are_byte_identical_except_the_manifest_times(good_report, tmp_path):
     again = tmp_path / "again"
-    report.build(again, notebooks=[SEED_NOTEBOOK], log=lambda *_: None)
+    report.build(again, notebooks=PAIR, config=TWO_AT_ONCE, log=lambda *_: None)
     first, second = _tree(good_report), _tree(again)
     assert first.keys() == second.keys()
     differ = sorted(k for k in first if first[k] != second[k])
@@ -316,9 +321,28 @@ def test_a_notebook_runs_in_its_folder_without_changing_this_process_folder(tmp_
     assert printed[0]["text"].strip() == str(tmp_path / "run")
 
 
-def test_workers_default_to_the_cores_this_process_may_use(monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
-    assert report.ReportConfig().workers == 3
+def test_workers_default_to_the_cores_this_process_may_use(monkeypatch, tmp_path):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(48)), raising=False)
+    assert report.cores() == 48
+    config = tmp_path / "report.yml"
+    config.write_text("timeout: 100\n")  # a config that does not set workers keeps the default
+    assert report.load_config(config).workers is None
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert report.ReportConfig().workers == 1
+    assert report.cores() == 1
+
+
+def test_a_page_that_fails_to_render_names_its_notebook(tmp_path, monkeypatch):
+    def broken(notebook, target):
+        if notebook.stem == "01-ok":
+            raise RuntimeError("render broke")
+
+    monkeypatch.setattr(report, "render_html", broken)
+    nbs = [_notebook(tmp_path / "nbs", "01-ok", "1 + 1"),
+           _notebook(tmp_path / "nbs", "02-bad", "1/0")]
+    with pytest.raises(report.NotebookError) as err:
+        report.build(tmp_path / "out", notebooks=nbs, log=lambda *_: None)
+    message = str(err.value)
+    assert "01-ok: HTML rendering failed: RuntimeError: render broke" in message
+    assert "02-bad (cell In[" in message and "ZeroDivisionError" in message
+    assert not (tmp_path / "out").exists() and (tmp_path / "out.failed").is_dir()
