@@ -377,6 +377,9 @@ def build(
     if not notebooks:
         raise ConfigError(f"no notebooks found in {notebooks_dir()}")
 
+    from scrlib import run as runner
+
+    runner.defer_iri_grammar()
     import papermill
 
     declared = {nb: list(papermill.inspect_notebook(str(nb))) for nb in notebooks}
@@ -387,7 +390,6 @@ def build(
         shown = "\n".join(str(p) for p in problems[:20])
         raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
 
-    from scrlib import run as runner
     from scrlib.export import tidy_figures, write_csv
     from scrlib.load import load
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import functools
+import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -29,6 +32,27 @@ KERNEL_NAME = "scrlib-report"
 _LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
 _VOLATILE_NB = ("papermill",)
 _VOLATILE_CELL = ("papermill", "execution")
+
+
+def defer_iri_grammar() -> None:
+    """Put off a 2 s grammar build that importing papermill or nbformat triggers, until it is used.
+
+    nbformat imports jsonschema, whose optional ``iri`` format check imports ``rfc3987_syntax``,
+    which compiles a Lark grammar at import. No run checks that format, so a stand-in module
+    imports the real one on first use, and then behaves exactly like it.
+    """
+    name = "rfc3987_syntax"
+    if name in sys.modules or importlib.util.find_spec(name) is None:
+        return
+    stand_in = types.ModuleType(name, "stand-in: imports rfc3987_syntax on first use")
+
+    def is_valid_syntax(*args, **kwargs):
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return importlib.import_module(name).is_valid_syntax(*args, **kwargs)
+
+    stand_in.is_valid_syntax = is_valid_syntax
+    sys.modules[name] = stand_in
 
 
 @functools.cache
@@ -147,6 +171,7 @@ def execute(
     timeout: float | None = 600,
 ) -> NotebookRun:
     """Run ``notebook`` into ``output`` with papermill; record (not raise) a cell's failure."""
+    defer_iri_grammar()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 

@@ -346,3 +346,20 @@ def test_a_page_that_fails_to_render_names_its_notebook(tmp_path, monkeypatch):
     assert "01-ok: HTML rendering failed: RuntimeError: render broke" in message
     assert "02-bad (cell In[" in message and "ZeroDivisionError" in message
     assert not (tmp_path / "out").exists() and (tmp_path / "out.failed").is_dir()
+
+
+def test_deferred_iri_grammar_still_checks_iris_when_used():
+    """The report puts off importing rfc3987_syntax; jsonschema's iri check must work unchanged."""
+    code = (
+        "import sys\n"
+        "from scrlib import run\n"
+        "run.defer_iri_grammar()\n"
+        "import papermill, jsonschema\n"
+        "assert 'syntax_helpers' not in str(sorted(sys.modules))\n"
+        "checker = jsonschema.FormatChecker()\n"
+        "assert checker.conforms('http://example.org/\\u00e4', 'iri')\n"
+        "assert not checker.conforms('no scheme here', 'iri')\n"
+        "assert 'rfc3987_syntax.syntax_helpers' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
