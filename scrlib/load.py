@@ -105,12 +105,15 @@ class Dataset:
 
     def event(self, event_id: str) -> PolicyEvent:
         """The resolved :class:`PolicyEvent` (the recorded choice where sources disagree)."""
-        table = self.resolved_events()
-        hit = table[table["event_id"] == event_id]
-        if hit.empty:
-            known = ", ".join(table["event_id"])
-            raise KeyError(f"unknown event {event_id!r}; known: {known}")
-        return PolicyEvent.from_row(hit.iloc[0])
+        if "event records" not in self._memo:
+            self._memo["event records"] = {
+                row["event_id"]: PolicyEvent.from_row(row)
+                for _, row in self.resolved_events().iterrows()
+            }
+        records = self._memo["event records"]
+        if event_id not in records:
+            raise KeyError(f"unknown event {event_id!r}; known: {', '.join(records)}")
+        return records[event_id]
 
     # -- conflicts ---------------------------------------------------------------------------
     def conflicts(self) -> pd.DataFrame:
