@@ -50,6 +50,20 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
     return frame.pivot(index="Period", columns="Series", values="value").rename_axis(columns=None)
 
 
+def share_table(shares: pd.DataFrame, successes: str, trials: str, stated=()) -> pd.DataFrame:
+    """A share per year with its 95% interval (from ``analysis.share_intervals``), for readers.
+
+    ``successes`` and ``trials`` name the two counts; each frame in ``stated`` (``year`` and
+    ``stated %`` columns, from ``analysis.annual(..., name="stated %")``) adds a stated share.
+    """
+    view = shares[["year", "successes", "trials", "share", "ci_low", "ci_high", "conflict"]].rename(
+        columns={"successes": successes, "trials": trials, "share": "share %",
+                 "ci_low": "95% low", "ci_high": "95% high", "conflict": "sources disagree"})
+    for frame in stated:
+        view = view.merge(frame[["year", "stated %"]], on="year", how="left")
+    return view
+
+
 def series_table(dataset, series_ids=None) -> pd.DataFrame:
     """Each series: what it counts, at which stage, by whom, its years and number of figures."""
     info = dataset.series

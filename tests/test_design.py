@@ -230,3 +230,16 @@ def test_run_without_event_takes_each_specifications_last_event(synthetic):
     # the 'early' change has no effect in the synthetic data; 'doubling' doubles the count
     assert table["rate_ratio"].iloc[0] == pytest.approx(2.0, rel=0.02)
     assert table["rate_ratio"].iloc[1] == pytest.approx(1.0, abs=0.05)
+
+
+def test_share_table_labels_counts_and_adds_stated_shares_by_year(synthetic):
+    shares = analysis.share_intervals(analysis.paired(synthetic, BASE.series, "syn-den"))
+    first = shares["year"].iloc[0]
+    stated = pd.DataFrame({"year": [first], "stated %": [12.5], "source_ids": ["x"]})
+    table = tables.share_table(shares, "reviews", "notifications", stated=[stated])
+    assert list(table.columns) == ["year", "reviews", "notifications", "share %", "95% low",
+                                   "95% high", "sources disagree", "stated %"]
+    assert (table["reviews"] == shares["successes"]).all()
+    assert (table["95% low"] <= table["share %"]).all()
+    assert (table["share %"] <= table["95% high"]).all()
+    assert table.loc[0, "stated %"] == 12.5 and table["stated %"].iloc[1:].isna().all()
