@@ -6,9 +6,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from scrlib.load import load
 from scrlib.paths import data_dir
+
+# Property tests draw the same examples on every run: a failure can be repeated, and CI does not
+# depend on an unset random seed.
+settings.register_profile("scrlib", derandomize=True)
+settings.load_profile("scrlib")
 
 PROJECT = Path(__file__).resolve().parent.parent
 
