@@ -27,8 +27,9 @@ check: setup
 unit: setup
 	$(PY) -m pytest
 
+# nbval: a notebook's cells run in order in one kernel, so pytest-randomly must not shuffle them.
 nbval: setup
-	$(PY) -m pytest --nbval --nbval-current-env \
+	$(PY) -m pytest -p no:randomly --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 lint: setup
