@@ -24,12 +24,13 @@ report: setup
 check: setup
 	$(PY) -m scrlib check
 
+# Tests run on every core (pytest-xdist); each passes alone and in any order (pytest-randomly).
 unit: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 # nbval: a notebook's cells run in order in one kernel, so pytest-randomly must not shuffle them.
 nbval: setup
-	$(PY) -m pytest -p no:randomly --nbval --nbval-current-env \
+	$(PY) -m pytest -p no:randomly -n auto --dist loadscope --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 lint: setup

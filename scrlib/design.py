@@ -1,8 +1,9 @@
 """One analysis of an annual series around policy dates, as a value: a :class:`Specification`.
 
 A specification names every choice an interrupted time series analysis of the cited data makes
-(series, policy events, conflict rules, model family, effects, whole or fractional periods,
-denominator), so notebooks and the sensitivity analysis fit exactly what they say they fit.
+(series, policy events, conflict rules, model family, effects, how a year containing a policy
+date is coded, denominator), so notebooks and the sensitivity analysis fit exactly what they say
+they fit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scrlib.params import ParameterError
 
 EFFECTS = {"step": ("step",), "step+slope": ("step", "slope")}
 EVENT_RULES = ("recorded", "alternative")
+TRANSITIONS = ("sum", "fractional", "whole")  # how a year containing a policy date is coded
 DENOMINATOR_USES = ("trials", "offset")
 
 
@@ -30,7 +32,7 @@ class Specification:
     event_rule: str = "recorded"
     family: str = "quasipoisson"
     effects: str = "step"
-    whole_periods: bool = False
+    transition: str = "sum"
     denominator: str | None = None
     breaks: tuple[str, ...] = ()
 
@@ -76,7 +78,7 @@ class Specification:
         if self.breaks:
             kwargs["breaks"] = [dataset_date(dataset, e, self.event_rule) for e in self.breaks]
         return {"outcome": "count", "time": "fiscal_year", "interventions": self.dates(dataset),
-                "effects": EFFECTS[self.effects], "whole_periods": self.whole_periods,
+                "effects": EFFECTS[self.effects], "transition": self.transition,
                 "source": source_line(dataset, _ids(frame)).removeprefix("Source: "), **kwargs}
 
     def fit(self, dataset, data: pd.DataFrame | None = None):

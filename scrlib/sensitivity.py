@@ -15,7 +15,7 @@ import pandas as pd
 
 from scrlib.design import Specification
 
-CHOICES = ("series", "events", "conflict_rule", "event_rule", "whole_periods", "family",
+CHOICES = ("series", "events", "conflict_rule", "event_rule", "transition", "family",
            "effects")
 COLUMNS = [*CHOICES, "status", "n", "k", "rate_ratio", "ci_low", "ci_high", "p_value",
            "excludes_null", "warnings"]

@@ -51,7 +51,8 @@ def test_period_start_gives_step_and_slope_counted_from_the_first_post_period(an
 
 
 def test_date_inside_a_financial_year_counts_the_share_of_days_after_it(annual):
-    result = fit_annual(annual, interventions={"policy": "2012-07-01"}, effects=("step", "slope"))
+    result = fit_annual(annual, interventions={"policy": "2012-07-01"}, effects=("step", "slope"),
+                        transition="fractional")
     share = 274 / 365  # 1 July 2012 .. 31 March 2013 inclusive, of FY2012-13's 365 days
     assert column(result, "policy:step") == pytest.approx([0, 0, 0, 0, 0, share, 1, 1, 1])
     assert list(column(result, "policy:slope")) == [0, 0, 0, 0, 0, 0, 1, 2, 3]
@@ -59,10 +60,29 @@ def test_date_inside_a_financial_year_counts_the_share_of_days_after_it(annual):
     assert "2012-13" in result.summary()
 
 
-def test_whole_periods_starts_at_the_first_period_beginning_after_the_date(annual):
-    result = fit_annual(annual, interventions={"policy": "2012-07-01"}, whole_periods=True)
-    assert list(column(result, "policy:step")) == [0, 0, 0, 0, 0, 0, 1, 1, 1]
-    assert "whole_periods=True" in result.notes[0]
+def test_sum_of_parts_splits_the_transition_year_at_the_date(annual):
+    result = fit_annual(annual, interventions={"policy": "2012-07-01"})
+    share = 274 / 365
+    assert result.parts.split and result.transition == "sum"
+    assert result.parts.weights[5].tolist() == pytest.approx([1 - share, share])
+    assert result.parts.rows[5, :, result.names.index("policy:step")].tolist() == [0.0, 1.0]
+    # the expected count of 2012-13 is the days before at the old rate plus the days after
+    b = result.params.set_index("term")["estimate"]
+    old = np.exp(b["intercept"] + 5 * b["trend"])
+    assert result.predict()["mean"][5] == pytest.approx(
+        old * ((1 - share) + share * np.exp(b["policy:step"])))
+    assert "sum of its parts" in result.notes[0]
+
+
+@pytest.mark.parametrize(("date", "first"), [("2012-07-01", "2012-13"), ("2013-01-15", "2013-14"),
+                                             ("2013-04-15", "2013-14"), ("2012-09-30", "2012-13"),
+                                             ("2012-10-01", "2013-14")])
+def test_whole_puts_a_year_on_the_side_where_most_of_its_days_fall(annual, date, first):
+    result = fit_annual(annual, interventions={"policy": date}, transition="whole")
+    steps = column(result, "policy:step")
+    assert set(steps) == {0.0, 1.0}
+    assert result.axis.show(result.axis.index[int(np.argmax(steps))]) == first
+    assert "transition='whole'" in result.notes[0]
 
 
 def test_a_date_on_a_period_start_is_that_period(annual):
@@ -191,7 +211,7 @@ def test_binomial_gives_odds_ratios(annual):
                      interventions={"policy": pd.Period("2013", freq=FY)}, family="binomial")
     y, n = frame["published"].to_numpy(), frame["scrs"].to_numpy()
     direct = GLM(np.column_stack([y, n - y]), result.design, family=families.Binomial()).fit()
-    row = result.effects.iloc[0]
+    row = result.with_interval("wald").effects.iloc[0]
     assert row["measure"] == "odds ratio"
     assert row["rate_ratio"] == pytest.approx(np.exp(direct.params[2]))
     assert row["ci_low"] == pytest.approx(np.exp(direct.conf_int()[2, 0]))

@@ -13,8 +13,9 @@ smokban + time``; model2 the same as quasi-Poisson; model3 adds ``harmonic(month
 model4 adds ``I(time - 36):smokban``. scrlib's slope is 0 at the first post-intervention point
 (time 37), so its step is the tutorial's step plus one slope increment; the test below checks
 that relation too. The reference here is a plain numpy IRLS written in this file (it does not
-use statsmodels), with Wald intervals exp(b +/- 1.959964 se); agreement is required to a
-relative 1e-6, far tighter than four significant figures.
+use statsmodels), with Wald intervals exp(b +/- 1.959964 se) as the tutorial reports them
+(``interval="wald-normal"``); agreement is required to a relative 1e-6, far tighter than four
+significant figures.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ MODELS = {
 def test_tutorial_models_match_independent_irls(sicily, name):
     spec = MODELS[name]
     result = its.fit(sicily, outcome="aces", time="time", interventions={"smokban": 37},
-                     offset="stdpop", **spec)
+                     offset="stdpop", interval="wald-normal", **spec)
     expected, _ = reference(sicily, quasi=spec["family"] == "quasipoisson",
                             harmonics=spec["seasonality"] is not None,
                             slope_from=37 if "slope" in spec["effects"] else None)

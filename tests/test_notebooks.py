@@ -18,7 +18,7 @@ from scrlib.paths import notebooks_dir
 OTHER = {
     "01-sources": {"conflict_rule": "alternative", "events": "full-publication"},
     "02-initiated": {"family": "negativebinomial", "conflict_rule": "alternative",
-                     "event_rule": "alternative", "whole_periods": "True", "compare_with": ""},
+                     "event_rule": "alternative", "transition": "whole", "compare_with": ""},
     "03-publication": {"conflict_rule": "alternative", "ci_method": "beta"},
     "04-notifications": {"family": "quasipoisson", "before": "2012-13,2013-14",
                          "after": "2014-15,2015-16", "ci_method": "beta"},

@@ -43,11 +43,20 @@ def _messages(caught) -> list[str]:
 
 
 def fit_model(family: str, y, X, *, offset=None, trials=None, cov="model", lags=None,
-              maxiter: int = 100):
-    """Fit ``family`` to (y, X); returns (statsmodels results, notes, NB boundary flag)."""
+              maxiter: int = 100, parts=None):
+    """Fit ``family`` to (y, X); returns (results, notes, NB boundary flag).
+
+    The results are statsmodels' own, or a :class:`~scrlib.its._parts.PartsFit` when ``parts``
+    splits a transition period into its parts (a model statsmodels cannot fit). Where the scale
+    is estimated (quasipoisson, gaussian) p-values and intervals use t with the residual df.
+    """
+    if parts is not None and parts.split and family != "gaussian":
+        return _fit_parts(family, y, parts, offset=offset, trials=trials, maxiter=maxiter)
     if family == "negativebinomial":
         return _fit_negbin(y, X, offset=offset, cov=cov, lags=lags, maxiter=maxiter)
     options = _cov_options(cov, lags)
+    if family == "quasipoisson":
+        options["use_t"] = True
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if family == "gaussian":
@@ -87,7 +96,7 @@ def _check(family: str, result, y, trials, notes: list[str]) -> None:
     """Raise ConvergenceError if the fit did not converge or an estimate is infinite."""
     if family != "gaussian" and not getattr(result, "converged", True):
         raise ConvergenceError(
-            f"the {family} model did not converge (IRLS stopped after "
+            f"the {family} model did not converge (stopped after "
             f"{result.fit_history.get('iteration', '?')} iterations); the series may be too "
             "short or too sparse for this model"
         )
@@ -153,6 +162,18 @@ def _fit_negbin(y, X, *, offset, cov, lags, maxiter):
                         f"alpha={params[-1]:.3g}")
     raise ConvergenceError("the negative binomial model did not converge ("
                            + "; ".join(failures) + "); try quasipoisson")
+
+
+def _fit_parts(family, y, parts, *, offset, trials, maxiter):
+    """The sum-of-parts model by the batched Fisher-scoring engine."""
+    from scrlib.its._parts import PartsFit, fit_batch
+
+    m = trials if family == "binomial" else (None if offset is None else np.exp(offset))
+    batch = fit_batch(y, parts.rows, parts.weights, family=family, m=m,
+                      alpha=None if family == "negativebinomial" else 0.0, maxiter=maxiter)
+    result = PartsFit(batch, family, y, m, maxiter)
+    _check(family, result, y, trials, [])
+    return result, [], family == "negativebinomial" and float(batch.alpha) == 0.0
 
 
 def _boundary(y, X, offset, cov, lags, maxiter):

@@ -15,8 +15,9 @@ from scrlib.its._engine import (
     fit_model,
     hac_lags_rule,
 )
-from scrlib.its._timing import Start, TimeAxis, resolve_start, time_axis
-from scrlib.its.result import ItsResult
+from scrlib.its._parts import Parts
+from scrlib.its._timing import TRANSITIONS, Start, TimeAxis, resolve_start, time_axis
+from scrlib.its.result import INTERVALS, ItsResult
 
 EFFECTS = ("step", "slope")
 MIN_SIDE = 3  # fewer points than this on a side of an intervention -> warning
@@ -37,7 +38,8 @@ def fit(
     seasonality: tuple[int, float] | None = None,
     effects: Iterable[str] | str | Mapping[str, Iterable[str] | str] = ("step",),
     cov: str = "model",
-    whole_periods: bool = False,
+    transition: str = "sum",
+    interval: str | None = None,
     hac_lags: int | None = None,
     source: str | None = None,
     breaks: str | Iterable | None = None,
@@ -46,9 +48,11 @@ def fit(
     """Fit a segmented regression of ``outcome`` on time around the interventions.
 
     The linear predictor is ``intercept + trend * (t - t_first) [+ Fourier terms]`` plus, per
-    intervention, ``step`` (0 before, 1 from the start; the share of the period after the
-    start for a date inside a period) and/or ``slope`` (periods since the start: 0 in the first
-    post-intervention period). See the package docstring for every argument.
+    intervention, ``step`` (0 before, 1 from the start; a period containing the start is coded
+    by ``transition``) and/or ``slope`` (periods since the start: 0 in the first
+    post-intervention period). ``interval`` picks the reported intervals and p-values (default:
+    ``"profile"`` for count families with model-based covariance, else ``"wald"``). See the
+    package docstring for every argument.
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
@@ -56,6 +60,14 @@ def fit(
         raise ValueError("data has no rows")
     family = _choice("family", family, FAMILIES)
     cov = _choice("cov", cov, ("model", "hac"))
+    transition = _choice("transition", transition, TRANSITIONS)
+    if interval is None:
+        interval = "profile" if cov == "model" and family != "gaussian" else "wald"
+    interval = _choice("interval", interval, INTERVALS)
+    if interval == "profile" and cov == "hac":
+        raise ValueError("interval='profile' uses the model's likelihood, which Newey-West (HAC) "
+                         "standard errors do not; with cov='hac' use interval='wald' or "
+                         "'wald-normal'")
     _checks.require_columns(data, {"outcome": outcome, "time": time, "offset": offset,
                                    "trials": trials})
     if isinstance(breaks, str):
@@ -91,11 +103,17 @@ def fit(
     exposure = None if offset is None else _checks.positive(data, offset, "exposure")
 
     axis = time_axis(data, time)
-    starts = _starts(axis, interventions, whole_periods)
+    starts = _starts(axis, interventions, transition)
     chosen = _effects(effects, [s.name for s in starts])
     harmonics = _seasonality(seasonality)
     X, names = design(axis, starts, chosen, harmonics)
     _check_rank(X, names)
+    parts = (split_parts(axis, starts, chosen, X, names)
+             if transition == "sum" and family != "gaussian" else Parts.whole(X))
+    if parts.split and cov == "hac":
+        raise ValueError("cov='hac' cannot be combined with transition='sum' when a date falls "
+                         "inside a period (the sum of parts is fitted by its own likelihood); "
+                         "use transition='fractional' or 'whole'")
     n = X.shape[0]
     if family in ("quasipoisson", "gaussian") and n <= X.shape[1]:
         raise ValueError(f"family={family!r} estimates its scale from the residuals, but "
@@ -109,17 +127,18 @@ def fit(
     log_exposure = None if exposure is None else np.log(exposure)
     result, sm_notes, nb_boundary = fit_model(family, y, X, offset=log_exposure,
                                               trials=n_trials, cov=cov, lags=lags,
-                                              maxiter=maxiter)
+                                              maxiter=maxiter, parts=parts)
     fitted = ItsResult(
         family=family, outcome=outcome, time=time, offset=offset, trials=trials,
         seasonality=harmonics, cov=cov, hac_lags=lags, axis=axis, starts=tuple(starts),
         effect_terms=chosen, names=tuple(names), design=X, y=y, log_exposure=log_exposure,
         n_trials=n_trials, model_result=result, nb_boundary=nb_boundary, source=source,
-        warnings=[], notes=_timing_notes(axis, starts, whole_periods),
+        warnings=[], notes=_timing_notes(axis, starts, transition, family),
+        parts=parts, transition=transition, interval=interval,
     )
     if fitted.df_resid <= 0:  # already explained as a saturated model
         sm_notes = [m for m in sm_notes if "divide by zero" not in m]
-    fitted.warnings.extend(_warnings(fitted, data, breaks, whole_periods) + sm_notes)
+    fitted.warnings.extend(_warnings(fitted, data, breaks, transition) + sm_notes)
     return fitted
 
 
@@ -129,7 +148,7 @@ def _choice(argument: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _starts(axis: TimeAxis, interventions, whole_periods: bool) -> list[Start]:
+def _starts(axis: TimeAxis, interventions, transition: str) -> list[Start]:
     if not isinstance(interventions, Mapping) or not interventions:
         raise ValueError("interventions must be a non-empty mapping name -> start time")
     t = axis.index
@@ -137,7 +156,7 @@ def _starts(axis: TimeAxis, interventions, whole_periods: bool) -> list[Start]:
     for name, value in interventions.items():
         if not isinstance(name, str) or not name:
             raise ValueError(f"intervention names must be non-empty strings, not {name!r}")
-        start = resolve_start(axis, name, value, whole_periods=whole_periods)
+        start = resolve_start(axis, name, value, transition=transition)
         if not ((t < start.t0).any() and (t >= start.t0).any()):
             raise ValueError(
                 f"intervention {name!r} starts at {axis.show(start.t0)} (given {value!r}), "
@@ -202,6 +221,38 @@ def design(axis: TimeAxis, starts: list[Start], effect_terms: dict[str, tuple[st
     return np.column_stack(columns), names
 
 
+def split_parts(axis: TimeAxis, starts: list[Start], effect_terms: dict[str, tuple[str, ...]],
+                X: np.ndarray, names: list[str]) -> Parts:
+    """Split each period that contains a start date into the parts between its dates.
+
+    Part rows equal the period's row with each step inside the period set to 0 before its date
+    and 1 from it; the part weights are the shares of days. Their weighted average is ``X``.
+    """
+    t = axis.index
+    inside: dict[int, list[Start]] = {}
+    for s in starts:
+        if s.fraction < 1 and "step" in effect_terms[s.name]:
+            where = np.flatnonzero(t == s.t0)
+            if where.size:
+                inside.setdefault(int(where[0]), []).append(s)
+    if not inside:
+        return Parts.whole(X)
+    count = 1 + max(len(v) for v in inside.values())
+    weights = np.zeros((X.shape[0], count))
+    weights[:, 0] = 1.0
+    rows = np.repeat(X[:, None, :], count, axis=1)
+    for i, here in inside.items():
+        here = sorted(here, key=lambda s: -s.fraction)  # earliest date first
+        after = [s.fraction for s in here] + [0.0]
+        weights[i, 0] = 1.0 - after[0]
+        for part in range(len(here) + 1):
+            if part:
+                weights[i, part] = after[part - 1] - after[part]
+            for j, s in enumerate(here):
+                rows[i, part, names.index(f"{s.name}:step")] = 1.0 if part > j else 0.0
+    return Parts(weights, rows)
+
+
 def _check_rank(X: np.ndarray, names: list[str]) -> None:
     n, k = X.shape
     if np.linalg.matrix_rank(X) == k:
@@ -219,23 +270,33 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
     )
 
 
-def _timing_notes(axis: TimeAxis, starts: list[Start], whole_periods: bool) -> list[str]:
+def _timing_notes(axis: TimeAxis, starts: list[Start], transition: str,
+                  family: str) -> list[str]:
     notes = []
     for s in starts:
-        if s.fraction < 1:
+        if s.date is None or s.date == pd.Period(ordinal=s.t0, freq=axis.freq).start_time:
+            continue
+        if s.fraction < 1 and transition == "sum" and family != "gaussian":
+            notes.append(f"{s.name!r} starts on {s.date:%Y-%m-%d}, inside {axis.show(s.t0)}: "
+                         f"that period's expected count is the sum of its parts, "
+                         f"{1 - s.fraction:.3f} of its days at the old level and "
+                         f"{s.fraction:.3f} at the new one; the slope is 0 there")
+        elif s.fraction < 1:
+            how = ("on the identity scale this equals the sum of its parts" if family == "gaussian"
+                   else "mixed on the link scale")
             notes.append(f"{s.name!r} starts on {s.date:%Y-%m-%d}, inside {axis.show(s.t0)}: "
                          f"that period counts as {s.fraction:.3f} post-intervention (its share "
-                         "of days on or after the date); the slope is 0 there")
-        elif whole_periods and s.date is not None and s.date != pd.Period(
-            ordinal=s.t0, freq=axis.freq
-        ).start_time:
-            notes.append(f"{s.name!r} starts on {s.date:%Y-%m-%d}; with whole_periods=True the "
-                         f"first post-intervention period is {axis.show(s.t0)} (the period "
-                         "containing the date counts as pre-intervention)")
+                         f"of days on or after the date, {how}); the slope is 0 there")
+        else:
+            side = "after" if pd.Period(s.date, freq=axis.freq).ordinal == s.t0 else "before"
+            notes.append(f"{s.name!r} starts on {s.date:%Y-%m-%d}; with transition='whole' the "
+                         f"period containing it counts wholly {side} the start (the side where "
+                         f"most of its days fall), so the first post-intervention period is "
+                         f"{axis.show(s.t0)}")
     return notes
 
 
-def _warnings(res: ItsResult, data: pd.DataFrame, breaks, whole_periods: bool) -> list[str]:
+def _warnings(res: ItsResult, data: pd.DataFrame, breaks, transition: str) -> list[str]:
     out = []
     t, axis = res.axis.index, res.axis
     ordered = sorted(res.starts, key=lambda s: (s.t0, -s.fraction))
@@ -262,8 +323,13 @@ def _warnings(res: ItsResult, data: pd.DataFrame, breaks, whole_periods: bool) -
     if res.family in ("quasipoisson", "negativebinomial", "gaussian") and df < MIN_DISPERSION_DF:
         what = {"quasipoisson": "the quasi-Poisson scale", "negativebinomial": "alpha",
                 "gaussian": "the residual variance"}[res.family]
-        consequence = ("the t intervals are wide and rest on normally distributed errors"
-                       if res.family == "gaussian" else "the Wald intervals ignore that")
+        consequence = {
+            "gaussian": "the t intervals are wide and rest on normally distributed errors",
+            "quasipoisson": "the intervals and tests use t (or F) with those df to allow for "
+                            "it, and are wide for that reason" if res.interval != "wald-normal"
+                            else "normal-based intervals ignore that and are too narrow",
+            "negativebinomial": "the likelihood-ratio and Wald cutoffs are large-sample ones "
+                                "and may be too narrow"}[res.family]
         out.append(f"{what} is estimated from only {df} residual degree(s) of freedom "
                    f"(< {MIN_DISPERSION_DF}): it is very uncertain and {consequence}")
     if res.family in ("poisson", "binomial") and df > 0 and res.dispersion > OVERDISPERSED:
@@ -276,7 +342,7 @@ def _warnings(res: ItsResult, data: pd.DataFrame, breaks, whole_periods: bool) -
     if res.cov == "hac" and n < MIN_HAC_N:
         out.append(f"Newey-West (HAC) standard errors with only {n} time points are unreliable "
                    f"(they need roughly {MIN_HAC_N} or more)")
-    for when in _break_times(data, axis, breaks, whole_periods):
+    for when in _break_times(data, axis, breaks, transition):
         if t[0] < when <= t[-1]:
             out.append(f"definitional break at {axis.show(when)} lies inside the data "
                        f"({axis.show(t[0])} .. {axis.show(t[-1])}): counts before and after it "
@@ -284,7 +350,7 @@ def _warnings(res: ItsResult, data: pd.DataFrame, breaks, whole_periods: bool) -
     return out
 
 
-def _break_times(data: pd.DataFrame, axis: TimeAxis, breaks, whole_periods: bool) -> list[int]:
+def _break_times(data: pd.DataFrame, axis: TimeAxis, breaks, transition: str) -> list[int]:
     if breaks is None:
         return []
     if isinstance(breaks, str):
@@ -292,6 +358,6 @@ def _break_times(data: pd.DataFrame, axis: TimeAxis, breaks, whole_periods: bool
         return [int(x) for x in axis.index[flags]]
     times = []
     for value in breaks:
-        start = resolve_start(axis, f"break {value!r}", value, whole_periods=whole_periods)
+        start = resolve_start(axis, f"break {value!r}", value, transition=transition)
         times.append(start.t0)
     return times

@@ -3,8 +3,14 @@
 Every time point becomes an integer index ``t``: integers are used as given; pandas Periods use
 their ordinal (periods since 1970 in their frequency); Timestamps are first turned into the
 monthly, quarterly or annual Periods they start (or end). An intervention starts at index ``t0``
-with a ``fraction`` in (0, 1]: the share of period ``t0`` that lies on or after the start date
-(1 unless a date falls inside a period and ``whole_periods`` is False).
+with a ``fraction`` in (0, 1]: the share of period ``t0`` that lies on or after the start date.
+A date inside a period (a *transition* period) is coded by ``transition``:
+
+* ``"sum"``: the period's expected count is the sum of its parts, the days before the date at
+  the old rate and the days from it at the new one (:func:`split_parts`);
+* ``"fractional"``: the step is the share of days after the date, mixed on the link scale;
+* ``"whole"``: the period counts wholly on the side where most of its days fall (from the date
+  on when at least half its days do), so ``fraction`` is 1.
 """
 
 from __future__ import annotations
@@ -197,7 +203,10 @@ def _dates_to_periods(frame: pd.DataFrame, column: str, dates: pd.DatetimeIndex)
     return periods
 
 
-def resolve_start(axis: TimeAxis, name: str, value, *, whole_periods: bool) -> Start:
+TRANSITIONS = ("sum", "fractional", "whole")
+
+
+def resolve_start(axis: TimeAxis, name: str, value, *, transition: str = "sum") -> Start:
     """Where intervention ``name`` starts on ``axis`` (see the module docstring)."""
     if axis.periods is None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
@@ -218,10 +227,11 @@ def resolve_start(axis: TimeAxis, name: str, value, *, whole_periods: bool) -> S
     start = period.start_time.normalize()
     if date == start:
         return Start(name, int(period.ordinal), 1.0, value, date)
-    if whole_periods:
-        return Start(name, int(period.ordinal) + 1, 1.0, value, date)
     last = period.end_time.normalize()
     fraction = ((last - date).days + 1) / ((last - start).days + 1)
+    if transition == "whole":
+        first = int(period.ordinal) if fraction >= 0.5 else int(period.ordinal) + 1
+        return Start(name, first, 1.0, value, date)
     return Start(name, int(period.ordinal), float(fraction), value, date)
 
 

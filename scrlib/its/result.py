@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from scrlib.its._parts import Parts
 from scrlib.its._timing import Start, TimeAxis
 
 LEVEL = 0.95
+INTERVALS = ("profile", "wald", "wald-normal")
+SCALE_FAMILIES = ("quasipoisson", "gaussian")  # the scale is estimated from the residuals
 MEASURES = {"binomial": "odds ratio", "gaussian": "difference"}
 FAMILY_TEXT = {
     "poisson": "Poisson GLM (log link)",
@@ -25,8 +28,18 @@ FAMILY_TEXT = {
 class ItsResult:
     """A fitted segmented regression: effects, trend, predictions, warnings, summary, plot.
 
-    Build it with :func:`scrlib.its.fit`. Intervals are 95% Wald intervals on the link scale
-    (log, logit or identity), back-transformed; ``model_result`` is the statsmodels results.
+    Build it with :func:`scrlib.its.fit`. ``interval`` says how the 95% intervals and p-values
+    of ``params``, ``effects`` and ``trend`` are computed (``interval_text`` in words):
+
+    * ``"profile"``: profile likelihood with the matching likelihood-ratio test (F with the
+      residual df where the scale is estimated); for least squares it is the exact t interval;
+    * ``"wald"``: estimate +/- quantile x standard error, t with the residual df where the
+      scale is estimated (quasipoisson, gaussian: as R's ``summary.glm``), normal otherwise;
+    * ``"wald-normal"``: the large-sample normal version for every family.
+
+    :meth:`with_interval` gives the same fit with another method. Intervals are on the link
+    scale (log, logit or identity), back-transformed. ``model_result`` is the statsmodels
+    results (or :class:`~scrlib.its._parts.PartsFit` for a sum-of-parts fit).
     """
 
     family: str
@@ -50,6 +63,43 @@ class ItsResult:
     source: str | None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    parts: Parts | None = None
+    transition: str = "sum"
+    interval: str = "profile"
+    _profiles: dict = field(default_factory=dict, repr=False)  # shared by with_interval copies
+
+    def __post_init__(self):
+        if self.parts is None:
+            self.parts = Parts.whole(self.design)
+
+    def with_interval(self, interval: str) -> ItsResult:
+        """The same fit reporting ``interval`` ("profile", "wald" or "wald-normal")."""
+        if interval not in INTERVALS:
+            raise ValueError(f"unknown interval {interval!r}; allowed: {', '.join(INTERVALS)}")
+        if interval == "profile" and self.cov == "hac":
+            raise ValueError("interval='profile' is not available with cov='hac'")
+        return replace(self, interval=interval)
+
+    @property
+    def interval_text(self) -> str:
+        """How the intervals and p-values are computed, in words."""
+        scale = self.family in SCALE_FAMILIES
+        if self.interval == "wald-normal":
+            tail = (f"too narrow here: the scale is estimated from {self.df_resid} residual df)"
+                    if scale else "as R's summary.glm)")
+            return "95% Wald intervals with normal quantiles and z tests (large-sample; " + tail
+        if self.interval == "wald" or self.family == "gaussian":
+            what = ("exact under normal errors" if self.family == "gaussian"
+                    else "as R's summary.glm")
+            return (f"95% Wald intervals with t quantiles and t tests on {self.df_resid} "
+                    f"residual df ({what})" if scale else
+                    "95% Wald intervals with normal quantiles and z tests (as R's summary.glm)")
+        if self.family == "quasipoisson":
+            return (f"95% profile-likelihood intervals and F(1, {self.df_resid}) tests of the "
+                    "deviance drop over the estimated dispersion (the t of R's summary.glm; "
+                    "R's confint uses a normal quantile here)")
+        return ("95% profile-likelihood intervals and likelihood-ratio (chi-squared 1) tests "
+                "(as R's confint on a glm)")
 
     # -- sizes and scales -------------------------------------------------------------------
     @property
@@ -59,9 +109,9 @@ class ItsResult:
 
     @property
     def k(self) -> int:
-        """Number of estimated parameters (mean coefficients, plus alpha for NB)."""
-        extra = 1 if self.family == "negativebinomial" and not self.nb_boundary else 0
-        return self.design.shape[1] + extra
+        """Number of estimated parameters: mean coefficients, plus alpha for NB (counted even
+        when its estimate lands on the boundary 0, since it was estimated)."""
+        return self.design.shape[1] + (1 if self.family == "negativebinomial" else 0)
 
     @property
     def df_resid(self) -> int:
@@ -84,6 +134,16 @@ class ItsResult:
         df = self.n - self.design.shape[1]
         return float(res.pearson_chi2 / df) if df > 0 else float("nan")
 
+    @cached_property
+    def pearson_dispersion(self) -> float:
+        """Pearson chi2 / residual df under the fitted variance (NB: mu + alpha mu^2), any
+        count family; the residual variance for gaussian."""
+        if self.family == "gaussian":
+            return float(self.model_result.scale)
+        resid = np.asarray(self.model_result.resid_pearson, dtype=float)
+        df = self.n - self.k
+        return float(resid @ resid / df) if df > 0 else float("nan")
+
     # -- coefficient tables -------------------------------------------------------------------
     @cached_property
     def _beta(self) -> np.ndarray:
@@ -96,11 +156,53 @@ class ItsResult:
 
     @cached_property
     def _dist(self):
+        """The Wald reference distribution: t with the residual df where the scale is
+        estimated (unless ``interval == "wald-normal"``), else normal."""
         from scipy import stats
 
-        if getattr(self.model_result, "use_t", False):
-            return stats.t(self.model_result.df_resid)
+        if self.family in SCALE_FAMILIES and self.interval != "wald-normal" and self.df_resid > 0:
+            return stats.t(self.df_resid)
         return stats.norm()
+
+    @cached_property
+    def _profile_model(self):
+        from scrlib.its._profile import ProfileModel
+
+        m = self.n_trials if self.family == "binomial" else (
+            None if self.log_exposure is None else np.exp(self.log_exposure))
+        phi = self.dispersion if self.family == "quasipoisson" else 1.0
+        return ProfileModel(self.y, self.parts, self.family, m, phi,
+                            self.n - self.design.shape[1], self._beta)
+
+    def _interval(self, c: np.ndarray) -> tuple[float, float, float, float]:
+        """(estimate, low, high, p) for the contrast ``c`` of the mean coefficients."""
+        estimate = float(c @ self._beta)
+        se = float(np.sqrt(c @ self._vcov @ c))
+        if self.interval == "profile" and self.family != "gaussian":
+            key = tuple(np.round(c, 12))
+            if key not in self._profiles:
+                from scrlib.its._profile import profile
+
+                self._profiles[key] = profile(self._profile_model, c, se, LEVEL)
+            found = self._profiles[key]
+            return estimate, found.low, found.high, found.p_value
+        crit = self._dist.ppf(0.5 + LEVEL / 2)
+        p = float(2 * self._dist.sf(abs(estimate / se))) if se > 0 else float("nan")
+        return estimate, estimate - crit * se, estimate + crit * se, p
+
+    def contrast(self, weights: dict[str, float], label: str = "") -> dict:
+        """A combination of coefficients (``{"a:step": 1, "b:step": 1}``: both steps together),
+        on the reported scale with its interval and p-value by ``interval``."""
+        unknown = [t for t in weights if t not in self.names]
+        if unknown:
+            raise ValueError(f"unknown terms {unknown}; the model has {list(self.names)}")
+        c = np.zeros(len(self.names))
+        for term, w in weights.items():
+            c[self.names.index(term)] = float(w)
+        estimate, low, high, p = self._interval(c)
+        return {"contrast": label or " + ".join(weights), "rate_ratio": self._transform(estimate),
+                "ci_low": self._transform(low), "ci_high": self._transform(high), "p_value": p,
+                "measure": self.measure, "estimate": estimate}
 
     def _transform(self, value):
         return value if self.family == "gaussian" else np.exp(value)
@@ -112,41 +214,54 @@ class ItsResult:
 
     @cached_property
     def params(self) -> pd.DataFrame:
-        """Every coefficient on the link scale: term, estimate, std_err, statistic, p_value, CI."""
+        """Every coefficient on the link scale: term, estimate, std_err, statistic (estimate /
+        std_err), p_value and CI by ``interval`` (NB alpha: Wald)."""
         res = self.model_result
-        terms = list(self.names)
-        if self.family == "negativebinomial" and not self.nb_boundary:
-            terms.append("alpha")
-        ci = np.asarray(res.conf_int(alpha=1 - LEVEL), dtype=float)
-        return pd.DataFrame({
-            "term": terms,
-            "estimate": np.asarray(res.params, dtype=float),
-            "std_err": np.asarray(res.bse, dtype=float),
-            "statistic": np.asarray(res.tvalues, dtype=float),
-            "p_value": np.asarray(res.pvalues, dtype=float),
-            "ci_low": ci[:, 0],
-            "ci_high": ci[:, 1],
-        })
+        k = self.design.shape[1]
+        estimates = np.asarray(res.params, dtype=float)
+        errors = np.asarray(res.bse, dtype=float)
+        rows = []
+        for j, term in enumerate(self.names):
+            c = np.zeros(k)
+            c[j] = 1.0
+            estimate, low, high, p = self._interval(c)
+            rows.append({"term": term, "estimate": estimate, "std_err": errors[j],
+                         "statistic": estimate / errors[j] if errors[j] > 0 else np.nan,
+                         "p_value": p, "ci_low": low, "ci_high": high})
+        if len(estimates) > k:  # NB alpha
+            from scipy import stats
+
+            a, se = estimates[k], errors[k]
+            z = stats.norm.ppf(0.5 + LEVEL / 2)
+            rows.append({"term": "alpha", "estimate": a, "std_err": se,
+                         "statistic": a / se if se > 0 else np.nan,
+                         "p_value": float(2 * stats.norm.sf(abs(a / se))) if se > 0 else np.nan,
+                         "ci_low": a - z * se, "ci_high": a + z * se})
+        return pd.DataFrame(rows, columns=["term", "estimate", "std_err", "statistic",
+                                           "p_value", "ci_low", "ci_high"])
 
     @cached_property
     def effects(self) -> pd.DataFrame:
-        """One row per (intervention, effect): rate_ratio (odds ratio, difference), CI, p."""
-        p = self.params.set_index("term")
+        """One row per (intervention, effect): rate_ratio (odds ratio, difference), CI and p by
+        ``interval``."""
         rows = []
         for s in self.starts:
             for effect in self.effect_terms[s.name]:
-                row = p.loc[f"{s.name}:{effect}"]
+                j = self.names.index(f"{s.name}:{effect}")
+                c = np.zeros(len(self.names))
+                c[j] = 1.0
+                estimate, low, high, p = self._interval(c)
                 per = "" if effect == "step" else f" per {self.axis.unit}"
                 rows.append({
                     "intervention": s.name,
                     "effect": effect,
-                    "rate_ratio": self._transform(row["estimate"]),
-                    "ci_low": self._transform(row["ci_low"]),
-                    "ci_high": self._transform(row["ci_high"]),
-                    "p_value": row["p_value"],
+                    "rate_ratio": self._transform(estimate),
+                    "ci_low": self._transform(low),
+                    "ci_high": self._transform(high),
+                    "p_value": p,
                     "measure": self.measure + per,
-                    "estimate": row["estimate"],
-                    "std_err": row["std_err"],
+                    "estimate": estimate,
+                    "std_err": float(np.sqrt(self._vcov[j, j])),
                 })
         columns = ["intervention", "effect", "rate_ratio", "ci_low", "ci_high", "p_value",
                    "measure", "estimate", "std_err"]
@@ -169,31 +284,44 @@ class ItsResult:
         return frame
 
     def _combination(self, c: np.ndarray, segment: str) -> dict:
-        estimate = float(c @ self._beta)
-        se = float(np.sqrt(c @ self._vcov @ c))
-        crit = self._dist.ppf(0.5 + LEVEL / 2)
-        p = float(2 * self._dist.sf(abs(estimate / se))) if se > 0 else float("nan")
+        estimate, low, high, p = self._interval(c)
         return {
             "segment": segment,
             "rate_ratio": self._transform(estimate),
-            "ci_low": self._transform(estimate - crit * se),
-            "ci_high": self._transform(estimate + crit * se),
+            "ci_low": self._transform(low),
+            "ci_high": self._transform(high),
             "p_value": p,
             "estimate": estimate,
-            "std_err": se,
+            "std_err": float(np.sqrt(c @ self._vcov @ c)),
         }
 
     # -- predictions ------------------------------------------------------------------------
     def _intervention_columns(self) -> list[int]:
         return [i for i, name in enumerate(self.names) if ":" in name]
 
-    def _frame(self, X: np.ndarray, per: float | None) -> pd.DataFrame:
-        eta = X @ self._beta
-        if self.log_exposure is not None:
-            eta = eta + self.log_exposure
-        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self._vcov, X))
+    def _frame(self, parts: Parts, per: float | None) -> pd.DataFrame:
+        """Means and Wald bands (t where the scale is estimated) on the link scale."""
         crit = self._dist.ppf(0.5 + LEVEL / 2)
         observed = self.y / self.n_trials if self.family == "binomial" else self.y.copy()
+        if self.family == "gaussian" or not parts.split:
+            X = parts.average
+            eta = X @ self._beta
+            grad = X
+        else:  # log (or logit) of the sum of parts, and its gradient
+            part_eta = parts.rows @ self._beta
+            if self.family == "binomial":
+                h = 1.0 / (1.0 + np.exp(-part_eta))
+                p = np.sum(parts.weights * h, axis=1)
+                eta = np.log(p / (1 - p))
+                d_p = np.einsum("np,npk->nk", parts.weights * h * (1 - h), parts.rows)
+                grad = d_p / (p * (1 - p))[:, None]
+            else:
+                a = parts.weights * np.exp(part_eta)
+                eta = np.log(a.sum(axis=1))
+                grad = np.einsum("np,npk->nk", a, parts.rows) / a.sum(axis=1)[:, None]
+        if self.log_exposure is not None:
+            eta = eta + self.log_exposure
+        se = np.sqrt(np.einsum("ij,jk,ik->i", grad, self._vcov, grad))
         scale = 1.0
         if per is not None:
             if self.log_exposure is None:
@@ -208,17 +336,17 @@ class ItsResult:
         })
 
     def predict(self, per: float | None = None) -> pd.DataFrame:
-        """Fitted mean and 95% CI per time point (counts; proportions for binomial).
+        """Fitted mean and 95% Wald band per time point (counts; proportions for binomial).
 
         ``per`` gives rates per ``per`` units of exposure instead (offset fits only).
         """
-        return self._frame(self.design, per)
+        return self._frame(self.parts, per)
 
     def counterfactual(self, per: float | None = None) -> pd.DataFrame:
         """As :meth:`predict`, with every intervention term set to zero (no policy)."""
         X = self.design.copy()
         X[:, self._intervention_columns()] = 0.0
-        return self._frame(X, per)
+        return self._frame(Parts.whole(X), per)
 
     def segments(self) -> np.ndarray:
         """For each time point, how many interventions have started (0 = pre-intervention)."""
@@ -253,9 +381,14 @@ class ItsResult:
         if self.seasonality:
             lines.append(f"Seasonality: {self.seasonality[0]} sine/cosine pair(s), period "
                          f"{self.seasonality[1]:g}")
-        lines.append("Intervals: 95% Wald, " + (
+        lines.append("Intervals: " + self.interval_text + "; " + (
             f"Newey-West HAC covariance ({self.hac_lags} lags)" if self.cov == "hac"
             else "model-based covariance"))
+        lines.append("Transition periods: " + {
+            "sum": "sum of their parts (days before a date at the old level, after it at the "
+                   "new one)",
+            "fractional": "share of days after the date, mixed on the link scale",
+            "whole": "counted wholly on the side where most of their days fall"}[self.transition])
         for s in self.starts:
             lines.append(f"Intervention {s.name!r}: given {s.given!s}, first post-intervention "
                          f"point {a.show(s.t0)}; effects {', '.join(self.effect_terms[s.name])}")
@@ -267,6 +400,8 @@ class ItsResult:
         label = {"negativebinomial": "alpha", "gaussian": "residual variance"}.get(
             self.family, "Pearson chi2/df")
         lines.append(f"Dispersion ({label}): {self.dispersion:.4g}")
+        if self.family == "negativebinomial":
+            lines.append(f"Pearson chi2/df under the NB variance: {self.pearson_dispersion:.4g}")
         lines.append(f"Lag-1 autocorrelation of residuals: {self.residual_autocorrelation:.3f}")
         if self.notes:
             lines.append("Timing:")
