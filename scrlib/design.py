@@ -97,13 +97,20 @@ class Specification:
         arguments["effects"] = ("step",)
         return its.compare_models(frame, families=families, **arguments)
 
-    def placebo(self, dataset, event: str, *, only_before: bool = False):
-        """The in-time placebo check for one of the events (``its.placebo_in_time``)."""
+    def placebo(self, dataset, event: str, *, only_before: bool = False,
+                window_months: int = 12):
+        """The in-time placebo check for one of the events (``its.placebo_in_time``): the
+        event's date moved by whole years, leaving out dates within ``window_months`` of any
+        other event in data/events.csv."""
         from scrlib import its
 
         frame = self.data(dataset)
+        events = dataset.resolved_events(rule=self.event_rule)
+        exclude = [pd.Timestamp(w) for e, w in zip(events["event_id"], events["when"],
+                                                   strict=True) if e != event]
         return its.placebo_in_time(frame, intervention=dataset.event(event).label,
                                    only_before=only_before, family=self.family,
+                                   exclude=exclude, window_months=window_months,
                                    **self._its_arguments(dataset, frame))
 
     def check(self, dataset) -> None:

@@ -31,6 +31,22 @@ def effect_sentences(result) -> list[str]:
     return out
 
 
+def placebo_sentence(placebo, rank) -> str:
+    """The in-time placebo in words, saying when it cannot give evidence."""
+    if rank.n_placebo == 0:
+        return (f"In-time placebo ({rank.effect}): no date qualifies (every other year has a "
+                f"dated event within {placebo.window_months} months), so the check cannot be "
+                "made.")
+    text = (f"In-time placebo ({rank.effect}): {rank.n_placebo} date(s) with no dated event "
+            f"within {placebo.window_months} months qualify; the real estimate ranks "
+            f"{rank.rank} of {rank.n_placebo + 1} by size.")
+    if not rank.can_give_evidence:
+        return (text + f" With so few dates the share could not fall below "
+                f"{rank.smallest_share:.2f}, so this check cannot give evidence either way.")
+    return text + (f" Share of dates at least as extreme: {rank.share:.2f} (the smallest "
+                   f"possible is {rank.smallest_share:.2f}).")
+
+
 def what_the_data_show(result, *, placebo=None, comparisons=None) -> str:
     """A short Markdown account of what a fit (and optional placebo and exact comparisons) show."""
     lines = [
@@ -41,13 +57,8 @@ def what_the_data_show(result, *, placebo=None, comparisons=None) -> str:
     ]
     lines += [f"- {s}" for s in effect_sentences(result)]
     if placebo is not None:
-        for r in placebo.ranks.itertuples(index=False):
-            lines.append(
-                f"- In-time placebo ({r.effect}): the real estimate ranks {r.rank} of "
-                f"{r.n_placebo + 1} by size; {r.share_as_extreme:.0%} of the placebo dates, when "
-                "no policy changed, give an estimate at least as large."
-                if r.n_placebo else f"- In-time placebo ({r.effect}): no admissible placebo date."
-            )
+        lines += [f"- {placebo_sentence(placebo, r)}"
+                  for r in placebo.ranks.itertuples(index=False)]
     if comparisons is not None and len(comparisons):
         for r in comparisons.to_dict("records"):
             lines.append(

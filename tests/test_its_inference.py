@@ -317,3 +317,23 @@ def test_short_quasipoisson_series_t_intervals_cover_and_normal_ones_do_not():
     assert abs(rate["wald"] - 0.95) <= band, rate
     assert abs(rate["profile"] - 0.95) <= band, rate
     assert rate["wald-normal"] < 0.95 - 0.03, rate
+
+
+def test_a_profile_that_cannot_be_computed_falls_back_to_wald_and_says_so(short):
+    """Leaving out 2009-10 with a step and a slope at the second date leaves 2 residual df; the
+    constrained refits of that step fail, so its profile is not reported as p = 0."""
+    frame = short.drop(index=2)
+    result = fit_short(frame, effects={"first": ("step",), "second": ("step", "slope")})
+    row = result.effects.set_index(["intervention", "effect"]).loc[("second", "step")]
+    wald = result.with_interval("wald").effects.set_index(["intervention", "effect"])
+    assert row["p_value"] == pytest.approx(wald.loc[("second", "step"), "p_value"])
+    assert row["p_value"] > 0.05
+    assert any("could not be computed" in w and "Wald" in w for w in result.warnings)
+
+
+def test_an_unbounded_profile_is_an_open_interval_with_a_warning(short):
+    frame = short.drop(index=0)
+    result = fit_short(frame, effects={"first": ("step",), "second": ("step", "slope")})
+    row = result.effects.set_index(["intervention", "effect"]).loc[("second", "step")]
+    assert row["ci_low"] == 0.0 or np.isinf(row["ci_high"])
+    assert any("does not reach the cutoff" in w for w in result.warnings)

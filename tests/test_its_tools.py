@@ -96,36 +96,76 @@ def stepped_series(n=24, start=13, seed=3):
     return pd.DataFrame({"t": t, "y": rng.poisson(mu)}), start
 
 
-def test_placebo_ranks_a_real_step_first():
-    frame, start = stepped_series()
-    result = its.placebo_in_time(frame, outcome="y", time="t", interventions={"p": start})
-    est = result.estimates
-    placebos = est[~est["actual"]]
-    assert sorted(placebos["time"]) == [t for t in range(2, 25) if t != start]
+def annual_stepped(years=26, real="2012-07-01", seed=3):
+    rng = np.random.default_rng(seed)
+    periods = pd.period_range("1995", periods=years, freq="Y-MAR")
+    after = np.asarray(periods.end_time >= pd.Timestamp(real), dtype=float)
+    mu = 80 * np.exp(0.01 * np.arange(years) + np.log(0.5) * after)
+    return pd.DataFrame({"year": periods, "y": rng.poisson(mu)})
+
+
+def test_placebo_dates_are_the_real_date_moved_by_whole_years_and_coded_alike():
+    frame = annual_stepped()
+    result = its.placebo_in_time(frame, outcome="y", time="year",
+                                 interventions={"p": "2012-07-01"})
+    placebos = result.estimates[~result.estimates["actual"]]
+    dates = pd.to_datetime(placebos["time"].astype(str))
+    assert (dates.dt.month == 7).all() and (dates.dt.day == 1).all()
+    kept = set(dates.dt.year)
+    assert 2012 not in kept and {2011, 2013} - kept == {2011, 2013}  # within 12 months
     rank = result.ranks.iloc[0]
-    assert rank["n_placebo"] == 22 and rank["rank"] == 1 and rank["share_as_extreme"] == 0
-    assert est.loc[est["actual"], "rate_ratio"].iloc[0] < 0.7
-    assert "rank 1 of 23" in result.summary()
+    assert rank["rank"] == 1 and rank["n_placebo"] == len(placebos) >= 19
+    assert rank["share"] == pytest.approx(1 / (rank["n_placebo"] + 1))
+    assert rank["smallest_share"] == rank["share"] and result.can_give_evidence
+    # each placebo is coded as the real one: a date inside its year, summed over its parts
+    one = its.fit(frame, outcome="y", time="year", interventions={"p": "2005-07-01"})
+    assert one.parts.split and one.starts[0].fraction == pytest.approx(274 / 365)
 
 
-def test_placebo_before_only_and_with_slope():
-    frame, start = stepped_series()
-    before = its.placebo_in_time(frame, outcome="y", time="t", interventions={"p": start},
-                                 only_before=True, effects=("step", "slope"))
-    placebos = before.estimates[~before.estimates["actual"]]
-    # Pre-intervention data t = 1..12; with a slope term two points are needed on each side.
-    assert sorted(placebos["time"].unique()) == list(range(3, 12))
-    assert set(before.ranks["effect"]) == {"step", "slope"}
-    assert "before the real start" in before.summary()
+def test_placebo_leaves_out_dates_near_a_dated_event_and_says_why():
+    frame = annual_stepped()
+    result = its.placebo_in_time(frame, outcome="y", time="year",
+                                 interventions={"p": "2012-07-01"},
+                                 exclude=["2005-09-01"], window_months=6)
+    years = set(pd.to_datetime(result.estimates["time"].astype(str)).dt.year)
+    assert 2005 not in years and 2004 in years and 2006 in years
+    reasons = result.skipped.set_index("time")["reason"]
+    assert "within 6 months of a dated event" in reasons[pd.Timestamp("2005-07-01").date()]
 
 
-def test_placebo_needs_a_named_intervention_when_there_are_several():
-    frame, _ = stepped_series()
+def test_a_short_series_cannot_give_evidence_and_says_so():
+    frame = annual_stepped(years=9)
+    result = its.placebo_in_time(frame, outcome="y", time="year",
+                                 interventions={"p": "1999-07-01"})
+    rank = result.ranks.iloc[0]
+    assert rank["n_placebo"] < 19 and not result.can_give_evidence
+    assert rank["smallest_share"] == pytest.approx(1 / (rank["n_placebo"] + 1))
+    assert "cannot give evidence" in result.summary()
+    assert "0%" not in result.summary()
+
+
+def test_placebo_before_only_uses_the_pre_intervention_years():
+    frame = annual_stepped()
+    result = its.placebo_in_time(frame, outcome="y", time="year",
+                                 interventions={"p": "2012-07-01"}, only_before=True)
+    years = pd.to_datetime(result.estimates.loc[~result.estimates["actual"], "time"]
+                           .astype(str)).dt.year
+    assert years.max() < 2011 and "pre-intervention data only" in result.summary()
+
+
+def test_placebo_needs_dates_and_a_named_intervention_when_there_are_several():
+    frame = annual_stepped()
     with pytest.raises(ValueError, match="say which to move"):
-        its.placebo_in_time(frame, outcome="y", time="t", interventions={"a": 8, "b": 16})
-    result = its.placebo_in_time(frame, outcome="y", time="t", interventions={"a": 8, "b": 16},
+        its.placebo_in_time(frame, outcome="y", time="year",
+                            interventions={"a": "2003-07-01", "b": "2012-07-01"})
+    result = its.placebo_in_time(frame, outcome="y", time="year",
+                                 interventions={"a": "2003-07-01", "b": "2012-07-01"},
                                  intervention="b")
-    assert 8 not in set(result.estimates["time"]) and result.intervention == "b"
+    years = set(pd.to_datetime(result.estimates["time"].astype(str)).dt.year)
+    assert 2003 not in years and result.intervention == "b"
+    integer = pd.DataFrame({"t": range(10), "y": [5, 6, 5, 7, 6, 12, 13, 12, 14, 13]})
+    with pytest.raises(ValueError, match="dates or Periods"):
+        its.placebo_in_time(integer, outcome="y", time="t", interventions={"p": 5})
 
 
 # -- compare_models ---------------------------------------------------------------------------
@@ -139,9 +179,12 @@ def test_compare_models_on_the_tutorial_data(sicily):
     table = comparison.table
     assert list(table["family"]) == ["poisson"] * 2 + ["quasipoisson"] * 2 + [
         "negativebinomial"] * 2
-    assert table.loc[table["family"] == "quasipoisson", "aic"].isna().all()
-    assert table.loc[table["family"] != "quasipoisson", "aic"].notna().all()
-    assert "AIC=n/a" in comparison.summary()
+    assert table.loc[table["family"] == "quasipoisson", "aicc"].isna().all()
+    assert table.loc[table["family"] != "quasipoisson", "aicc"].notna().all()
+    assert table.loc[table["family"] == "quasipoisson", "qaicc"].notna().all()
+    assert "QAICc=" in comparison.summary() and "AICc=" in comparison.summary()
+    # parameters counted alike: mean coefficients + 1 per estimated dispersion
+    assert table["k"].tolist() == [7, 8, 8, 9, 8, 9]
 
     tests = comparison.tests.set_index("family")
     small = its.fit(sicily, outcome="aces", time="time", interventions={"ban": 37},
@@ -152,7 +195,13 @@ def test_compare_models_on_the_tutorial_data(sicily):
     llf0 = GLM(small.y, small.design, family=families.Poisson(), offset=offset).fit().llf
     llf1 = GLM(big.y, big.design, family=families.Poisson(), offset=offset).fit().llf
     assert tests.loc["poisson", "statistic"] == pytest.approx(2 * (llf1 - llf0))
-    assert table.loc[0, "aic"] == pytest.approx(2 * 7 - 2 * llf0)
+    n = len(sicily)
+    assert table.loc[0, "aicc"] == pytest.approx(2 * 7 - 2 * llf0 + 2 * 7 * 8 / (n - 8))
+    # QAICc: the Poisson log-likelihood over the dispersion of the model with the slope
+    c_hat = np.sum((big.y - big.model_result.mu) ** 2 / big.model_result.mu) / 51
+    assert table.loc[2, "qaicc"] == pytest.approx(
+        -2 * llf0 / c_hat + 2 * 8 + 2 * 8 * 9 / (n - 9))
+    assert table.loc[4, "nb_alpha"] > 0 and np.isnan(table.loc[0, "nb_alpha"])
     # R: anova(model3, model4, test = "F"): deviance change / df over the larger model's
     # Pearson dispersion, on (1, 51) df.
     pearson = np.sum((big.y - big.model_result.mu) ** 2 / big.model_result.mu) / 51
@@ -192,3 +241,13 @@ def test_compare_models_reports_a_slope_the_data_cannot_identify():
     assert with_slope["note"].startswith("not fitted:")
     assert "cannot tell them apart" in with_slope["note"]
     assert table[table["effects"] == "without slope"]["note"].iloc[0] == ""
+
+
+def test_aicc_is_undefined_when_the_model_uses_nearly_every_point():
+    frame = pd.DataFrame({"t": range(5), "y": [20, 22, 21, 30, 33]})
+    table = its.compare_models(frame, families=("poisson", "negativebinomial"), outcome="y",
+                               time="t", interventions={"p": 3}).table
+    nb = table[table["family"] == "negativebinomial"].iloc[0]
+    assert nb["k"] == 4 and np.isnan(nb["aicc"]) and "AICc undefined" in nb["note"]
+    poisson = table[table["family"] == "poisson"].iloc[0]
+    assert poisson["aicc"] == pytest.approx(-2 * poisson["llf"] + 6 + 2 * 3 * 4 / (5 - 4))

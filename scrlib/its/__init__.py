@@ -27,11 +27,19 @@ Arguments of :func:`fit`
         (names left out get ``("step",)``). ``step`` is 0 before the start and 1 from it;
         ``slope`` counts periods since the start, 0 in the first post-intervention period, so
         the step is the immediate level change there.
-    whole_periods
-        A date inside a period (July 2012 inside financial year 2012-13): by default that
-        period's step is the share of its days on or after the date (slope 0 there, 1 in the
-        next period). With ``whole_periods=True`` the policy starts at the first period that
-        begins on or after the date; the period containing the date counts as pre-intervention.
+    transition
+        A date inside a period (July 2012 inside financial year 2012-13). ``"sum"`` (default):
+        the period's expected count is the sum of its parts, the days before the date at the
+        old level and the days from it at the new one (for gaussian this equals "fractional").
+        ``"fractional"``: the step is the share of days on or after the date, mixed on the
+        link scale. ``"whole"``: the period counts wholly on the side where most of its days
+        fall. The slope is 0 in the period containing the date either way.
+    interval
+        ``"profile"`` (default for count families with model-based covariance): profile
+        likelihood intervals and the matching likelihood-ratio tests, F(1, df) with the
+        estimated dispersion for quasipoisson; ``"wald"``: t with the residual df where the
+        scale is estimated (quasipoisson, gaussian: as R's summary.glm), normal otherwise
+        (default for gaussian and HAC); ``"wald-normal"``: normal quantiles for every family.
     cov, hac_lags
         ``"model"`` or ``"hac"`` (Newey-West, Bartlett kernel, ``hac_lags`` lags; default
         floor(4 * (n / 100) ** (2 / 9)), at least 1).
@@ -44,34 +52,52 @@ Arguments of :func:`fit`
     maxiter
         Iteration limit for the fit; a fit that does not converge raises ConvergenceError.
 
-Intervals are 95% Wald intervals on the link scale, back-transformed (normal quantiles; t with
-the residual df for model-based gaussian fits). Bad input raises ValueError naming the column
-and rows; a model that cannot be fitted raises :class:`ConvergenceError`. Warnings about what
-the data cannot support are in ``ItsResult.warnings`` and ``ItsResult.summary()``.
+Intervals are 95% and on the link scale, back-transformed; ``ItsResult.interval_text`` and
+``summary()`` say which kind is reported. Bad input raises ValueError naming the column and
+rows; a model that cannot be fitted raises :class:`ConvergenceError`. Warnings about what the
+data cannot support are in ``ItsResult.warnings`` and ``ItsResult.summary()``.
 
 Also: :func:`compare_periods` (exact two-period comparisons), :func:`placebo_in_time`
-(intervention moved to every other admissible time) and :func:`compare_models` (families,
-AIC and a test for adding a slope).
+(intervention moved by whole years to dates with no dated event nearby), :func:`compare_models`
+(families, AICc/QAICc and a test for adding a slope), :func:`scan` (where the data put one or
+two break dates, with a bootstrap confidence set and existence test), :func:`explain`
+(competing explanations on one footing), :func:`leave_one_out` and
+:func:`minimum_detectable_effect`.
 """
 
 from scrlib.its._engine import FAMILIES, ConvergenceError, IdentificationError, hac_lags_rule
 from scrlib.its._fit import fit
+from scrlib.its._timing import TRANSITIONS
+from scrlib.its.breaks import BreakScan, scan
+from scrlib.its.explanations import Explanations, explain
+from scrlib.its.influence import LeaveOneOut, leave_one_out
 from scrlib.its.models import ModelComparison, compare_models
 from scrlib.its.placebo import PlaceboResult, placebo_in_time
-from scrlib.its.result import ItsResult
+from scrlib.its.power import mde_sentence, minimum_detectable_effect
+from scrlib.its.result import INTERVALS, ItsResult
 from scrlib.its.twoperiods import PeriodComparison, compare_periods
 
 __all__ = [
     "FAMILIES",
+    "INTERVALS",
+    "TRANSITIONS",
+    "BreakScan",
     "ConvergenceError",
+    "Explanations",
     "IdentificationError",
     "ItsResult",
+    "LeaveOneOut",
     "ModelComparison",
     "PeriodComparison",
     "PlaceboResult",
     "compare_models",
     "compare_periods",
+    "explain",
     "fit",
     "hac_lags_rule",
+    "leave_one_out",
+    "mde_sentence",
+    "minimum_detectable_effect",
     "placebo_in_time",
+    "scan",
 ]

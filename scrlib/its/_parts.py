@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 LOG_FAMILIES = ("poisson", "quasipoisson", "negativebinomial")
 MAX_ETA = 700.0
@@ -80,6 +79,8 @@ class Batch:
 
 def _mean(theta, rows, weights, part_offset, m, link):
     """Mean (..., n) and its derivative in theta (..., n, k); loops over the few parts for speed."""
+    from scipy import special
+
     parts = rows.shape[-2]
     eta = np.stack([np.matmul(rows[..., p, :], theta[..., :, None])[..., 0]
                     for p in range(parts)], axis=-1)
@@ -116,6 +117,8 @@ def _variance(mu, family, m, alpha):
 
 def _xlogy_ratio(y, mu):
     """y * log(y / mu) with 0 log 0 = 0."""
+    from scipy import special
+
     return special.xlogy(y, y) - special.xlogy(y, mu)
 
 
@@ -134,6 +137,8 @@ def deviance(y, mu, family, m=None, alpha=0.0):
 
 def loglike(y, mu, family, m=None, alpha=0.0):
     """The full log-likelihood (Poisson for quasipoisson, as statsmodels reports it)."""
+    from scipy import special
+
     if family == "binomial":
         return np.sum(special.gammaln(m + 1) - special.gammaln(y + 1) - special.gammaln(m - y + 1)
                       + special.xlogy(y, mu / m) + special.xlogy(m - y, 1 - mu / m), axis=-1)
@@ -150,6 +155,8 @@ def loglike(y, mu, family, m=None, alpha=0.0):
 
 def _objective(y, mu, family, m, alpha):
     """Minus twice the log-likelihood, up to terms free of the mean (for step-halving)."""
+    from scipy import special
+
     if family == "binomial":
         p = np.clip(mu / m, 1e-300, 1 - 1e-15)
         return -2 * np.sum(special.xlogy(y, p) + special.xlogy(m - y, 1 - p), axis=-1)
@@ -164,6 +171,8 @@ def _objective(y, mu, family, m, alpha):
 
 def _start(y, rows, weights, part_offset, m, link):
     """Least squares on the linearised response, with the share-weighted design."""
+    from scipy import special
+
     X = np.einsum("...np,...npk->...nk", weights, rows)
     if link == "log":
         z = np.log((y + 0.5) / m)
@@ -308,6 +317,8 @@ MIN_ALPHA = 1e-10  # NB2 alpha below this is its boundary 0 (the Poisson fit)
 
 def _alpha_derivatives(y, mu, log_alpha):
     """First and second derivatives of the NB2 log-likelihood in log(alpha), summed over n."""
+    from scipy import special
+
     r = np.exp(-log_alpha)[..., None]
     d1 = special.digamma(y + r) - special.digamma(r) + np.log(r / (r + mu)) + (mu - y) / (r + mu)
     d2 = (special.polygamma(1, y + r) - special.polygamma(1, r) + 1 / r - 1 / (r + mu)

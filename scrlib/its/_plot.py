@@ -70,3 +70,105 @@ def plot_result(result, ax=None, source=None, per=None, title=None):
                 textcoords="offset points", va="top", ha="left", fontsize=7.5, color="0.2",
                 annotation_clip=False, gid="its-source")
     return ax
+
+
+def plot_scan(scan, ax=None, marks=None, title=None):
+    """Draw a break scan's profile: a line over break dates (one date) or a map over start and
+    end dates (two), with the confidence set and the candidate (policy) dates; returns the Axes.
+    """
+    import pandas as pd
+
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(8, 4.5), layout="constrained").add_subplot()
+    prof = scan.profile.sort_values(["start", "end"])
+    grid = prof[prof["candidate"] == ""]
+    named = prof[prof["candidate"] != ""]
+    if scan.breaks == 1:
+        ax.plot(grid["start"], grid["lr"], color="0.2", linewidth=1.2, marker="o",
+                markersize=3, label="profile (grid of dates)", zorder=3)
+        inside = prof[prof["in_set"]]
+        ax.plot(inside["start"], inside["lr"], linestyle="none", marker="o", markersize=6,
+                markerfacecolor="none", markeredgecolor="0.05",
+                label=f"in the {scan.level:.0%} confidence set", zorder=4)
+        ax.axhline(scan.critical, color="0.4", linestyle="--", linewidth=0.9,
+                   label=f"set cutoff ({scan.critical:.3g}, bootstrap)")
+        for i, row in enumerate(named.itertuples(index=False)):
+            ax.plot([row.start], [row.lr], linestyle="none", marker="s", markersize=6,
+                    color="0.05", zorder=5)
+            ax.annotate(row.candidate, xy=(row.start, row.lr), xytext=(4, 6 + 9 * (i % 3)),
+                        textcoords="offset points", fontsize=7.5, color="0.1")
+        ax.set_ylabel("Fit worse than the best\n(scaled deviance; 0 = best)")
+        ax.set_xlabel("Date of the break")
+        ax.set_ylim(bottom=-0.05 * max(float(prof["lr"].replace(np.inf, np.nan).max()), 1.0))
+    else:
+        top = 3 * scan.critical
+        shown = np.minimum(grid["lr"].to_numpy(dtype=float), top)
+        dots = ax.scatter(grid["start"], grid["end"], c=shown, cmap="Greys_r", vmin=0, vmax=top,
+                          s=22, marker="s", linewidths=0, zorder=2)
+        inside = prof[prof["in_set"]]
+        ax.scatter(inside["start"], inside["end"], s=30, marker="s", facecolors="none",
+                   edgecolors="0.05", linewidths=0.8, zorder=3,
+                   label=f"in the {scan.level:.0%} confidence set")
+        best = scan.best
+        ax.plot([best["start"]], [best["end"]], marker="*", markersize=12, color="white",
+                markeredgecolor="0.05", linestyle="none", zorder=5, label="best fit")
+        for i, row in enumerate(named.itertuples(index=False)):
+            ax.plot([row.start], [row.end], marker="X", markersize=8, color="0.05",
+                    linestyle="none", zorder=4)
+            ax.annotate(row.candidate, xy=(row.start, row.end), xytext=(5, -10 - 9 * (i % 3)),
+                        textcoords="offset points", fontsize=7, color="0.1")
+        bar = ax.figure.colorbar(dots, ax=ax, shrink=0.8)
+        bar.set_label(f"Fit worse than the best (scaled deviance, capped at {top:.3g})",
+                      fontsize=7.5)
+        ax.set_xlabel("Start of the change")
+        ax.set_ylabel("End of the change" if scan.kind == "dip" else "Second change")
+    for i, (label, when) in enumerate((marks or {}).items()):
+        when = pd.Timestamp(when)
+        ax.axvline(when, color="0.5", linewidth=0.8, linestyle=LINESTYLES[i % 4], zorder=1)
+        ax.annotate(label, xy=(when, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -3 - 9 * (i % 4)), textcoords="offset points", va="top",
+                    fontsize=7, color="0.3", rotation=0)
+    ax.legend(loc="upper left" if scan.breaks == 1 else "lower right", fontsize=7.5,
+              frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    return ax
+
+
+def plot_explanations(explanations, ax=None, title=None, marks=None):
+    """Observed yearly counts with each explanation's fitted means (ranked, best first)."""
+    import pandas as pd
+
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(8, 4.5), layout="constrained").add_subplot()
+    times = pd.PeriodIndex(explanations.observed["time"])
+    x = times.start_time + (times.end_time - times.start_time) / 2
+    styles = ["-", "--", "-.", ":", (0, (5, 2, 1, 2)), (0, (1, 3))]
+    greys = ["0.05", "0.35", "0.55", "0.25", "0.45", "0.65"]
+    gap = np.r_[False, np.diff(times.asi8) > 1]  # a missing period: break the line there
+    for i, row in enumerate(explanations.table.itertuples(index=False)):
+        weight = "" if np.isnan(row.weight) else f" (weight {row.weight:.2f})"
+        values = np.asarray(explanations.fitted[row.explanation], dtype=float)
+        runs = np.split(np.arange(len(values)), np.flatnonzero(gap))
+        for r, run in enumerate(runs):
+            ax.plot(x[run], values[run], linestyle=styles[i % len(styles)],
+                    color=greys[i % len(greys)], linewidth=1.6 if i == 0 else 1.1,
+                    label=f"{row.explanation}{weight}" if r == 0 else None, zorder=3)
+    ax.plot(x, explanations.observed["observed"], linestyle="none", marker="o", markersize=6,
+            markerfacecolor="white", markeredgecolor="0.05", label="observed", zorder=4)
+    for i, (label, when) in enumerate((marks or {}).items()):
+        when = pd.Timestamp(when)
+        ax.axvline(when, color="0.5", linewidth=0.8, linestyle=LINESTYLES[i % 4], zorder=1)
+        ax.annotate(label, xy=(when, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -3 - 9 * (i % 4)), textcoords="offset points", va="top",
+                    fontsize=7, color="0.3")
+    ax.set_xticks(x, [f"{p.end_time.year - 1}-{p.end_time.year % 100:02d}" for p in times])
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="lower left", fontsize=7, frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    return ax

@@ -20,12 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from scrlib.its._parts import Parts, fit_batch
 
 MAX_ROUNDS = 40  # secant rounds (each one batched fit for both ends)
 TOLERANCE = 1e-7  # on the signed root
+
+
+class ProfileError(RuntimeError):
+    """The profile could not be computed: a constrained refit did not converge."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class ProfileModel:
     @property
     def reference(self):
         """The null distribution of the scaled deviance drop for one constraint."""
+        from scipy import stats
+
         if self.family == "quasipoisson":
             return stats.f(1, self.df)
         return stats.chi2(1)
@@ -81,17 +86,21 @@ def profile(model: ProfileModel, contrast, se: float, level: float = 0.95) -> Pr
                         part_offset=offsets, start=start,
                         alpha=None if model.family == "negativebinomial" else 0.0)
         value = fit.objective if model.family == "negativebinomial" else fit.deviance
-        return np.where(fit.converged, value, np.inf)
+        return np.where(fit.converged, value, np.nan)  # NaN: the refit failed
 
     crit = model.critical(level)
     step = crit * se if np.isfinite(se) and se > 0 else crit
     first = q(np.array([estimate, 0.0]))
     q_hat = float(first[0])
+    if not np.isfinite(first).all():
+        raise ProfileError("a constrained refit (at the estimate, or at no change) did not "
+                           "converge")
     drop = max(float(first[1]) - q_hat, 0.0) / model.phi
-    p_value = float(model.reference.sf(drop)) if np.isfinite(drop) else 0.0
+    p_value = float(model.reference.sf(drop))
     if estimate == 0.0:
         p_value, drop = 1.0, 0.0
-    low, high = _ends(q, estimate, q_hat, model.phi, crit, step)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        low, high = _ends(q, estimate, q_hat, model.phi, crit, step)
     return Profile(estimate, low, high, drop, p_value)
 
 
@@ -100,7 +109,8 @@ def _ends(q, estimate, q_hat, phi, crit, step) -> tuple[float, float]:
 
     Until a side is bracketed its trial point moves outwards by secant extrapolation (at most
     tripling the distance); once bracketed, by regula falsi (Illinois) inside the bracket. A
-    side whose profile never reaches the cutoff (within 10^4 standard errors) is infinite.
+    side whose profile never reaches the cutoff (within 10^4 standard errors), or where a refit
+    fails before it does, is infinite: the data do not bound it there.
     """
     side = np.array([-1.0, 1.0])
     inner = np.zeros(2)  # distance from the estimate with |r| < crit (r = 0 at distance 0)
@@ -113,7 +123,10 @@ def _ends(q, estimate, q_hat, phi, crit, step) -> tuple[float, float]:
     for _ in range(MAX_ROUNDS):
         values = q(estimate + side * trial)
         r = np.abs(_signed_root(side * trial, values, 0.0, q_hat, phi))
-        r = np.where(np.isfinite(r), r, np.inf)
+        failed = ~np.isfinite(r) & ~done  # a refit that fails says nothing: leave it open
+        result = np.where(failed, np.inf, result)
+        done |= failed
+        r = np.where(np.isfinite(r), r, 0.0)
         hit = np.abs(r - crit) < TOLERANCE * max(crit, 1.0)
         result = np.where(hit & ~done, trial, result)
         done |= hit

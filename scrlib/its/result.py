@@ -181,14 +181,33 @@ class ItsResult:
         if self.interval == "profile" and self.family != "gaussian":
             key = tuple(np.round(c, 12))
             if key not in self._profiles:
-                from scrlib.its._profile import profile
+                from scrlib.its._profile import ProfileError, profile
 
-                self._profiles[key] = profile(self._profile_model, c, se, LEVEL)
+                try:
+                    self._profiles[key] = profile(self._profile_model, c, se, LEVEL)
+                except ProfileError as err:
+                    self._profiles[key] = err
+                self._profile_warning(c, self._profiles[key])
             found = self._profiles[key]
-            return estimate, found.low, found.high, found.p_value
+            if not isinstance(found, Exception):
+                return estimate, found.low, found.high, found.p_value
         crit = self._dist.ppf(0.5 + LEVEL / 2)
         p = float(2 * self._dist.sf(abs(estimate / se))) if se > 0 else float("nan")
         return estimate, estimate - crit * se, estimate + crit * se, p
+
+    def _profile_warning(self, c: np.ndarray, found) -> None:
+        """Record, once, that a profile fell back to Wald or does not close on one side."""
+        what = " + ".join(n for n, w in zip(self.names, c, strict=True) if w)
+        if isinstance(found, Exception):
+            text = (f"the profile likelihood of {what} could not be computed ({found}); its "
+                    "Wald interval and test are shown instead")
+        elif not (np.isfinite(found.low) and np.isfinite(found.high)):
+            text = (f"the profile likelihood of {what} does not reach the cutoff on one side: "
+                    "the data do not bound it there, so its interval is open")
+        else:
+            return
+        if text not in self.warnings:
+            self.warnings.append(text)
 
     def contrast(self, weights: dict[str, float], label: str = "") -> dict:
         """A combination of coefficients (``{"a:step": 1, "b:step": 1}``: both steps together),

@@ -1,0 +1,242 @@
+"""Competing explanations of a short count series, compared on the same footing.
+
+:func:`explain` fits, to the same data with the same family, baseline (level, and trend if
+chosen) and coding of transition years (the sum of their parts):
+
+* **no change**: the baseline alone;
+* **permanent steps at the policy dates**: one step at each policy date (the ITS model);
+* **a temporary change between the policy dates**: one level between the first and the second
+  policy date, and the baseline before and after (the two steps constrained to cancel);
+* **one permanent change where the data put it** and **a temporary change where the data put
+  it**: the best placements of :func:`scrlib.its.breaks.scan`.
+
+They are ranked by QAICc (quasipoisson; AICc for poisson) with one dispersion for all, that of
+the model with the most coefficients, and every date found by searching counted as a parameter
+(a lower bound on the cost of searching; the scans' bootstrap tests account for it fully).
+Nested pairs are also compared by F (or likelihood-ratio) tests. The verdict is generated from
+the numbers: models within 2 units of the best cannot be told apart by these data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scrlib.its import criteria
+from scrlib.its._timing import time_axis
+from scrlib.its.breaks import (
+    Placement,
+    _base,
+    _no_break,
+    _patterns,
+    _shares_by_pattern,
+    fit_patterns,
+)
+
+CLOSE = 2.0  # QAICc difference below which two explanations cannot be told apart
+
+
+@dataclass(frozen=True)
+class Explanations:
+    """``table``: one row per explanation (ranked); ``tests``: nested comparisons; ``verdict``:
+    the plain-language conclusion; ``fitted``: each explanation's yearly means."""
+
+    table: pd.DataFrame
+    tests: pd.DataFrame
+    verdict: str
+    criterion: str
+    c_hat: float
+    fitted: pd.DataFrame
+    observed: pd.DataFrame
+
+    def summary(self) -> str:
+        """The ranking, the nested tests and the verdict as text."""
+        lines = [f"Competing explanations ({self.criterion}, dispersion c = {self.c_hat:.3g} "
+                 "for all; k counts coefficients and searched dates):"]
+        for r in self.table.itertuples(index=False):
+            lines.append(f"  {r.explanation:<52} k={r.k:<2} {self.criterion}={r.criterion:7.2f}"
+                         f"  delta={r.delta:5.2f}  weight={r.weight:.2f}  {r.estimate}")
+        lines.append("Nested comparisons:")
+        for r in self.tests.itertuples(index=False):
+            lines.append(f"  {r.comparison}: {r.test} = {r.statistic:.3g}, p = {r.p_value:.2g}")
+        lines.append("Verdict: " + self.verdict)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, *, title: str | None = None, marks: dict | None = None):
+        """The observed counts with each explanation's fitted yearly means; returns the Axes."""
+        from scrlib.its._plot import plot_explanations
+
+        return plot_explanations(self, ax=ax, title=title, marks=marks)
+
+
+def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str, object],
+            family: str = "quasipoisson", trend: bool = True, offset: str | None = None,
+            step_scan=None, dip_scan=None) -> Explanations:
+    """Fit and rank the competing explanations (see the module docstring).
+
+    ``policy`` maps labels to dates (one or more; the temporary change uses the first two in
+    date order). ``step_scan`` and ``dip_scan`` are :class:`~scrlib.its.breaks.BreakScan`
+    results on the same data (``breaks=1`` and ``breaks=2, kind="dip"``); without them the
+    data-placed explanations are left out.
+    """
+    from scipy import special
+
+    if family not in ("poisson", "quasipoisson"):
+        raise ValueError(f"family={family!r}: explanations are compared for poisson or "
+                         "quasipoisson")
+    if not policy:
+        raise ValueError("policy must name at least one policy date")
+    y = data[outcome].to_numpy(dtype=float)
+    m = None if offset is None else data[offset].to_numpy(dtype=float)
+    axis = time_axis(data, time)
+    starts, ends = axis.periods.start_time, axis.periods.end_time.normalize()
+    X = _base(axis, trend)
+    n, kb = X.shape
+    dates = sorted(((pd.Timestamp(v).normalize(), str(k)) for k, v in policy.items()))
+    models = [("no change", "the baseline level" + (" and trend" if trend else "")
+               + " throughout", *_no_break(n), 0)]
+
+    steps_shares, steps_patterns = _policy_steps(dates, starts, ends)
+    names = " and ".join(label for _, label in dates)
+    models.append((f"permanent steps at {names}", "a lasting change at each policy date",
+                   steps_shares, steps_patterns, 0))
+    if len(dates) >= 2:
+        patterns, segment = _patterns(2, "dip")
+        shares = _shares_by_pattern([Placement((dates[0][0], dates[1][0]))], segment, starts,
+                                    ends)[0]
+        models.append((f"a temporary change between {dates[0][1]} and {dates[1][1]}",
+                       "a different level between the two policy dates, then a return",
+                       shares, patterns, 0))
+    for scan_result, searched in ((step_scan, 1), (dip_scan, 2)):
+        if scan_result is None:
+            continue
+        best = scan_result.best
+        found = (best["start"],) if searched == 1 else (best["start"], best["end"])
+        patterns, segment = _patterns(scan_result.breaks, scan_result.kind)
+        shares = _shares_by_pattern([Placement(tuple(found))], segment, starts, ends)[0]
+        when = " to ".join(f"{d:%b %Y}" for d in found)
+        label = ("one permanent change where the data put it" if searched == 1
+                 else "a temporary change where the data put it")
+        models.append((f"{label} ({when})", f"dates found by scanning ({when})", shares,
+                       patterns, searched))
+
+    fits = []
+    for name, what, shares, patterns, searched in models:
+        fit = fit_patterns(y, X, shares, patterns, m=m)
+        fits.append((name, what, patterns, searched, fit))
+    biggest = max(fits, key=lambda f: (f[4].theta.shape[-1], -float(f[4].deviance)))
+    k_big = biggest[4].theta.shape[-1]
+    c_hat = float(biggest[4].pearson) / (n - k_big) if family == "quasipoisson" else 1.0
+    c_used = max(c_hat, 1.0)
+    rows, fitted = [], {}
+    for name, what, patterns, searched, fit in fits:
+        coefficients = fit.theta.shape[-1]
+        k = coefficients + searched + (1 if family == "quasipoisson" else 0)
+        llf = float(np.sum(special.xlogy(y, fit.mu) - fit.mu - special.gammaln(y + 1)))
+        value = (criteria.qaicc(llf, k, n, c_used) if family == "quasipoisson"
+                 else criteria.aicc(llf, k, n))
+        rows.append({"explanation": name, "what": what, "k": k,
+                     "coefficients": coefficients, "searched_dates": searched,
+                     "deviance": float(fit.deviance),
+                     "pearson_dispersion": float(fit.pearson) / max(n - coefficients, 1),
+                     "criterion": value, "estimate": _estimate(fit.theta, kb, patterns)})
+        fitted[name] = np.asarray(fit.mu, dtype=float)
+    table = pd.DataFrame(rows)
+    table["delta"] = table["criterion"] - table["criterion"].min()
+    table["weight"] = criteria.akaike_weights(table["criterion"])
+    table = table.sort_values(["criterion", "k"], kind="mergesort").reset_index(drop=True)
+    tests = _nested_tests(fits, family, n, c_hat, step_scan, dip_scan)
+    name = "QAICc" if family == "quasipoisson" else "AICc"
+    observed = pd.DataFrame({"time": axis.values.array, "observed": y})
+    fitted_frame = pd.DataFrame({"time": axis.values.array, **fitted})
+    verdict = _verdict(table, tests, name)
+    return Explanations(table, tests, verdict, name, c_used, fitted_frame, observed)
+
+
+def _policy_steps(dates, starts, ends):
+    """Shares and patterns of permanent steps at every policy date (cumulative patterns)."""
+    q = len(dates)
+    patterns = np.tril(np.ones((q + 1, q)), k=-1)  # row s: the first s steps are on
+    shares = _shares_by_pattern([Placement(tuple(d for d, _ in dates))], list(range(q + 1)),
+                                starts, ends)[0]
+    return shares, patterns
+
+
+def _estimate(theta, kb, patterns) -> str:
+    """The break terms as rate ratios, in words."""
+    gamma = np.asarray(theta, dtype=float)[kb:]
+    if not gamma.size:
+        return ""
+    ratios = np.exp(gamma)
+    if patterns.shape[1] == 1:
+        return f"rate ratio {ratios[0]:.2f}"
+    parts = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"rate ratios {parts} (together {np.exp(gamma.sum()):.2f})"
+
+
+def _nested_tests(fits, family, n, c_hat, step_scan, dip_scan) -> pd.DataFrame:
+    from scipy import stats
+    by_name = {f[0]: f for f in fits}
+    names = list(by_name)
+    none, steps = names[0], names[1]
+    pairs = [(none, steps)]
+    if len(names) > 2 and names[2].startswith("a temporary change between"):
+        pairs += [(none, names[2]), (names[2], steps)]
+    rows = []
+    for small, big in pairs:
+        f_small, f_big = by_name[small][4], by_name[big][4]
+        q = f_big.theta.shape[-1] - f_small.theta.shape[-1]
+        if q <= 0:
+            continue
+        k_big = f_big.theta.shape[-1]
+        drop = float(f_small.deviance) - float(f_big.deviance)
+        if family == "quasipoisson":
+            phi = float(f_big.pearson) / (n - k_big)
+            stat = drop / q / phi
+            p = float(stats.f.sf(stat, q, n - k_big))
+            test = f"F({q}, {n - k_big})"
+        else:
+            stat, p, test = drop, float(stats.chi2.sf(max(drop, 0.0), q)), f"LR chi2({q})"
+        rows.append({"comparison": f"{big} vs {small}", "test": test, "statistic": stat,
+                     "p_value": p, "searched": False})
+    for scan_result in (step_scan, dip_scan):
+        if scan_result is not None:
+            rows.append({"comparison": f"{scan_result.description} (dates found by scanning) "
+                                       "vs no change",
+                         "test": f"bootstrap sup-F ({scan_result.replicates} replicates)",
+                         "statistic": scan_result.statistic, "p_value": scan_result.p_value,
+                         "searched": True})
+    return pd.DataFrame(rows, columns=["comparison", "test", "statistic", "p_value",
+                                       "searched"])
+
+
+def _verdict(table: pd.DataFrame, tests: pd.DataFrame, name: str) -> str:
+    best = table.iloc[0]
+    close = table[table["delta"] < CLOSE]
+    others = [e for e in close["explanation"] if e != best["explanation"]]
+    if others:
+        text = (f"the data cannot tell apart {_join([best['explanation'], *others])} "
+                f"({name} within {CLOSE:g} of each other)")
+    else:
+        runner = table.iloc[1] if len(table) > 1 else None
+        text = f"the data favour {best['explanation']}"
+        if runner is not None:
+            text += (f" over the next best, {runner['explanation']} ({name} "
+                     f"{runner['delta']:.1f} higher)")
+    none = table[table["explanation"] == "no change"]
+    mentioned = "no change" in (best["explanation"], *others) or (
+        not others and len(table) > 1 and table.iloc[1]["explanation"] == "no change")
+    if len(none) and not mentioned:
+        text += (f"; no change at all fits clearly worse ({name} {none['delta'].iloc[0]:.1f} "
+                 "higher)")
+    return text[0].upper() + text[1:] + "."
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
