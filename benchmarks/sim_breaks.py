@@ -95,14 +95,21 @@ def main() -> int:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--replicates", type=int, default=99)
     parser.add_argument("--seed", type=int, default=20241)
+    parser.add_argument("--kinds", default="step,dip", help="which scans: step, dip or both")
     args = parser.parse_args()
     frame = design.Specification().data(load())
-    rows = [study(frame, b, k, args.series, args.replicates, args.seed)
-            for b, k in ((1, "step"), (2, "dip"))]
+    kinds = {"step": (1, "step"), "dip": (2, "dip")}
+    rows = [study(frame, *kinds[k], args.series, args.replicates, args.seed)
+            for k in args.kinds.split(",")]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"seed": args.seed, "studies": rows}, indent=2) + "\n",
+    kept = []
+    if RESULTS.exists():  # keep the recorded result of a kind not re-run
+        done = {r["kind"] for r in rows}
+        kept = [r for r in json.loads(RESULTS.read_text())["studies"] if r["kind"] not in done]
+    studies = sorted(kept + rows, key=lambda r: r["breaks"])
+    RESULTS.write_text(json.dumps({"seed": args.seed, "studies": studies}, indent=2) + "\n",
                        encoding="utf-8")
-    for r in rows:
+    for r in studies:
         print(f"{r['kind']:<5} size {r['size_at_5pct']:.3f} (se {r['size_se']:.3f}); coverage "
               f"{r['coverage_of_95pct_set']:.3f} (se {r['coverage_se']:.3f}); {r['series']} "
               f"series x {r['replicates']} replicates; {r['seconds']} s")

@@ -9,6 +9,7 @@ import itertools
 
 import pandas as pd
 
+from scrlib import fmt
 from scrlib.periods import fiscal_label
 
 
@@ -102,7 +103,7 @@ def comparison_table(comparison) -> pd.DataFrame:
             "Estimate": table["estimate"].map("{:.3g}".format),
             "95% interval": [f"{lo:.3g} to {hi:.3g}" for lo, hi in
                              zip(table["ci_low"], table["ci_high"], strict=True)],
-            "Exact p": table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.2g}"),
+            "Exact p": [fmt.p(v) if not fmt.missing(v) else "" for v in table["p_value"]],
         }
     )
 
@@ -126,7 +127,7 @@ def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *
                 "share after %": round(100 * table["estimate"].iloc[1], 1),
                 "difference (points)": f"{100 * diff['estimate']:.1f} "
                 f"({100 * diff['ci_low']:.1f} to {100 * diff['ci_high']:.1f})",
-                "exact p": f"{diff['p_value']:.2g}",
+                "exact p": fmt.p(diff["p_value"]),
             })
     return pd.DataFrame(rows)
 
@@ -190,9 +191,9 @@ def regime_comparisons(frame: pd.DataFrame, dates: dict[str, pd.Timestamp], *,
             "to": after["regime"].iloc[0],
             "years after": ", ".join(after["year"]),
             "per year after": round(float(after[value].mean()), 1),
-            "rate ratio": round(float(ratio["estimate"]), 3),
-            "95% interval": f"{ratio['ci_low']:.3g} to {ratio['ci_high']:.3g}",
-            "exact p": f"{ratio['p_value']:.2g}",
+            "rate ratio": round(float(ratio["estimate"]), 2),
+            "95% interval": f"{ratio['ci_low']:.2f} to {ratio['ci_high']:.2f}",
+            "exact p": fmt.p(ratio["p_value"]),
         })
     return pd.DataFrame(rows, columns=["from", "years before", "per year before", "to",
                                        "years after", "per year after", "rate ratio",

@@ -113,6 +113,53 @@ class Specification:
                                    exclude=exclude, window_months=window_months,
                                    **self._its_arguments(dataset, frame))
 
+    def scan(self, dataset, *, breaks: int = 1, kind: str = "step", replicates: int = 999,
+             seed: int = 2012, trend: bool = True):
+        """Where the data put ``breaks`` break dates (``its.scan``), the policy dates as
+        candidates; quasipoisson unless the specification's family is poisson."""
+        from scrlib import its
+
+        frame = self.data(dataset)
+        return its.scan(frame, outcome="count", time="fiscal_year", breaks=breaks, kind=kind,
+                        family="poisson" if self.family == "poisson" else "quasipoisson",
+                        trend=trend, replicates=replicates, seed=seed,
+                        candidates=self.dates(dataset),
+                        offset="exposure" if self.denominator and not self.uses_trials
+                        else None)
+
+    def explain(self, dataset, *, step_scan=None, dip_scan=None, trend: bool = True):
+        """Competing explanations on one footing (``its.explain``)."""
+        from scrlib import its
+
+        frame = self.data(dataset)
+        return its.explain(frame, outcome="count", time="fiscal_year",
+                           policy=self.dates(dataset), step_scan=step_scan, dip_scan=dip_scan,
+                           family="poisson" if self.family == "poisson" else "quasipoisson",
+                           trend=trend)
+
+    def leave_one_out(self, dataset):
+        """The fit with each year left out in turn (``its.leave_one_out``)."""
+        from scrlib import its
+
+        frame = self.data(dataset)
+        return its.leave_one_out(frame, family=self.family,
+                                 **self._its_arguments(dataset, frame))
+
+    def codings(self, dataset) -> dict:
+        """The same fit under each coding of a year that contains a policy date."""
+        return {coding: self.with_(transition=coding).fit(dataset) for coding in TRANSITIONS}
+
+    def nearby(self, dataset, *, months: int = 12) -> list[str]:
+        """Labels of other dated events in the ``months`` after the last of the
+        specification's events (what a change after it cannot be told apart from)."""
+        events = dataset.resolved_events(rule=self.event_rule)
+        when = dict(zip(events["event_id"], pd.to_datetime(events["when"]), strict=True))
+        last = max(when[e] for e in self.events)
+        end = last + pd.DateOffset(months=months)
+        out = [label for e, label in zip(events["event_id"], events["label"], strict=True)
+               if e not in self.events and last < when[e] <= end]
+        return list(dict.fromkeys(out))
+
     def check(self, dataset) -> None:
         """Raise ParameterError, saying what is allowed, if the data cannot carry this fit."""
         frame = self.data(dataset)

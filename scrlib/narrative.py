@@ -77,3 +77,76 @@ def what_the_data_show(result, *, placebo=None, comparisons=None) -> str:
         "that the policy caused it."
     )
     return "\n".join(lines)
+
+
+MIN_POINTS_FOR_TREND = 3
+
+
+def trend_refusal(result, minimum: int = MIN_POINTS_FOR_TREND) -> str | None:
+    """Why the model is not reported, if fewer than ``minimum`` points lie before its first
+    policy date (a trend, and a step against it, would rest on those few points); else None."""
+    first = min(result.starts, key=lambda s: (s.t0, -s.fraction))
+    before = result.points_before(first.name)
+    if before >= minimum:
+        return None
+    years = "year lies" if before == 1 else "years lie"
+    return (f"**The model is not reported.** Only {before} {years} wholly before "
+            f"{escape_markdown(first.name)}, and a trend needs at least {minimum}: the 'trend "
+            f"before' would be read off {'a single year' if before == 1 else 'too few years'}, "
+            "and the step measured against that trend would only restate it. The exact "
+            "comparison above is what these years can support.")
+
+
+def scan_findings(*scans) -> str:
+    """Where each scan puts the break, whether that is at a policy date, and which policy
+    dates the data cannot tell apart (those inside the confidence set), as Markdown."""
+    from scrlib import fmt
+
+    lines = []
+    for s in scans:
+        best = s.best
+        two = s.breaks == 2
+        when = (f"from {best['start']:%B %Y}" if not two
+                else f"from {best['start']:%B %Y} to {best['end']:%B %Y}")
+        at_policy = best["candidate"] != ""
+        what = (("which are the policy dates " if two else "which is the policy date ")
+                + escape_markdown(best["candidate"]) if at_policy
+                else ("which are not policy dates" if two else "which is not a policy date"))
+        lines.append(
+            f"- **{escape_markdown(s.description.split(' (')[0].capitalize())}**: the best fit "
+            f"puts it {when}, {what}. The test that such a break exists at all, allowing for "
+            f"the search over {len(s.profile)} placements, gives {fmt.p_phrase(s.p_value)}.")
+        inside = s.candidates[s.candidates["in_set"]]["candidate"].tolist()
+        outside = s.candidates[~s.candidates["in_set"]]["candidate"].tolist()
+        share = int(s.profile["in_set"].sum())
+        if share == len(s.profile):
+            text = (f"  The 95% confidence set holds all {share} placements: these data cannot "
+                    "place such a break anywhere in particular")
+        else:
+            text = f"  The 95% confidence set holds {share} of the {len(s.profile)} placements"
+        kind = "pair" if two else "date"
+        if inside:
+            text += (f"; it includes the policy {kind}{'s' if len(inside) > 1 else ''} "
+                     f"{escape_markdown(_join(inside))}, so the data cannot tell "
+                     + (f"these policy {kind}s apart from each other or from the best fit"
+                        if len(inside) > 1 else f"this policy {kind} apart from the best fit"))
+        if outside:
+            text += (f"; the policy {kind}{'s' if len(outside) > 1 else ''} "
+                     f"{escape_markdown(_join(outside))} "
+                     f"{'lie' if len(outside) > 1 else 'lies'} outside it")
+        lines.append(text + ".")
+    return "\n".join(lines)
+
+
+def detectable_sentences(table) -> str:
+    """The minimum detectable effects in plain words (one line per policy step)."""
+    from scrlib.its import mde_sentence
+
+    rows = [r for r in table.itertuples(index=False) if r.effect == "step"]
+    return "\n".join(f"- **{escape_markdown(r.intervention)}**: {escape_markdown(mde_sentence(r))}"
+                     for r in rows)
+
+
+def _join(items) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

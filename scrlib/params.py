@@ -70,3 +70,17 @@ def choose_flag(name: str, value) -> bool:
     if text in ("false", "no", "0"):
         return False
     raise ParameterError(f"parameter {name!r} = {value!r} must be True or False")
+
+
+def choose_int(name: str, value, *, low: int, high: int) -> int:
+    """A whole number within [low, high], else a ParameterError saying the range."""
+    try:
+        number = int(value) if float(value) == int(float(value)) and not isinstance(
+            value, bool) else None
+    except (TypeError, ValueError, OverflowError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise ParameterError(
+            f"parameter {name!r} = {value!r} must be a whole number from {low} to {high}"
+        )
+    return number

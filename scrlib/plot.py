@@ -274,3 +274,28 @@ def plot_coverage(dataset, series_ids=None, *, title: str | None = None):
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, figs["source_id"].unique()))
     return fig
+
+
+def plot_scans(dataset, scans, *, marks=None, source_ids=(), title: str | None = None):
+    """One panel per break scan (its profile, confidence set and policy dates), with a source
+    line; returns the Figure."""
+    configure()
+    fig = Figure(figsize=(8, 4.2 * len(scans)), layout="constrained")
+    axes = fig.subplots(len(scans), 1, squeeze=False)[:, 0]
+    for ax, scan in zip(axes, scans, strict=True):
+        panel = scan.description.split(" (")[0]
+        scan.plot(ax, marks=marks if scan.breaks == 1 else None,
+                  title=(f"{title}: {panel}" if title else panel[0].upper() + panel[1:]))
+    add_source_line(fig, source_line(dataset, source_ids))
+    return fig
+
+
+def plot_explanations(dataset, explanations, *, marks=None, source_ids=(),
+                      title: str | None = None, ylabel: str | None = None):
+    """The observed counts with each competing explanation's fit, with a source line."""
+    fig, ax = new_figure()
+    explanations.plot(ax, title=title, marks=marks)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    add_source_line(fig, source_line(dataset, source_ids))
+    return fig

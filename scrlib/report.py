@@ -233,18 +233,32 @@ def _title(notebook: Path) -> str:
 
 
 def write_index(stage: Path, runs: list, config: ReportConfig, dataset) -> None:
-    """Write index.html: the notebooks, the run's parameters and all references, all escaped."""
+    """Write index.html: the answers in brief and the headline chart first, then the sections,
+    the references and what this run used; every string from data escaped."""
+    from scrlib import answers as answer_files
     from scrlib.cite import reference, sources_of
 
     e = html.escape
+    found = {a.notebook: a for a in answer_files.read(stage / "figures")}
+    titles = {r.name: _title(r.output) for r in runs}
+    briefs = "\n".join(
+        f'<section class="answer"><h3>{e(a.question)}</h3>\n<p>{e(a.text)}</p>\n'
+        f'<p class="more"><a href="{e(a.notebook)}.html">The evidence: {e(titles[a.notebook])}'
+        "</a></p></section>"
+        for a in (found[r.name] for r in runs if r.name in found))
+    headline = next((a for r in runs if (a := found.get(r.name)) and a.chart
+                     and (stage / "figures" / f"{a.chart}.png").is_file()), None)
+    figure = "" if headline is None else (
+        f'<figure><img src="figures/{e(headline.chart)}.png" alt="{e(headline.question)}">'
+        f"<figcaption>The headline chart, from <a href=\"{e(headline.notebook)}.html\">"
+        f"{e(titles[headline.notebook])}</a>.</figcaption></figure>")
     items = "\n".join(
-        f'<li><a href="{e(r.name)}.html">{e(_title(r.output))}</a> '
+        f'<li><a href="{e(r.name)}.html">{e(titles[r.name])}</a> '
         f'(<a href="{e(r.name)}.ipynb">notebook</a>)</li>'
         for r in runs
     )
     params = "\n".join(
-        f"<tr><td>{e(r.name)}</td><td><code>{e(json.dumps(r.parameters, sort_keys=True))}"
-        "</code></td></tr>"
+        f"<tr><td>{e(r.name)}</td><td>{_parameters_text(r.parameters)}</td></tr>"
         for r in runs
     )
     refs = "\n".join(f"<li>{e(reference(s))}</li>" for s in sources_of(dataset))
@@ -260,31 +274,50 @@ code {{ font-size: 0.85em; }} table {{ border-collapse: collapse; }}
 td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left;
           vertical-align: top; }}
 li {{ margin-bottom: 0.4em; }}
+section.answer h3 {{ margin-bottom: 0.2em; }}
+p.more {{ margin-top: 0.2em; font-size: 0.9em; }}
+figure {{ margin: 1.5em 0; }} figure img {{ max-width: 100%; }}
+figcaption {{ font-size: 0.85em; color: #444; }}
 </style>
 </head>
 <body>
 <h1>Serious Case Reviews in England: how the numbers changed around the policy changes
 of 2010-2013</h1>
-<p>Each section below is a notebook run by this report. Every figure is cited to its source; the
-references are listed at the end. The data, charts and the run manifest are in this folder
-(<a href="data/figures.csv">data/figures.csv</a>, <a href="manifest.json">manifest.json</a>).</p>
+<h2>The answers in brief</h2>
+{briefs or "<p>No notebook in this run gives a brief answer.</p>"}
+{figure}
 <h2>Sections</h2>
+<p>Each section is a notebook run by this report, with the evidence behind its answer. Every
+figure is cited to its source; the references are listed below. The data, charts and the run
+manifest are in this folder (<a href="data/figures.csv">data/figures.csv</a>,
+<a href="manifest.json">manifest.json</a>).</p>
 <ol>
 {items}
 </ol>
-<h2>Parameters of this run</h2>
-<table><tr><th>Notebook</th><th>Parameters (defaults apply to the rest)</th></tr>
-{params}
-</table>
-<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>
 <h2>References</h2>
 <ol>
 {refs}
 </ol>
+<h2>About this run</h2>
+<table><tr><th>Notebook</th><th>Parameters changed from the notebook's defaults</th></tr>
+{params}
+</table>
+<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>
 </body>
 </html>
 """
     (stage / "index.html").write_text(page, encoding="utf-8")
+
+
+def _parameters_text(values: dict) -> str:
+    """A run's parameters for readers: "name: value" lines, or that the defaults were used."""
+    if not values:
+        return "none (the defaults)"
+    shown = []
+    for name, value in sorted(values.items()):
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown.append(f"{html.escape(name)}: <code>{html.escape(text)}</code>")
+    return "<br>".join(shown)
 
 
 def _manifest(stage: Path, runs: list, started: float, kernel: str) -> dict:

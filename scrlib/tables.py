@@ -50,6 +50,16 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
     return frame.pivot(index="Period", columns="Series", values="value").rename_axis(columns=None)
 
 
+def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
+    """:func:`resolved_table` for readers: values as the sources give them, a dash where no
+    source gives a figure for that series and period."""
+    from scrlib import fmt
+
+    wide = resolved_table(resolved, dataset)
+    shown = wide.apply(lambda col: [fmt.DASH if fmt.missing(v) else f"{v:,g}" for v in col])
+    return shown.rename_axis(index="Period")
+
+
 def share_table(shares: pd.DataFrame, successes: str, trials: str, stated=()) -> pd.DataFrame:
     """A share per year with its 95% interval (from ``analysis.share_intervals``), for readers.
 
@@ -61,6 +71,27 @@ def share_table(shares: pd.DataFrame, successes: str, trials: str, stated=()) ->
                  "ci_low": "95% low", "ci_high": "95% high", "conflict": "sources disagree"})
     for frame in stated:
         view = view.merge(frame[["year", "stated %"]], on="year", how="left")
+    return view
+
+
+def readable_shares(shares: pd.DataFrame, successes: str, trials: str, stated=()) -> pd.DataFrame:
+    """:func:`share_table` for readers: shares to one decimal with their interval, a dash where
+    a source states no share."""
+    from scrlib import fmt
+
+    view = pd.DataFrame({
+        "Year": shares["year"].to_numpy(),
+        successes: [fmt.number(v) for v in shares["successes"]],
+        trials: [fmt.number(v) for v in shares["trials"]],
+        "Share %": [fmt.number(v, 1) for v in shares["share"]],
+        "95% interval": [f"{fmt.number(lo, 1)} to {fmt.number(hi, 1)}"
+                         for lo, hi in zip(shares["ci_low"], shares["ci_high"], strict=True)],
+        "Sources disagree": ["yes" if v else "no" for v in shares["conflict"]],
+    })
+    for frame in stated:
+        found = dict(zip(frame["year"], frame["stated %"], strict=True))
+        view["Stated %"] = [fmt.number(found.get(y), 1) if y in found else fmt.DASH
+                            for y in view["Year"]]
     return view
 
 

@@ -141,8 +141,8 @@ def test_regimes_mark_transition_years(synthetic):
     after = frame[frame["year"].isin(["2013-14", "2014-15", "2015-16"])]["count"].mean()
     before = frame[frame["year"].isin(["2009-10", "2010-11", "2011-12", "2012-13"])][
         "count"].mean()
-    assert table["rate ratio"].iloc[1] == pytest.approx(after / before, abs=1e-3)
-    assert float(table["exact p"].iloc[1]) < 1e-6
+    assert table["rate ratio"].iloc[1] == pytest.approx(after / before, abs=5e-3)
+    assert table["exact p"].iloc[1] == "< 0.001"  # rounded for readers
 
 
 def test_narrative_reports_intervals_and_warnings(synthetic):

@@ -92,14 +92,19 @@ def test_same_seed_same_answer_and_the_seed_matters():
     assert "seed 5" in a.summary()
 
 
-def test_confidence_set_is_the_placements_within_the_bootstrap_cutoff():
+def test_confidence_set_inverts_a_bootstrap_test_at_every_placement():
     frame = series([101, 96, 104, 99, 150, 161, 148, 155, 160, 149])
-    result = run(frame)
-    assert result.critical == pytest.approx(np.quantile(result.set_statistics, 0.95,
-                                                        method="higher"))
-    expected = result.profile["lr"] <= result.critical + 1e-9
-    assert (result.profile["in_set"] == expected).all()
-    assert result.best["in_set"] and result.best["lr"] == 0
+    one = run(frame)
+    assert one.critical == pytest.approx(np.quantile(one.set_statistics, 0.95,
+                                                     method="higher"))
+    assert (one.profile["in_set"] == (one.profile["lr"] <= one.profile["cutoff"] + 1e-9)).all()
+    assert one.profile["cutoff"].nunique() > 1  # each placement its own calibration
+    assert one.best["in_set"] and one.best["lr"] == 0
+    assert one.best["cutoff"] == one.critical
+    assert not one.profile["in_set"].all()  # a clear jump rules dates out
+    two = run(frame, breaks=2, kind="dip")
+    assert (two.profile["cutoff"] == two.critical).all()  # calibrated at the best placement
+    assert two.set_replicates == 99
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -109,6 +114,7 @@ def test_confidence_set_is_the_placements_within_the_bootstrap_cutoff():
     ({"seed": 1.5}, "seed=1.5 must be an integer"),
     ({"seed": "7"}, "seed='7' must be an integer"),
     ({"replicates": 10}, "replicates=10"),
+    ({"set_replicates": 5}, "replicates=5"),
     ({"min_segment": 6}, "min_segment=6 is longer than the data allow"),
     ({"family": "gaussian"}, "family='gaussian'"),
     ({"resolution": "week"}, "resolution='week'"),
@@ -138,7 +144,8 @@ def test_existence_test_rejects_at_about_five_percent_without_a_break():
     rng = np.random.default_rng(41)
     reps, rejections = 120, 0
     for i in range(reps):
-        result = run(series(overdispersed(rng, LEVEL)), replicates=39, seed=i)
+        result = run(series(overdispersed(rng, LEVEL)), replicates=39, seed=i,
+                     resolution="year")
         rejections += result.p_value <= 0.05
     # Binomial(120, 0.05): 99.9% of outcomes lie in [0, 15]; a test that ignores the search
     # (a naive F test at the best date) rejects far more often, as the next test shows.
@@ -149,7 +156,8 @@ def test_a_naive_test_at_the_searched_date_rejects_too_often():
     rng = np.random.default_rng(41)
     reps, naive = 120, 0
     for i in range(reps):
-        result = run(series(overdispersed(rng, LEVEL)), replicates=19, seed=i)
+        result = run(series(overdispersed(rng, LEVEL)), replicates=19, seed=i,
+                     resolution="year")
         naive += stats.f.sf(result.statistic, 1, result.n - 3) <= 0.05
     assert naive / reps > 0.10, naive
 
@@ -160,7 +168,8 @@ def test_confidence_set_holds_the_true_date_at_close_to_its_level():
     mu = LEVEL * np.where(T >= 5, 1.6, 1.0)
     reps, hits = 120, 0
     for i in range(reps):
-        result = run(series(overdispersed(rng, mu)), replicates=39, seed=i)
+        result = run(series(overdispersed(rng, mu)), replicates=39, seed=i,
+                     resolution="year")
         hits += bool(result.profile.loc[result.profile["start"] == truth, "in_set"].iloc[0])
     # Binomial(120, 0.95) has sd 2.4: at least 105 hits unless coverage is clearly short
     assert hits >= 105, hits

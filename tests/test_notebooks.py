@@ -3,6 +3,9 @@ its first cells, and the full report holds every notebook's page, charts and dat
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +21,14 @@ from scrlib.paths import notebooks_dir
 OTHER = {
     "01-sources": {"conflict_rule": "alternative", "events": "full-publication"},
     "02-initiated": {"family": "negativebinomial", "conflict_rule": "alternative",
-                     "event_rule": "alternative", "transition": "whole", "compare_with": ""},
+                     "event_rule": "alternative", "transition": "whole", "compare_with": "",
+                     "replicates": "99", "seed": "7"},
     "03-publication": {"conflict_rule": "alternative", "ci_method": "beta"},
     "04-notifications": {"family": "quasipoisson", "before": "2012-13,2013-14",
                          "after": "2014-15,2015-16", "ci_method": "beta"},
     "05-sensitivity": {"policy_events": "working-together-2013", "families": "poisson",
                        "effects": "step", "conflict_rules": "recorded", "event_rules": "recorded",
-                       "placebo_event": "working-together-2013"},
+                       "placebo_event": "working-together-2013", "joint_replicates": "19"},
 }
 # One parameter outside what each notebook accepts.
 BAD = {
@@ -35,7 +39,8 @@ BAD = {
     "05-sensitivity": ("families", "poisson,banana"),
 }
 CHARTS = {
-    "02-initiated": ["02-initiated-series", "02-initiated-its"],
+    "02-initiated": ["02-initiated-series", "02-initiated-breaks", "02-initiated-explanations",
+                     "02-initiated-its"],
     "04-notifications": ["04-notifications-share", "04-notifications-long"],
     "05-sensitivity": ["05-sensitivity-curve"],
 }
@@ -103,3 +108,29 @@ def test_full_report_has_every_page_chart_and_dataset(full_report):
             for suffix in (".png", ".svg"):
                 assert (full_report / "figures" / f"{stem}{suffix}").is_file(), stem
             assert (full_report / "figures" / f"{stem}.csv").is_file(), stem
+
+
+ANSWERING = ["02-initiated", "03-publication", "04-notifications", "05-sensitivity"]
+
+
+def test_index_opens_with_the_answers_and_the_headline_chart(full_report):
+    index = (full_report / "index.html").read_text()
+    first = index.index("<h2>Sections")
+    assert index.index("The answers in brief") < first
+    for name in ANSWERING:
+        answer = json.loads((full_report / "figures" / f"{name}-answer.json").read_text())
+        assert 3 <= len(answer["sentences"]) <= 5, name
+        assert html.escape(answer["question"]) in index[:first], name
+        assert html.escape(" ".join(answer["sentences"])) in index[:first], name
+    assert '<img src="figures/02-initiated-explanations.png"' in index[:first]
+    assert index.index("About this run") > index.index("<h2>References")
+    assert "{" not in index.split("About this run")[1]  # parameters as text, not dicts
+
+
+def test_report_pages_read_like_a_publication(full_report):
+    for name in OTHER:
+        page = (full_report / f"{name}.html").read_text()
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"data:image/[^\"]+", "", page))
+        assert not re.search(r"\bNaN\b", text), name
+        assert "{'" not in text, name  # no raw parameter dicts
+        assert not re.search(r"\d\.\d{6,}", text), name  # no unrounded numbers

@@ -206,29 +206,30 @@ def _solve(a, b):
 
 def fit_batch(y, rows, weights, *, family: str, m=None, part_offset=None, alpha=0.0,
               start=None, maxiter: int = 100, tol: float = 1e-10,
-              step_tol: float = 1e-9) -> Batch:
+              step_tol: float = 1e-9, alpha_start=None) -> Batch:
     """Maximum likelihood for every model in the batch.
 
     Fisher scoring with step-halving; converged when the relative change in deviance is below
     ``tol`` (R's glm criterion) and no coefficient moves by more than ``step_tol``. For
     ``negativebinomial``, ``alpha=None`` estimates alpha by maximum likelihood (see
-    :func:`_fit_negbin`); a number holds it fixed. A model whose estimate does not exist ends
-    unconverged.
+    :func:`_fit_negbin`, starting from ``alpha_start`` if given); a number holds it fixed. A
+    model whose estimate does not exist ends unconverged.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # trial steps may overflow; a non-finite objective is rejected by step-halving
         return _fit_batch(y, rows, weights, family, m, part_offset, alpha, start, maxiter, tol,
-                          step_tol)
+                          step_tol, alpha_start)
 
 
 def _fit_batch(y, rows, weights, family, m, part_offset, alpha, start, maxiter, tol,
-               step_tol) -> Batch:
+               step_tol, alpha_start=None) -> Batch:
     y = np.asarray(y, dtype=float)
     rows = np.asarray(rows, dtype=float)
     weights = np.asarray(weights, dtype=float)
     m = np.ones(y.shape[-1]) if m is None else np.asarray(m, dtype=float)
     if family == "negativebinomial" and alpha is None:
-        return _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol)
+        return _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol,
+                           alpha_start)
     model = _Model(y, rows, weights, m, part_offset, family)
     shape = model.shape(np.shape(alpha))
     theta = model.start(shape, start)
@@ -328,7 +329,8 @@ def _alpha_derivatives(y, mu, log_alpha):
     return -r * d1, r**2 * d2 + r * d1
 
 
-def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol) -> Batch:
+def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol,
+                alpha_start=None) -> Batch:
     """NB2 with alpha by maximum likelihood: scoring steps for theta alternate with Newton steps
     for log(alpha). Where the likelihood falls as alpha leaves 0, alpha = 0 and the Poisson fit
     is returned (the boundary)."""
@@ -340,7 +342,11 @@ def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol)
     excess = np.sum((y - mu) ** 2 - y, axis=-1)
     boundary = 0.5 * excess <= 0
     df = max(y.shape[-1] - rows.shape[-1], 1)
-    log_alpha = np.log(np.clip(np.sum(((y - mu) ** 2 - y) / mu**2, axis=-1) / df, 1e-3, 10.0))
+    if alpha_start is not None and float(alpha_start) > 0:
+        log_alpha = np.full(shape, np.log(float(alpha_start)))
+    else:
+        log_alpha = np.log(np.clip(np.sum(((y - mu) ** 2 - y) / mu**2, axis=-1) / df, 1e-3,
+                                   10.0))
     log_alpha = np.broadcast_to(log_alpha, shape).copy()
     state = model.state(poisson.theta, np.exp(log_alpha))
     converged = boundary.copy()
@@ -352,17 +358,7 @@ def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol)
         g, h = _alpha_derivatives(y, new.mu, log_alpha)
         newton = np.where(h < 0, -g / np.where(h < 0, h, -1.0), np.sign(g))
         newton = np.clip(np.where(np.isfinite(newton), newton, 0.0), -2.0, 2.0)
-        before = -2 * loglike(y, new.mu, "negativebinomial", m, alpha)
-        factor = np.ones(shape)
-        for _ in range(30):
-            trial = log_alpha + factor * newton
-            after = -2 * loglike(y, new.mu, "negativebinomial", m, np.exp(trial))
-            worse = ~np.isfinite(after) | (after > before + 1e-12 * (1 + np.abs(before)))
-            if not worse.any():
-                break
-            factor = np.where(worse, factor / 2, factor)
-        trial = np.where(worse, log_alpha, trial)
-        after = np.where(worse, before, after)
+        trial, after, _ = _alpha_line_search(y, new.mu, m, log_alpha, newton)
         old = -2 * loglike(y, state.mu, "negativebinomial", m, alpha)
         change = np.abs(old - after) / (np.abs(after) + 0.1)
         moved = np.maximum(np.max(np.abs(new.theta - state.theta), axis=-1),
@@ -379,6 +375,39 @@ def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol)
     fitted = model.batch(state, alpha, converged, iteration)
     fitted.converged = np.where(boundary, poisson.converged, fitted.converged)
     return fitted
+
+
+def _alpha_line_search(y, mu, m, log_alpha, newton):
+    """Newton steps in log(alpha), halved until minus twice the NB2 log-likelihood does not
+    rise; only the fits still halving are re-evaluated. Returns (log alpha, -2 llf, before)."""
+    shape, n = log_alpha.shape, mu.shape[-1]
+    ys = np.broadcast_to(y, (*shape, n)).reshape(-1, n)
+    mus = mu.reshape(-1, n)
+    ms = None if m is None else np.broadcast_to(m, (*shape, n)).reshape(-1, n)
+    start, step = log_alpha.reshape(-1), newton.reshape(-1)
+
+    def value(rows, la):
+        return -2 * loglike(ys[rows], mus[rows], "negativebinomial",
+                            None if ms is None else ms[rows], np.exp(la))
+
+    everything = np.arange(len(start))
+    before = value(everything, start)
+    trial = start + step
+    after = value(everything, trial)
+    factor = np.ones(len(start))
+    worse = ~np.isfinite(after) | (after > before + 1e-12 * (1 + np.abs(before)))
+    for _ in range(30):
+        rows = np.flatnonzero(worse)
+        if not rows.size:
+            break
+        factor[rows] /= 2
+        trial[rows] = start[rows] + factor[rows] * step[rows]
+        after[rows] = value(rows, trial[rows])
+        worse[rows] = ~np.isfinite(after[rows]) | (
+            after[rows] > before[rows] + 1e-12 * (1 + np.abs(before[rows])))
+    trial = np.where(worse, start, trial)
+    after = np.where(worse, before, after)
+    return trial.reshape(shape), after.reshape(shape), before.reshape(shape)
 
 
 def negbin_alpha_at_zero(y, mu) -> bool:

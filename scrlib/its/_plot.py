@@ -92,8 +92,8 @@ def plot_scan(scan, ax=None, marks=None, title=None):
         ax.plot(inside["start"], inside["lr"], linestyle="none", marker="o", markersize=6,
                 markerfacecolor="none", markeredgecolor="0.05",
                 label=f"in the {scan.level:.0%} confidence set", zorder=4)
-        ax.axhline(scan.critical, color="0.4", linestyle="--", linewidth=0.9,
-                   label=f"set cutoff ({scan.critical:.3g}, bootstrap)")
+        ax.plot(grid["start"], grid["cutoff"], color="0.4", linestyle="--", linewidth=0.9,
+                drawstyle="steps-mid", label="cutoff of the set at each date (bootstrap)")
         for i, row in enumerate(named.itertuples(index=False)):
             ax.plot([row.start], [row.lr], linestyle="none", marker="s", markersize=6,
                     color="0.05", zorder=5)

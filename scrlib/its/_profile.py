@@ -53,6 +53,7 @@ class ProfileModel:
     phi: float  # Pearson dispersion for quasipoisson, else 1
     df: int  # residual df (the F test's denominator for quasipoisson)
     theta: np.ndarray  # the fitted coefficients
+    alpha: float = 0.0  # NB2's fitted alpha: where each refit starts its search
 
     @property
     def reference(self):
@@ -84,7 +85,8 @@ def profile(model: ProfileModel, contrast, se: float, level: float = 0.95) -> Pr
         offsets = values[:, None, None] * column[None]
         fit = fit_batch(model.y, reduced.rows, reduced.weights, family=model.family, m=model.m,
                         part_offset=offsets, start=start,
-                        alpha=None if model.family == "negativebinomial" else 0.0)
+                        alpha=None if model.family == "negativebinomial" else 0.0,
+                        alpha_start=model.alpha or None)
         value = fit.objective if model.family == "negativebinomial" else fit.deviance
         return np.where(fit.converged, value, np.nan)  # NaN: the refit failed
 

@@ -171,8 +171,9 @@ class ItsResult:
         m = self.n_trials if self.family == "binomial" else (
             None if self.log_exposure is None else np.exp(self.log_exposure))
         phi = self.dispersion if self.family == "quasipoisson" else 1.0
+        alpha = self.dispersion if self.family == "negativebinomial" else 0.0
         return ProfileModel(self.y, self.parts, self.family, m, phi,
-                            self.n - self.design.shape[1], self._beta)
+                            self.n - self.design.shape[1], self._beta, alpha)
 
     def _interval(self, c: np.ndarray) -> tuple[float, float, float, float]:
         """(estimate, low, high, p) for the contrast ``c`` of the mean coefficients."""
@@ -258,6 +259,18 @@ class ItsResult:
                          "ci_low": a - z * se, "ci_high": a + z * se})
         return pd.DataFrame(rows, columns=["term", "estimate", "std_err", "statistic",
                                            "p_value", "ci_low", "ci_high"])
+
+    def effect(self, intervention: str, effect: str = "step") -> dict:
+        """One effect's row of :attr:`effects`, computing only its interval."""
+        term = f"{intervention}:{effect}"
+        if term not in self.names:
+            raise ValueError(f"unknown effect {term!r}; the model has {list(self.names)}")
+        c = np.zeros(len(self.names))
+        c[self.names.index(term)] = 1.0
+        estimate, low, high, p = self._interval(c)
+        return {"intervention": intervention, "effect": effect,
+                "rate_ratio": self._transform(estimate), "ci_low": self._transform(low),
+                "ci_high": self._transform(high), "p_value": p, "estimate": estimate}
 
     @cached_property
     def effects(self) -> pd.DataFrame:
@@ -366,6 +379,15 @@ class ItsResult:
         X = self.design.copy()
         X[:, self._intervention_columns()] = 0.0
         return self._frame(Parts.whole(X), per)
+
+    def points_before(self, intervention: str) -> int:
+        """Time points wholly before ``intervention``'s start (a period containing the date
+        is not wholly before it)."""
+        start = next((s for s in self.starts if s.name == intervention), None)
+        if start is None:
+            raise ValueError(f"unknown intervention {intervention!r}; the fit has "
+                             f"{[s.name for s in self.starts]}")
+        return int((self.axis.index < start.t0).sum())
 
     def segments(self) -> np.ndarray:
         """For each time point, how many interventions have started (0 = pre-intervention)."""

@@ -1,0 +1,377 @@
+"""The plain answer each analysis notebook opens with, generated from its results.
+
+An :class:`Answer` is three to five sentences for a safeguarding-board member or a journalist:
+what changed, how sure we are, what the data cannot say, with the caveat in the same paragraph
+as the claim. Every number comes from the result objects passed in; nothing is typed. The text
+is plain (no Markdown), so the notebook shows it escaped and the report's index page shows the
+same words; :meth:`Answer.write` saves it for the index.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from scrlib import fmt
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A question and its plain answer; ``sentences`` joined make the paragraph."""
+
+    notebook: str
+    question: str
+    sentences: tuple[str, ...]
+    chart: str = ""  # the stem of a chart in the same folder that shows the answer (optional)
+
+    @property
+    def text(self) -> str:
+        """The answer as one paragraph of plain text."""
+        return " ".join(self.sentences)
+
+    def markdown(self):
+        """The answer for a notebook: a bold lead-in, then the paragraph (escaped)."""
+        from scrlib.cite import escape_markdown
+        from scrlib.notebook import markdown
+
+        return markdown(f"**In brief.** {escape_markdown(self.text)}")
+
+    def write(self, folder) -> Path | None:
+        """Save as ``<folder>/<notebook>-answer.json`` for the report's index (none if no
+        folder)."""
+        if not folder:
+            return None
+        path = Path(folder) / f"{self.notebook}-answer.json"
+        path.write_text(json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+        return path
+
+
+def read(folder) -> list[Answer]:
+    """Every answer saved in ``folder``, in notebook order."""
+    out = []
+    for path in sorted(Path(folder).glob("*-answer.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out.append(Answer(data["notebook"], data["question"], tuple(data["sentences"]),
+                          data.get("chart", "")))
+    return out
+
+
+# -- 02: SCRs initiated around the policy dates ------------------------------------------------
+def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_scan=None,
+              dip_scan=None, detectable=None, nearby=(), series_name: str = "SCRs initiated",
+              notebook: str = "02-initiated", chart: str = "") -> Answer:
+    """What happened to a yearly count around the policy dates, how sure, what is unknown.
+
+    ``frame``: ``year`` and ``count``; ``dates``: {label: date}; ``result``: the ITS fit;
+    ``explanations``: :func:`scrlib.its.explain`; ``detectable``: the
+    :func:`scrlib.its.minimum_detectable_effect` table; ``nearby``: labels of other events
+    close to the policy dates (shown as what the data cannot separate).
+    """
+    ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
+    first, last = ordered[0][0], ordered[-1][0]
+    question = (f"Did the number of {series_name} change after "
+                f"{_join([f'{k} ({pd.Timestamp(v):%B %Y})' for k, v in ordered])}?")
+    series_name = mid_sentence(series_name)
+    sentences = [_what_changed(frame, ordered, series_name)]
+    sentences.append(_which_explanation(explanations, result, ordered))
+    sentences.append(_how_sure(result, step_scan, dip_scan, explanations))
+    sentences.append(_cannot_say(frame, first, last, detectable, nearby))
+    return Answer(notebook, question, tuple(s for s in sentences if s), chart)
+
+
+def _what_changed(frame, ordered, series_name) -> str:
+    from scrlib.analysis import regimes
+
+    labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
+    before = labelled[labelled["regime_order"] == 0]
+    after = labelled[labelled["regime_order"] == len(ordered)]
+    middle = labelled[~labelled.index.isin(before.index.union(after.index))]
+    parts = []
+    if len(before):
+        parts.append(f"about {fmt.number(before['count'].mean())} a year from "
+                     f"{before['year'].iloc[0]} to {before['year'].iloc[-1]}")
+    if len(middle):
+        parts.append(_join([f"{fmt.number(c)} in {y}" for y, c in
+                            zip(middle["year"], middle["count"], strict=True)]))
+    if len(after):
+        parts.append(f"about {fmt.number(after['count'].mean())} a year from "
+                     f"{after['year'].iloc[0]} to {after['year'].iloc[-1]}")
+    missing = _missing_years(frame)
+    gap = f" ({_join(missing)} is missing)" if len(missing) == 1 else (
+        f" ({_join(missing)} are missing)" if missing else "")
+    return f"{series_name[0].upper() + series_name[1:]} were " + _join(parts, "; then ") + gap + "."
+
+
+def _missing_years(frame) -> list[str]:
+    from scrlib.periods import fiscal_label
+
+    years = pd.PeriodIndex(frame["fiscal_year"])
+    full = pd.period_range(years[0], years[-1], freq=years.freq)
+    return [fiscal_label(p) for p in full if p not in set(years)]
+
+
+PLAIN = {
+    "no change": "no change at all",
+}
+
+
+def plain_label(name: str) -> str:
+    """An explanation's label as it reads in a sentence."""
+    if name in PLAIN:
+        return PLAIN[name]
+    if name.startswith("permanent steps at "):
+        return "lasting changes at " + name.removeprefix("permanent steps at ")
+    if name.startswith("a temporary change between "):
+        return name + " that then reversed"
+    if name.startswith("one permanent change where the data put it"):
+        return "one lasting change " + name.removeprefix(
+            "one permanent change where the data put it ").replace("(", "around ").rstrip(")")
+    if name.startswith("a temporary change where the data put it"):
+        return "a temporary change " + name.removeprefix(
+            "a temporary change where the data put it ").replace("(", "from about ").rstrip(")")
+    return name
+
+
+def _which_explanation(explanations, result, ordered) -> str:
+    table = explanations.table
+    best = table.iloc[0]
+    close = [e for e in table["explanation"][table["delta"] < 2.0] if e != best["explanation"]]
+    text = f"Of the explanations compared, {plain_label(best['explanation'])} fits best"
+    if close:
+        text += (f", but {_join([plain_label(c) for c in close])} "
+                 f"{'fits' if len(close) == 1 else 'fit'} almost as well, and these data "
+                 "cannot tell them apart")
+    else:
+        runner = table.iloc[1]
+        text += f" (the next best, {plain_label(runner['explanation'])}, fits clearly worse)"
+    steps = [f"{name}:step" for name, _ in ordered if f"{name}:step" in result.names]
+    if len(steps) >= 2:
+        both = result.contrast(dict.fromkeys(steps, 1.0))
+        covers = both["ci_low"] <= 1.0 <= both["ci_high"]
+        level = ("returned to about its level before " + ordered[0][0] if covers else
+                 f"reached {fmt.times(both['rate_ratio'])} its level before {ordered[0][0]}")
+        text += (f"; by the end the count had {level} (all the changes together: "
+                 f"rate ratio {fmt.ratio(both['rate_ratio'])}, 95% interval "
+                 f"{fmt.interval(both['ci_low'], both['ci_high'])})")
+    return text + "."
+
+
+def _how_sure(result, step_scan, dip_scan, explanations) -> str:
+    best = explanations.table.iloc[0]["explanation"]
+    scan = dip_scan if "temporary" in best else step_scan
+    parts = []
+    if scan is not None:
+        chance = (f"fewer than 1 in {scan.replicates + 1}" if scan.p_value <= scan.smallest_p
+                  else f"about {_one_in(scan.p_value)}")
+        parts.append(f"How sure we are: {scan.description.split(' (')[0]} as large as this, "
+                     f"placed anywhere in these years, turns up by chance in {chance} series "
+                     f"like this one ({fmt.p_phrase(scan.p_value)} once the search over dates is "
+                     "allowed for)")
+    effects = result.effects
+    clear = [r for r in effects.itertuples(index=False) if r.ci_low > 1 or r.ci_high < 1]
+    unclear = [r for r in effects.itertuples(index=False) if not (r.ci_low > 1 or r.ci_high < 1)]
+    pieces = []
+    for r in clear:
+        pieces.append(f"the change at {r.intervention} is clear on its own (rate ratio "
+                      f"{fmt.ratio(r.rate_ratio)}, 95% interval "
+                      f"{fmt.interval(r.ci_low, r.ci_high)})")
+    for r in unclear:
+        pieces.append(f"the change at {r.intervention} is not (rate ratio "
+                      f"{fmt.ratio(r.rate_ratio)}, 95% interval "
+                      f"{fmt.interval(r.ci_low, r.ci_high)}, which includes no change)")
+    lead = ("; taken one policy at a time, " if parts
+            else "How sure we are: taken one policy at a time, ")
+    return ("".join(parts) + lead + _join(pieces) + ".") if pieces else ("".join(parts) + ".")
+
+
+def _one_in(p: float) -> str:
+    n = max(2, round(1 / max(p, 1e-9)))
+    return f"1 in {n}"
+
+
+def _cannot_say(frame, first, last, detectable, nearby) -> str:
+    text = ("What the data cannot say: which policy, if any, caused the change, since "
+            + (f"{_join(list(nearby))} came within a year of {last}, " if nearby else "")
+            + f"{len(frame)} yearly points are few")
+    if detectable is not None and len(detectable):
+        row = detectable[detectable["effect"] == "step"].iloc[-1]
+        text += (f", and this design would reliably detect (80% of the time) only a lasting "
+                 f"change at {row['intervention']} to at least {fmt.ratio(row['mde_increase'])} "
+                 f"times or at most {fmt.ratio(row['mde_decrease'])} times the level, so "
+                 "smaller changes could go unseen")
+    return text + "."
+
+
+def mid_sentence(name: str) -> str:
+    """A series name as it reads inside a sentence ("Serious incident notifications" ->
+    "serious incident notifications"; "SCRs initiated" stays)."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
+
+
+def _join(items, last_sep: str = " and ") -> str:
+    items = [str(i) for i in items if i]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    if last_sep != " and ":
+        return last_sep.join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+
+
+# -- 03: the published share -------------------------------------------------------------------
+def publication(shares: pd.DataFrame, comparison, before, after, *, events=(),
+                sources=(), notebook: str = "03-publication") -> Answer:
+    """How the published share of commissioned reviews moved, how sure, and what is unknown.
+
+    ``shares``: :func:`scrlib.analysis.paired` rows (``year``, ``successes``, ``trials``,
+    ``share``); ``comparison``: the exact before/after comparison; ``sources``: the kinds of
+    source the figures come from.
+    """
+    question = "Did the share of commissioned SCRs that were published rise?"
+    events, sources = list(events), list(sources)
+    years = _join([f"{fmt.number(r.share)}% in {r.year} ({fmt.number(r.successes)} of "
+                   f"{fmt.number(r.trials)})" for r in shares.itertuples(index=False)])
+    table = comparison.table.set_index("quantity")
+    diff = table.loc["difference"]
+    clear = diff["ci_low"] > 0 or diff["ci_high"] < 0
+    sentences = [f"Published SCRs as a share of those commissioned were {years}.",
+                 f"Comparing {_join(list(before))} with {_join(list(after))}, the share "
+                 f"{'rose' if diff['estimate'] > 0 else 'fell'} by "
+                 f"{fmt.number(100 * abs(diff['estimate']))} percentage points (95% interval "
+                 f"{fmt.number(100 * diff['ci_low'])} to {fmt.number(100 * diff['ci_high'])}; "
+                 f"Fisher's exact {fmt.p_phrase(diff['p_value'])}), "
+                 + ("more than chance variation in these counts would readily give." if clear
+                    else "which chance variation in these counts could give."),
+                 f"What the data cannot say: {len(shares)} years"
+                 + (f" from {_join(sorted(set(sources)))}" if sources else "")
+                 + " cannot separate "
+                 + (_join(list(events)) if events else "the policy changes")
+                 + " from each other or from a backlog of older reviews being published, and a "
+                 "review published in one year may have been commissioned in an earlier one."]
+    return Answer(notebook, question, tuple(sentences))
+
+
+# -- 04: SCRs per serious incident notification ------------------------------------------------
+def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: str | None,
+                  event: str, sources=(), numerator: str = "SCRs initiated",
+                  denominator: str = "serious incident notifications",
+                  notebook: str = "04-notifications") -> Answer:
+    """Was a rise in reviews a rise in incidents, or in the share of incidents reviewed?"""
+    numerator, denominator = mid_sentence(numerator), mid_sentence(denominator)
+    question = (f"Was the rise in {numerator} a rise in {denominator}, or in the share of them "
+                "that led to a review?")
+    first, last = shares.iloc[0], shares.iloc[-1]
+    rise = 100 * (last["trials"] / first["trials"] - 1)
+    years = _join([f"{fmt.number(r.share)} in {r.year}" for r in shares.itertuples(index=False)])
+    table = comparison.table.set_index("quantity")
+    diff = table.loc["difference"]
+    clear = diff["ci_low"] > 0 or diff["ci_high"] < 0
+    sentences = [
+        f"{numerator[0].upper() + numerator[1:]} per 100 {denominator} were {years}, while "
+        f"{denominator} went from {fmt.number(first['trials'])} to "
+        f"{fmt.number(last['trials'])} ({'up' if rise >= 0 else 'down'} "
+        f"{fmt.number(abs(rise))}%).",
+        f"Comparing {_join(list(before))} with {_join(list(after))} pooled, the share "
+        f"{'rose' if diff['estimate'] > 0 else 'fell'} by "
+        f"{fmt.number(100 * abs(diff['estimate']), 1)} points (95% interval "
+        f"{fmt.number(100 * diff['ci_low'], 1)} to {fmt.number(100 * diff['ci_high'], 1)}; "
+        f"Fisher's exact {fmt.p_phrase(diff['p_value'])}): "
+        + ("a change in the share reviewed, not only in incidents." if clear else
+           "no clear change in the share reviewed, so the rise in reviews went with the rise "
+           "in incidents."),
+        "What the data cannot say: "
+        + (f"with so few years before {event} no model of a change there is reported; "
+           if refusal else "")
+        + (f"the counts come from {_join(sorted(set(sources)))}, " if sources else "")
+        + "and a notification in one year may lead to a review decision in the next."]
+    return Answer(notebook, question, tuple(sentences))
+
+
+KIND_WORDS = {"news": "news reports", "blog": "blog posts", "web-page": "web pages",
+              "report": "reports", "official-statistics": "official statistics",
+              "parliamentary-answer": "parliamentary answers", "press-release": "press releases",
+              "guidance": "guidance documents", "legislation": "legislation"}
+
+
+def source_kinds(dataset, source_ids) -> list[str]:
+    """The kinds of source behind ``source_ids`` (';'-joined ids allowed), in plain words."""
+    ids = {i for value in source_ids for i in str(value).split(";") if i}
+    kinds = sorted({dataset.source(i).kind for i in ids})
+    return [KIND_WORDS.get(k, k) for k in kinds]
+
+
+# -- 05: sensitivity -------------------------------------------------------------------------
+def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *,
+                notebook: str = "05-sensitivity") -> Answer:
+    """How much the estimate depends on the choices, and whether the whole curve is more than
+    no change would give. ``table``: :func:`scrlib.sensitivity.run`; ``choices``:
+    :func:`scrlib.sensitivity.by_choice`; ``joint``: :func:`scrlib.sensitivity.joint_test`."""
+    question = "How much do the estimates depend on the choices behind them?"
+    fitted = table[table["status"] == "fitted"]
+    distinct = fitted[fitted["distinct"]]
+    used = distinct[distinct["passes_dispersion_check"]]
+    repeated = len(fitted) - len(distinct)
+    rejected = len(distinct) - len(used)
+    if used.empty:
+        return Answer(notebook, question, (
+            f"Of {len(table)} specifications, {repeated} repeat a model already counted and "
+            f"all {rejected} distinct models use a family the data's own overdispersion check "
+            "rejects, so these choices give no estimate worth summarising; widen the choice of "
+            "family.",))
+    share = 100 * used["excludes_null"].mean()
+    sentences = [
+        f"Of {len(table)} specifications, {repeated} repeat a model already counted and "
+        f"{rejected} use a family the data's own overdispersion check rejects; across the "
+        f"remaining {len(used)} distinct models the step at the policy date tested ranges from "
+        f"{fmt.ratio(used['rate_ratio'].min())} to {fmt.ratio(used['rate_ratio'].max())} "
+        f"(median {fmt.ratio(used['rate_ratio'].median())}).",
+        f"{fmt.number(share)}% of their intervals exclude no change"
+        + _driver(choices) + "."]
+    if joint is not None and joint.models:
+        p_share, p_median = joint.p_values["share"], joint.p_values["median"]
+        lead = (f"Taken together, against {joint.replicates} simulated series with no policy "
+                "change, ")
+        if max(p_share, p_median) <= 0.05:
+            text = ("the curve as a whole is more than such series give (share of intervals "
+                    f"excluding no change {fmt.p_phrase(p_share)}, median size "
+                    f"{fmt.p_phrase(p_median)}), though not under every choice.")
+        elif min(p_share, p_median) <= 0.05:
+            size = p_median <= 0.05
+            text = (("the estimates are larger than such series give "
+                     f"({fmt.p_phrase(p_median)}), but intervals excluding no change are not "
+                     f"clearly more common ({fmt.p_phrase(p_share)})") if size else
+                    ("intervals excluding no change are more common than such series give "
+                     f"({fmt.p_phrase(p_share)}), but the estimates are not clearly larger "
+                     f"({fmt.p_phrase(p_median)})")) + (
+                ": read the curve as suggestive, and no single specification's interval as a "
+                "finding.")
+        else:
+            text = ("the curve is not clearly more than such series give (share of intervals "
+                    f"excluding no change {fmt.p_phrase(p_share)}, median size "
+                    f"{fmt.p_phrase(p_median)}), so no single specification's interval should "
+                    "be read as a finding.")
+        sentences.append(lead + text)
+    sentences.append("What the data cannot say: the policy dates tested fall within a year of "
+                     "each other, so the curve cannot say which of them mattered.")
+    return Answer(notebook, question, tuple(sentences))
+
+
+def _driver(choices: pd.DataFrame) -> str:
+    """The choice whose values move the share of intervals excluding 1 the most, in words."""
+    if choices.empty:
+        return ""
+    spread = choices.groupby("choice")["share excluding 1"].agg(lambda v: v.max() - v.min())
+    choice = spread.idxmax()
+    rows = choices[choices["choice"] == choice]
+    low, high = rows.loc[rows["share excluding 1"].idxmin()], rows.loc[
+        rows["share excluding 1"].idxmax()]
+    return (f", and that depends most on {choice.replace('_', ' ')}: "
+            f"{fmt.number(100 * low['share excluding 1'])}% with {low['value']} against "
+            f"{fmt.number(100 * high['share excluding 1'])}% with {high['value']}")

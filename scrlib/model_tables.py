@@ -1,0 +1,239 @@
+"""Model results as tables for readers: rounded, labelled in words, a dash where nothing is.
+
+Each function takes a result object of :mod:`scrlib.its` and returns a DataFrame ready to show
+in a report (strings, not floats), so a notebook displays results without console output.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from scrlib import fmt
+
+EFFECT_WORDS = {"step": "change in level", "slope": "change in trend per year"}
+INTERVAL_WORDS = {"profile": "profile likelihood", "wald": "Wald (t where the scale is "
+                  "estimated)", "wald-normal": "Wald, normal (large-sample)"}
+CODING_WORDS = {"sum": "sum of its parts (default)", "fractional": "share of days, mixed on the "
+                "log scale", "whole": "wholly on the side with most of its days"}
+
+
+def effects(result) -> pd.DataFrame:
+    """One row per policy effect: estimate, 95% interval and p, as the fit reports them."""
+    rows = []
+    for r in result.effects.itertuples(index=False):
+        rows.append({"Policy": r.intervention,
+                     "Effect": EFFECT_WORDS.get(r.effect, r.effect),
+                     result.measure.capitalize(): fmt.ratio(r.rate_ratio),
+                     "95% interval": fmt.interval(r.ci_low, r.ci_high),
+                     "p": fmt.p(r.p_value)})
+    return pd.DataFrame(rows)
+
+
+def facts(result) -> pd.DataFrame:
+    """What was fitted, in words: model, years, parameters, dispersion, intervals, coding."""
+    a = result.axis
+    rows = [("Model", _model_words(result)),
+            ("Years", f"{result.n} ({a.show(a.index[0])} to {a.show(a.index[-1])})"),
+            ("Parameters", f"{result.k} (leaving {result.df_resid} residual degrees of "
+                           "freedom)"),
+            ("Dispersion", _dispersion_words(result)),
+            ("Intervals and p-values", result.interval_text),
+            ("A year containing a policy date", CODING_WORDS[result.transition])]
+    return pd.DataFrame(rows, columns=["", "Value"])
+
+
+def _model_words(result) -> str:
+    from scrlib.its.result import FAMILY_TEXT
+
+    return FAMILY_TEXT[result.family] + ", level and trend, " + ", ".join(
+        f"{EFFECT_WORDS[e]} at {name}" for name, terms in result.effect_terms.items()
+        for e in terms)
+
+
+def _dispersion_words(result) -> str:
+    if result.family == "negativebinomial":
+        return f"alpha {result.dispersion:.3g}"
+    if result.family == "gaussian":
+        return f"residual variance {result.dispersion:.3g}"
+    return (f"{result.dispersion:.2f} (Pearson chi-squared / df; 1 means Poisson-like "
+            "variation)")
+
+
+def warnings_markdown(result) -> str:
+    """The fit's warnings as a Markdown list (escaped), or a line saying there are none."""
+    from scrlib.cite import escape_markdown
+
+    if not result.warnings:
+        return "No warnings."
+    return "\n".join(f"- {escape_markdown(w)}" for w in result.warnings)
+
+
+def codings(fits: dict) -> pd.DataFrame:
+    """The same model with each coding of transition years ({coding: ItsResult})."""
+    rows = []
+    for coding, result in fits.items():
+        for r in result.effects.itertuples(index=False):
+            rows.append({"A year containing the date counts as": CODING_WORDS[coding],
+                         "Policy": r.intervention,
+                         "Effect": EFFECT_WORDS.get(r.effect, r.effect),
+                         "Estimate": fmt.ratio(r.rate_ratio),
+                         "95% interval": fmt.interval(r.ci_low, r.ci_high),
+                         "p": fmt.p(r.p_value)})
+    return pd.DataFrame(rows)
+
+
+def models(comparison) -> pd.DataFrame:
+    """Families with and without a change in trend: AICc (QAICc), dispersion, alpha, notes."""
+    rows = []
+    for r in comparison.table.itertuples(index=False):
+        quasi = r.family == "quasipoisson"
+        rows.append({"Family": r.family, "Trend change": r.effects,
+                     "Parameters": fmt.number(r.k),
+                     "Criterion": "QAICc" if quasi else "AICc",
+                     "Value": fmt.number(r.qaicc if quasi else r.aicc, 1),
+                     "Pearson chi2/df": fmt.number(r.pearson_dispersion, 2),
+                     "NB alpha": fmt.number(r.nb_alpha, 3),
+                     "Note": r.note or ""})
+    return pd.DataFrame(rows)
+
+
+def scans(*results) -> pd.DataFrame:
+    """One row per scan: what was scanned, the best dates, the 95% set, the existence test."""
+    rows = []
+    for s in results:
+        best = s.best
+        start, end = s.span()
+        dates = (f"{best['start']:%b %Y}" if s.breaks == 1
+                 else f"{best['start']:%b %Y} to {best['end']:%b %Y}")
+        share = f"{int(s.profile['in_set'].sum())} of {len(s.profile)}"
+        rows.append({"Scanned": s.description,
+                     "Best-fitting date(s)": dates,
+                     "Rate ratio there": fmt.ratio(best["rate_ratio"]) + (
+                         f" and {fmt.ratio(best['rate_ratio_2'])}" if s.q == 2 else ""),
+                     "Placements in the 95% set": share,
+                     "Earliest to latest start in the set": f"{start:%b %Y} to {end:%b %Y}",
+                     "A break exists at all: p": fmt.p(s.p_value)
+                     + f" ({s.replicates} replicates)"})
+    return pd.DataFrame(rows)
+
+
+def scan_candidates(result) -> pd.DataFrame:
+    """The policy dates' place in a scan: how much worse than the best, inside the set?"""
+    rows = []
+    for r in result.candidates.itertuples(index=False):
+        when = (f"{r.start:%d %b %Y}" if pd.isna(r.end)
+                else f"{r.start:%d %b %Y} to {r.end:%d %b %Y}")
+        rows.append({"Policy date(s)": r.candidate, "When": when,
+                     "Fit worse than the best (scaled deviance)": fmt.number(r.lr, 2),
+                     "In the 95% set": "yes" if r.in_set else "no",
+                     "Rate ratio": fmt.ratio(r.rate_ratio)})
+    return pd.DataFrame(rows)
+
+
+def explanations(result) -> pd.DataFrame:
+    """The competing explanations, best first."""
+    rows = []
+    for r in result.table.itertuples(index=False):
+        rows.append({"Explanation": r.explanation, "What it says": r.what,
+                     "Parameters": str(r.k),
+                     f"{result.criterion} above the best": fmt.number(r.delta, 1),
+                     "Weight": fmt.number(r.weight, 2),
+                     "Estimate": r.estimate or fmt.DASH})
+    return pd.DataFrame(rows)
+
+
+def nested_tests(result) -> pd.DataFrame:
+    """The explanations' nested comparisons and the scans' tests."""
+    return pd.DataFrame({"Comparison": result.tests["comparison"],
+                         "Test": result.tests["test"],
+                         "p": [fmt.p(v) for v in result.tests["p_value"]],
+                         "Allows for searching": ["yes" if s else "no (dates fixed in advance)"
+                                                  for s in result.tests["searched"]]})
+
+
+def leave_one_out(result) -> pd.DataFrame:
+    """Each policy effect with every year left out in turn (one column per effect), and why a
+    refit could not be made."""
+    table = result.table
+    keys = list(dict.fromkeys(zip(table["intervention"], table["effect"], strict=True)))
+    full = result.full.effects.set_index(["intervention", "effect"])
+    rows = [{"Year left out": "none (all years)",
+             **{_key(k): _cell(full.loc[k, "rate_ratio"], full.loc[k, "ci_low"],
+                               full.loc[k, "ci_high"]) for k in keys}, "Note": ""}]
+    for year, group in table.groupby("left_out", sort=False):
+        g = group.set_index(["intervention", "effect"])
+        fitted = (g["status"] == "fitted").all()
+        rows.append({"Year left out": year, **{
+            _key(k): (_cell(g.loc[k, "rate_ratio"], g.loc[k, "ci_low"], g.loc[k, "ci_high"])
+                      if g.loc[k, "status"] == "fitted" else fmt.DASH) for k in keys},
+            "Note": "" if fitted else _why(g["status"].iloc[0])})
+    return pd.DataFrame(rows)
+
+
+def _why(status: str) -> str:
+    text = status.removeprefix("not fitted: ")
+    if "non-finite" in text or "cannot identify" in text or "cannot tell" in text:
+        return "cannot be fitted without this year: the remaining years do not identify it"
+    return "cannot be fitted without this year: " + text.split(";")[0]
+
+
+def _key(key) -> str:
+    name, effect = key
+    return f"{name}: {EFFECT_WORDS.get(effect, effect)}"
+
+
+def _cell(value, low, high) -> str:
+    return f"{fmt.ratio(value)} ({fmt.interval(low, high)})"
+
+
+def detectable(table: pd.DataFrame) -> pd.DataFrame:
+    """Minimum detectable effects (80% power, 5% level) per policy effect."""
+    rows = []
+    for r in table.itertuples(index=False):
+        rows.append({"Policy": r.intervention, "Effect": EFFECT_WORDS.get(r.effect, r.effect),
+                     "Smallest rise it would detect": fmt.ratio(r.mde_increase),
+                     "Smallest fall it would detect": fmt.ratio(r.mde_decrease),
+                     "Note": r.note or ""})
+    return pd.DataFrame(rows)
+
+
+def curve_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.sensitivity.summarise` as a two-column table for readers."""
+    row = summary.iloc[0]
+    out = []
+    for name, value in row.items():
+        if name.startswith("joint test p"):
+            text = fmt.p(value)
+        elif name.startswith("share"):
+            text = fmt.percent(100 * value) if not fmt.missing(value) else fmt.DASH
+        elif "rate ratio" in name or name in ("lowest", "highest"):
+            text = fmt.ratio(value)
+        else:
+            text = fmt.number(value)
+        out.append((name[0].upper() + name[1:], text))
+    return pd.DataFrame(out, columns=["", "Value"])
+
+
+def curve_by_choice(choices: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.sensitivity.by_choice` for readers."""
+    return pd.DataFrame({
+        "Choice": [c.replace("_", " ") for c in choices["choice"]],
+        "Value": choices["value"],
+        "Models": choices["models"].astype(str),
+        "Median rate ratio": [fmt.ratio(v) for v in choices["median rate ratio"]],
+        "Share excluding 1": [fmt.percent(100 * v) for v in choices["share excluding 1"]]})
+
+
+def curve_estimates(table: pd.DataFrame) -> pd.DataFrame:
+    """What the distinct models estimate, how many of each, and how many repeat another."""
+    fitted = table[table["status"] == "fitted"]
+    rows = []
+    for label, group in fitted.groupby("estimates", sort=True):
+        distinct = group[group["distinct"]]
+        rows.append({"The estimate is the": label, "Specifications": str(len(group)),
+                     "Distinct models": str(len(distinct)),
+                     "In the summary": str(int(distinct["passes_dispersion_check"].sum())),
+                     "Median rate ratio (summary)": fmt.ratio(
+                         distinct.loc[distinct["passes_dispersion_check"],
+                                      "rate_ratio"].median())})
+    return pd.DataFrame(rows)
