@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.scrlib-installed
 
-.PHONY: setup report test unit nbval lint check refresh lab bench clean
+.PHONY: setup report test unit nbval lint check refresh lab bench simulate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,13 @@ lab: setup
 
 bench: setup
 	$(PY) benchmarks/bench_its.py
+	$(PY) benchmarks/bench_breaks.py
 	$(PY) benchmarks/bench_report.py
+
+# The long simulation studies (about 30 minutes on 2 cores); results in benchmarks/results/.
+simulate: setup
+	$(PY) benchmarks/sim_breaks.py
+	$(PY) benchmarks/sim_inference.py
 
 clean:
 	rm -rf $(VENV) reports/ .pytest_cache .ruff_cache

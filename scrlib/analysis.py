@@ -105,7 +105,7 @@ def comparison_table(comparison) -> pd.DataFrame:
                              zip(table["ci_low"], table["ci_high"], strict=True)],
             "Exact p": [fmt.p(v) if not fmt.missing(v) else "" for v in table["p_value"]],
         }
-    )
+    ).set_index("Quantity")
 
 
 def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *,

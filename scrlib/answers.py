@@ -284,8 +284,8 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
         f"{fmt.number(100 * diff['ci_low'], 1)} to {fmt.number(100 * diff['ci_high'], 1)}; "
         f"Fisher's exact {fmt.p_phrase(diff['p_value'])}): "
         + ("a change in the share reviewed, not only in incidents." if clear else
-           "no clear change in the share reviewed, so the rise in reviews went with the rise "
-           "in incidents."),
+           f"no clear change in the share reviewed, so the rise in reviews is consistent with "
+           f"the rise in {denominator} alone."),
         "What the data cannot say: "
         + (f"with so few years before {event} no model of a change there is reported; "
            if refusal else "")
@@ -308,11 +308,12 @@ def source_kinds(dataset, source_ids) -> list[str]:
 
 
 # -- 05: sensitivity -------------------------------------------------------------------------
-def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *,
+def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=None,
                 notebook: str = "05-sensitivity") -> Answer:
     """How much the estimate depends on the choices, and whether the whole curve is more than
     no change would give. ``table``: :func:`scrlib.sensitivity.run`; ``choices``:
-    :func:`scrlib.sensitivity.by_choice`; ``joint``: :func:`scrlib.sensitivity.joint_test`."""
+    :func:`scrlib.sensitivity.by_choice`; ``joint``: :func:`scrlib.sensitivity.joint_test`;
+    ``labels``: event id -> label, to name events in words."""
     question = "How much do the estimates depend on the choices behind them?"
     fitted = table[table["status"] == "fitted"]
     distinct = fitted[fitted["distinct"]]
@@ -333,7 +334,7 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *,
         f"{fmt.ratio(used['rate_ratio'].min())} to {fmt.ratio(used['rate_ratio'].max())} "
         f"(median {fmt.ratio(used['rate_ratio'].median())}).",
         f"{fmt.number(share)}% of their intervals exclude no change"
-        + _driver(choices) + "."]
+        + _driver(choices, labels or {}) + "."]
     if joint is not None and joint.models:
         p_share, p_median = joint.p_values["share"], joint.p_values["median"]
         lead = (f"Taken together, against {joint.replicates} simulated series with no policy "
@@ -363,7 +364,7 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *,
     return Answer(notebook, question, tuple(sentences))
 
 
-def _driver(choices: pd.DataFrame) -> str:
+def _driver(choices: pd.DataFrame, labels: dict) -> str:
     """The choice whose values move the share of intervals excluding 1 the most, in words."""
     if choices.empty:
         return ""
@@ -372,6 +373,9 @@ def _driver(choices: pd.DataFrame) -> str:
     rows = choices[choices["choice"] == choice]
     low, high = rows.loc[rows["share excluding 1"].idxmin()], rows.loc[
         rows["share excluding 1"].idxmax()]
-    return (f", and that depends most on {choice.replace('_', ' ')}: "
-            f"{fmt.number(100 * low['share excluding 1'])}% with {low['value']} against "
-            f"{fmt.number(100 * high['share excluding 1'])}% with {high['value']}")
+    def words(value: str) -> str:
+        return " with ".join(labels.get(v, v) for v in str(value).split(","))
+
+    return (f", and that depends most on the {choice.replace('_', ' ')}: "
+            f"{fmt.number(100 * low['share excluding 1'])}% with {words(low['value'])} against "
+            f"{fmt.number(100 * high['share excluding 1'])}% with {words(high['value'])}")

@@ -103,3 +103,10 @@ def readable(frame: pd.DataFrame, formats: dict | None = None) -> pd.DataFrame:
             if out[column].isna().any():
                 out[column] = [DASH if missing(v) else v for v in out[column]]
     return out
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first column as the row labels, so a reader table shows no row numbers."""
+    if frame.empty:
+        return frame
+    return frame.set_index(frame.columns[0])

@@ -26,7 +26,7 @@ def effects(result) -> pd.DataFrame:
                      result.measure.capitalize(): fmt.ratio(r.rate_ratio),
                      "95% interval": fmt.interval(r.ci_low, r.ci_high),
                      "p": fmt.p(r.p_value)})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def facts(result) -> pd.DataFrame:
@@ -39,7 +39,7 @@ def facts(result) -> pd.DataFrame:
             ("Dispersion", _dispersion_words(result)),
             ("Intervals and p-values", result.interval_text),
             ("A year containing a policy date", CODING_WORDS[result.transition])]
-    return pd.DataFrame(rows, columns=["", "Value"])
+    return fmt.labelled(pd.DataFrame(rows, columns=["", "Value"]))
 
 
 def _model_words(result) -> str:
@@ -79,7 +79,7 @@ def codings(fits: dict) -> pd.DataFrame:
                          "Estimate": fmt.ratio(r.rate_ratio),
                          "95% interval": fmt.interval(r.ci_low, r.ci_high),
                          "p": fmt.p(r.p_value)})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def models(comparison) -> pd.DataFrame:
@@ -94,7 +94,7 @@ def models(comparison) -> pd.DataFrame:
                      "Pearson chi2/df": fmt.number(r.pearson_dispersion, 2),
                      "NB alpha": fmt.number(r.nb_alpha, 3),
                      "Note": r.note or ""})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def scans(*results) -> pd.DataFrame:
@@ -114,7 +114,7 @@ def scans(*results) -> pd.DataFrame:
                      "Earliest to latest start in the set": f"{start:%b %Y} to {end:%b %Y}",
                      "A break exists at all: p": fmt.p(s.p_value)
                      + f" ({s.replicates} replicates)"})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def scan_candidates(result) -> pd.DataFrame:
@@ -127,7 +127,7 @@ def scan_candidates(result) -> pd.DataFrame:
                      "Fit worse than the best (scaled deviance)": fmt.number(r.lr, 2),
                      "In the 95% set": "yes" if r.in_set else "no",
                      "Rate ratio": fmt.ratio(r.rate_ratio)})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def explanations(result) -> pd.DataFrame:
@@ -139,16 +139,16 @@ def explanations(result) -> pd.DataFrame:
                      f"{result.criterion} above the best": fmt.number(r.delta, 1),
                      "Weight": fmt.number(r.weight, 2),
                      "Estimate": r.estimate or fmt.DASH})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def nested_tests(result) -> pd.DataFrame:
     """The explanations' nested comparisons and the scans' tests."""
-    return pd.DataFrame({"Comparison": result.tests["comparison"],
+    return fmt.labelled(pd.DataFrame({"Comparison": result.tests["comparison"],
                          "Test": result.tests["test"],
                          "p": [fmt.p(v) for v in result.tests["p_value"]],
                          "Allows for searching": ["yes" if s else "no (dates fixed in advance)"
-                                                  for s in result.tests["searched"]]})
+                                                  for s in result.tests["searched"]]}))
 
 
 def leave_one_out(result) -> pd.DataFrame:
@@ -167,7 +167,7 @@ def leave_one_out(result) -> pd.DataFrame:
             _key(k): (_cell(g.loc[k, "rate_ratio"], g.loc[k, "ci_low"], g.loc[k, "ci_high"])
                       if g.loc[k, "status"] == "fitted" else fmt.DASH) for k in keys},
             "Note": "" if fitted else _why(g["status"].iloc[0])})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def _why(status: str) -> str:
@@ -194,7 +194,7 @@ def detectable(table: pd.DataFrame) -> pd.DataFrame:
                      "Smallest rise it would detect": fmt.ratio(r.mde_increase),
                      "Smallest fall it would detect": fmt.ratio(r.mde_decrease),
                      "Note": r.note or ""})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def curve_summary(summary: pd.DataFrame) -> pd.DataFrame:
@@ -211,17 +211,17 @@ def curve_summary(summary: pd.DataFrame) -> pd.DataFrame:
         else:
             text = fmt.number(value)
         out.append((name[0].upper() + name[1:], text))
-    return pd.DataFrame(out, columns=["", "Value"])
+    return fmt.labelled(pd.DataFrame(out, columns=["", "Value"]))
 
 
 def curve_by_choice(choices: pd.DataFrame) -> pd.DataFrame:
     """:func:`scrlib.sensitivity.by_choice` for readers."""
-    return pd.DataFrame({
+    return fmt.labelled(pd.DataFrame({
         "Choice": [c.replace("_", " ") for c in choices["choice"]],
         "Value": choices["value"],
         "Models": choices["models"].astype(str),
         "Median rate ratio": [fmt.ratio(v) for v in choices["median rate ratio"]],
-        "Share excluding 1": [fmt.percent(100 * v) for v in choices["share excluding 1"]]})
+        "Share excluding 1": [fmt.percent(100 * v) for v in choices["share excluding 1"]]}))
 
 
 def curve_estimates(table: pd.DataFrame) -> pd.DataFrame:
@@ -236,4 +236,4 @@ def curve_estimates(table: pd.DataFrame) -> pd.DataFrame:
                      "Median rate ratio (summary)": fmt.ratio(
                          distinct.loc[distinct["passes_dispersion_check"],
                                       "rate_ratio"].median())})
-    return pd.DataFrame(rows)
+    return fmt.labelled(pd.DataFrame(rows))

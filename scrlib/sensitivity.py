@@ -251,12 +251,12 @@ class JointTest:
         words = {"share": "share of models whose interval excludes 1 (in either direction)",
                  "median": "median size of the estimate (|log rate ratio|)",
                  "mean_z": "average strength of evidence (mean |z|)"}
-        return pd.DataFrame({
+        return fmt.labelled(pd.DataFrame({
             "Statistic of the curve": [words[k] for k in words],
             "Observed": [fmt.number(self.observed[k], 2) for k in words],
             "Typical with no change (median)": [fmt.number(self.simulated[k].median(), 2)
                                                 for k in words],
-            "p": [fmt.p(self.p_values[k]) for k in words]})
+            "p": [fmt.p(self.p_values[k]) for k in words]}))
 
 
 def joint_test(dataset, table: pd.DataFrame, specs: list[Specification], base: Specification,

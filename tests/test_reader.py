@@ -1,0 +1,102 @@
+"""What readers see: numbers rounded, a dash for missing, plain answers generated from results."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scrlib import answers, fmt, model_tables
+from scrlib.its import explain, fit, leave_one_out, minimum_detectable_effect, scan
+
+FY = "Y-MAR"
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.000182979, "< 0.001"), (0.0533, "0.053"), (0.0069, "0.0069"), (0.59, "0.59"),
+    (0.996, "1.0"), (np.nan, fmt.DASH), (None, fmt.DASH)])
+def test_p_values_are_rounded_for_readers(value, text):
+    assert fmt.p(value) == text
+    if not fmt.missing(value):
+        assert fmt.p_phrase(value) in (f"p {text}", f"p = {text}")
+
+
+def test_ratios_intervals_and_tables():
+    assert fmt.ratio(2.4434) == "2.44" and fmt.ratio(0.0716) == "0.072"
+    assert fmt.ratio(2.4e-11) == "< 0.001" and fmt.ratio(np.inf) == "unbounded"
+    assert fmt.interval(0.65, np.inf) == "0.65 to no upper limit"
+    table = fmt.readable(pd.DataFrame({"a": [1.0, np.nan], "b": ["x", None]}),
+                         {"a": lambda v: fmt.number(v, 1)})
+    assert table["a"].tolist() == ["1.0", fmt.DASH] and table["b"].tolist() == ["x", fmt.DASH]
+    assert fmt.labelled(pd.DataFrame({"k": ["r"], "v": [1]})).index.tolist() == ["r"]
+
+
+@pytest.fixture(scope="module")
+def dip() -> pd.DataFrame:
+    return pd.DataFrame({"fiscal_year": pd.period_range("2008", periods=9, freq=FY),
+                         "year": [f"{y}-{(y + 1) % 100:02d}" for y in range(2007, 2016)],
+                         "count": [140, 133, 138, 80, 78, 96, 139, 142, 137]})
+
+
+@pytest.fixture(scope="module")
+def analysis(dip):
+    dates = {"first": pd.Timestamp("2010-06-10"), "second": pd.Timestamp("2012-07-01")}
+    result = fit(dip, outcome="count", time="fiscal_year", interventions=dates,
+                 family="quasipoisson")
+    step = scan(dip, outcome="count", time="fiscal_year", replicates=19, resolution="year",
+                candidates=dates)
+    two = scan(dip, outcome="count", time="fiscal_year", breaks=2, kind="dip", replicates=19,
+               resolution="year", candidates=dates)
+    expl = explain(dip, outcome="count", time="fiscal_year", policy=dates, step_scan=step,
+                   dip_scan=two)
+    return dates, result, step, two, expl
+
+
+def test_reader_tables_have_no_missing_values_or_long_decimals(analysis, dip):
+    dates, result, step, two, expl = analysis
+    loo = leave_one_out(dip, outcome="count", time="fiscal_year", interventions=dates,
+                        family="quasipoisson")
+    shown = [model_tables.effects(result), model_tables.facts(result),
+             model_tables.scans(step, two), model_tables.scan_candidates(two),
+             model_tables.explanations(expl), model_tables.nested_tests(expl),
+             model_tables.leave_one_out(loo),
+             model_tables.detectable(minimum_detectable_effect(result))]
+    for table in shown:
+        text = table.to_string()
+        assert "NaN" not in text and "nan" not in text.lower().split(), text
+        assert not any(len(w.split(".")[-1]) > 4 and w.replace(".", "").isdigit()
+                       for w in text.split()), text
+        assert not isinstance(table.index, pd.RangeIndex)  # labelled rows, no row numbers
+
+
+def test_the_plain_answer_takes_its_numbers_from_the_results(analysis, dip, tmp_path):
+    dates, result, step, two, expl = analysis
+    mde = minimum_detectable_effect(result)
+    answer = answers.initiated(dip, dates, result, expl, step_scan=step, dip_scan=two,
+                               detectable=mde, nearby=["Other event"], chart="c")
+    text = answer.text
+    assert 3 <= len(answer.sentences) <= 5
+    assert "about 137 a year from 2007-08 to 2009-10" in text  # mean of 140, 133, 138
+    assert "80 in 2010-11" in text and "78 in 2011-12" in text
+    assert fmt.ratio(mde[mde["intervention"] == "second"]["mde_increase"].iloc[0]) in text
+    best = expl.table.iloc[0]["explanation"]
+    assert answers.plain_label(best) in text
+    assert fmt.p_phrase(two.p_value if "temporary" in best else step.p_value) in text
+    assert "What the data cannot say" in text and "Other event" in text
+    written = json.loads(answer.write(tmp_path).read_text())
+    assert written["sentences"] == list(answer.sentences) and written["chart"] == "c"
+    assert answers.read(tmp_path) == [answer]
+    assert answer.write("") is None
+
+
+def test_the_answer_changes_its_words_with_the_evidence(dip):
+    dates = {"first": pd.Timestamp("2010-06-10"), "second": pd.Timestamp("2012-07-01")}
+    flat = dip.assign(count=[130, 128, 133, 129, 131, 127, 132, 130, 129])
+    result = fit(flat, outcome="count", time="fiscal_year", interventions=dates,
+                 family="quasipoisson")
+    expl = explain(flat, outcome="count", time="fiscal_year", policy=dates)
+    text = answers.initiated(flat, dates, result, expl).text
+    assert "which includes no change" in text
+    assert "is clear on its own" not in text
