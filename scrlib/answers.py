@@ -62,14 +62,16 @@ def read(folder) -> list[Answer]:
 
 # -- 02: SCRs initiated around the policy dates ------------------------------------------------
 def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_scan=None,
-              dip_scan=None, detectable=None, nearby=(), series_name: str = "SCRs initiated",
-              notebook: str = "02-initiated", chart: str = "") -> Answer:
+              dip_scan=None, detectable=None, influence=None, nearby=(),
+              series_name: str = "SCRs initiated", notebook: str = "02-initiated",
+              chart: str = "") -> Answer:
     """What happened to a yearly count around the policy dates, how sure, what is unknown.
 
     ``frame``: ``year`` and ``count``; ``dates``: {label: date}; ``result``: the ITS fit;
     ``explanations``: :func:`scrlib.its.explain`; ``detectable``: the
-    :func:`scrlib.its.minimum_detectable_effect` table; ``nearby``: labels of other events
-    close to the policy dates (shown as what the data cannot separate).
+    :func:`scrlib.its.minimum_detectable_effect` table; ``influence``: the
+    :func:`scrlib.its.leave_one_out` result; ``nearby``: labels of other events close to the
+    policy dates (shown as what the data cannot separate).
     """
     ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
     first, last = ordered[0][0], ordered[-1][0]
@@ -78,7 +80,7 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
     series_name = mid_sentence(series_name)
     sentences = [_what_changed(frame, ordered, series_name)]
     sentences.append(_which_explanation(explanations, result, ordered))
-    sentences.append(_how_sure(result, step_scan, dip_scan, explanations))
+    sentences.append(_how_sure(result, step_scan, dip_scan, explanations, influence))
     sentences.append(_cannot_say(frame, first, last, detectable, nearby))
     return Answer(notebook, question, tuple(s for s in sentences if s), chart)
 
@@ -137,55 +139,83 @@ def plain_label(name: str) -> str:
 
 
 def _which_explanation(explanations, result, ordered) -> str:
-    table = explanations.table
-    best = table.iloc[0]
-    close = [e for e in table["explanation"][table["delta"] < 2.0] if e != best["explanation"]]
-    text = f"Of the explanations compared, {plain_label(best['explanation'])} fits best"
+    from scrlib.its.explanations import support_words
+
+    fixed = explanations.table[explanations.table["searched_dates"] == 0]
+    best = fixed.iloc[0]
+    close = [e for e in fixed["explanation"][fixed["delta"] < 2.0] if e != best["explanation"]]
+    text = f"Of the explanations fixed in advance, {plain_label(best['explanation'])} fits best"
     if close:
         text += (f", but {_join([plain_label(c) for c in close])} "
-                 f"{'fits' if len(close) == 1 else 'fit'} almost as well, and these data "
-                 "cannot tell them apart")
-    else:
-        runner = table.iloc[1]
-        text += f" (the next best, {plain_label(runner['explanation'])}, fits clearly worse)"
+                 f"{'has' if len(close) == 1 else 'have'} about as much support, and these "
+                 "data cannot tell them apart")
+    elif len(fixed) > 1:
+        runner = fixed.iloc[1]
+        text += (f" (the next, {plain_label(runner['explanation'])}, has "
+                 f"{support_words(runner['delta'])})")
     steps = [f"{name}:step" for name, _ in ordered if f"{name}:step" in result.names]
     if len(steps) >= 2:
         both = result.contrast(dict.fromkeys(steps, 1.0))
-        covers = both["ci_low"] <= 1.0 <= both["ci_high"]
-        level = ("returned to about its level before " + ordered[0][0] if covers else
-                 f"reached {fmt.times(both['rate_ratio'])} its level before {ordered[0][0]}")
-        text += (f"; by the end the count had {level} (all the changes together: "
-                 f"rate ratio {fmt.ratio(both['rate_ratio'])}, 95% interval "
-                 f"{fmt.interval(both['ci_low'], both['ci_high'])})")
+        interval = fmt.interval(both["ci_low"], both["ci_high"])
+        base = f"what the level and trend before {ordered[0][0]} would predict"
+        if both["ci_low"] <= 1.0 <= both["ci_high"]:
+            text += (f"; by the end the count was not clearly different from {base} (all the "
+                     f"changes together: rate ratio {fmt.ratio(both['rate_ratio'])}, 95% "
+                     f"interval {interval}), so whether any lasting change remained cannot be "
+                     "pinned down")
+        else:
+            text += (f"; by the end the count was {fmt.times(both['rate_ratio'])} {base} (all "
+                     f"the changes together: rate ratio {fmt.ratio(both['rate_ratio'])}, 95% "
+                     f"interval {interval})")
     return text + "."
 
 
-def _how_sure(result, step_scan, dip_scan, explanations) -> str:
-    best = explanations.table.iloc[0]["explanation"]
+def _how_sure(result, step_scan, dip_scan, explanations, influence) -> str:
+    fixed = explanations.table[explanations.table["searched_dates"] == 0]
+    best = fixed.iloc[0]["explanation"]
     scan = dip_scan if "temporary" in best else step_scan
     parts = []
     if scan is not None:
         chance = (f"fewer than 1 in {scan.replicates + 1}" if scan.p_value <= scan.smallest_p
                   else f"about {_one_in(scan.p_value)}")
-        parts.append(f"How sure we are: {scan.description.split(' (')[0]} as large as this, "
-                     f"placed anywhere in these years, turns up by chance in {chance} series "
-                     f"like this one ({fmt.p_phrase(scan.p_value)} once the search over dates is "
-                     "allowed for)")
-    effects = result.effects
-    clear = [r for r in effects.itertuples(index=False) if r.ci_low > 1 or r.ci_high < 1]
-    unclear = [r for r in effects.itertuples(index=False) if not (r.ci_low > 1 or r.ci_high < 1)]
+        kind = scan.description.split(" (")[0]
+        parts.append(f"How sure we are: {kind} as large as this, placed anywhere in these "
+                     f"years, turns up by chance in {chance} series like this one "
+                     f"({fmt.p_phrase(scan.p_value, scan.smallest_p)} once the search over "
+                     "dates is allowed for)")
+    flips = {} if influence is None else influence.influence().set_index(
+        ["intervention", "effect"])
     pieces = []
-    for r in clear:
-        pieces.append(f"the change at {r.intervention} is clear on its own (rate ratio "
-                      f"{fmt.ratio(r.rate_ratio)}, 95% interval "
-                      f"{fmt.interval(r.ci_low, r.ci_high)})")
-    for r in unclear:
-        pieces.append(f"the change at {r.intervention} is not (rate ratio "
-                      f"{fmt.ratio(r.rate_ratio)}, 95% interval "
-                      f"{fmt.interval(r.ci_low, r.ci_high)}, which includes no change)")
+    for r in result.effects.itertuples(index=False):
+        if r.effect != "step":
+            continue
+        shown = (f"rate ratio {fmt.ratio(r.rate_ratio)}, 95% interval "
+                 f"{fmt.interval(r.ci_low, r.ci_high)}")
+        if r.ci_low <= 1.0 <= r.ci_high:
+            pieces.append(f"the change at {r.intervention} is not clear ({shown}, which "
+                          "includes no change)")
+            continue
+        caveats = []
+        before, after = result.support(r.intervention)
+        if min(before, after) < 3:
+            side = "before it" if before < after else "after it"
+            count = min(before, after)
+            caveats.append(f"only {count} {'year lies' if count == 1 else 'years lie'} {side} "
+                           "(up to the other policy date)")
+        key = (r.intervention, r.effect)
+        if len(flips) and key in flips.index and bool(flips.loc[key, "flips"]):
+            years = [y for y in str(flips.loc[key, "flipped_by"]).split(", ") if y]
+            caveats.append(f"leaving out {_join(years, ' or ')} makes its interval include no "
+                           "change")
+        if caveats:
+            pieces.append(f"the change at {r.intervention} has an interval that excludes no "
+                          f"change ({shown}), but {_join(caveats)}")
+        else:
+            pieces.append(f"the change at {r.intervention} is clear on its own ({shown})")
     lead = ("; taken one policy at a time, " if parts
             else "How sure we are: taken one policy at a time, ")
-    return ("".join(parts) + lead + _join(pieces) + ".") if pieces else ("".join(parts) + ".")
+    return ("".join(parts) + lead + _join(pieces, "; ") + ".") if pieces else (
+        "".join(parts) + ".")
 
 
 def _one_in(p: float) -> str:
@@ -213,16 +243,17 @@ def mid_sentence(name: str) -> str:
 
 
 def _join(items, last_sep: str = " and ") -> str:
+    """``a, b and c``; another ``last_sep`` (" or ", "; then ") joins every item with it."""
     items = [str(i) for i in items if i]
     if not items:
         return ""
     if len(items) == 1:
         return items[0]
-    if last_sep != " and ":
-        return last_sep.join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
+    if last_sep == " and ":
+        return ", ".join(items[:-1]) + " and " + items[-1]
+    if last_sep == " or ":
+        return ", ".join(items[:-1]) + " or " + items[-1]
+    return last_sep.join(items)
 
 
 # -- 03: the published share -------------------------------------------------------------------
@@ -268,29 +299,39 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
     question = (f"Was the rise in {numerator} a rise in {denominator}, or in the share of them "
                 "that led to a review?")
     first, last = shares.iloc[0], shares.iloc[-1]
-    rise = 100 * (last["trials"] / first["trials"] - 1)
+    change = 100 * (last["trials"] / first["trials"] - 1)
+    reviews = 100 * (last["successes"] / first["successes"] - 1)
     years = _join([f"{fmt.number(r.share)} in {r.year}" for r in shares.itertuples(index=False)])
     table = comparison.table.set_index("quantity")
     diff = table.loc["difference"]
     clear = diff["ci_low"] > 0 or diff["ci_high"] < 0
+    baseline = (f"a single baseline year ({_join(list(before))})" if len(before) == 1
+                else _join(list(before)))
+    if clear:
+        verdict = (f"the share reviewed {'rose' if diff['estimate'] > 0 else 'fell'}, so the "
+                   f"change in {numerator} was not only a change in {denominator}.")
+    else:
+        verdict = ("the interval is too wide to tell whether the share reviewed changed, so "
+                   f"these years cannot say whether the change in {numerator} was more than "
+                   f"the change in {denominator}.")
+    cannot = []
+    if refusal:
+        cannot.append(f"with so few years before {event} no model of a change there is "
+                      "reported")
+    if sources:
+        cannot.append(f"the counts come from {_join(sorted(set(sources)))}")
+    cannot.append("a notification in one year may lead to a review decision in the next")
     sentences = [
-        f"{numerator[0].upper() + numerator[1:]} per 100 {denominator} were {years}, while "
-        f"{denominator} went from {fmt.number(first['trials'])} to "
-        f"{fmt.number(last['trials'])} ({'up' if rise >= 0 else 'down'} "
-        f"{fmt.number(abs(rise))}%).",
-        f"Comparing {_join(list(before))} with {_join(list(after))} pooled, the share "
+        f"{numerator[0].upper() + numerator[1:]} per 100 {denominator} were {years}; "
+        f"{denominator} went {'up' if change >= 0 else 'down'} {fmt.number(abs(change))}% and "
+        f"{numerator} {'up' if reviews >= 0 else 'down'} {fmt.number(abs(reviews))}% from "
+        f"{first['year']} to {last['year']}.",
+        f"Comparing {baseline} with {_join(list(after))} pooled, the share "
         f"{'rose' if diff['estimate'] > 0 else 'fell'} by "
         f"{fmt.number(100 * abs(diff['estimate']), 1)} points (95% interval "
         f"{fmt.number(100 * diff['ci_low'], 1)} to {fmt.number(100 * diff['ci_high'], 1)}; "
-        f"Fisher's exact {fmt.p_phrase(diff['p_value'])}): "
-        + ("a change in the share reviewed, not only in incidents." if clear else
-           f"no clear change in the share reviewed, so the rise in reviews is consistent with "
-           f"the rise in {denominator} alone."),
-        "What the data cannot say: "
-        + (f"with so few years before {event} no model of a change there is reported; "
-           if refusal else "")
-        + (f"the counts come from {_join(sorted(set(sources)))}, " if sources else "")
-        + "and a notification in one year may lead to a review decision in the next."]
+        f"Fisher's exact {fmt.p_phrase(diff['p_value'])}): {verdict}",
+        "What the data cannot say: " + "; ".join(cannot) + "."]
     return Answer(notebook, question, tuple(sentences))
 
 
@@ -336,28 +377,30 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=Non
         f"{fmt.number(share)}% of their intervals exclude no change"
         + _driver(choices, labels or {}) + "."]
     if joint is not None and joint.models:
-        p_share, p_median = joint.p_values["share"], joint.p_values["median"]
+        share_p = fmt.p_phrase(joint.p_values["share"], joint.smallest_p)
+        size_p = fmt.p_phrase(joint.p_values["median"], joint.smallest_p)
+        share_ok = joint.p_values["share"] <= 0.05
+        size_ok = joint.p_values["median"] <= 0.05
         lead = (f"Taken together, against {joint.replicates} simulated series with no policy "
-                "change, ")
-        if max(p_share, p_median) <= 0.05:
+                "change (the more cautious of two assumptions about their noise), ")
+        if share_ok and size_ok:
             text = ("the curve as a whole is more than such series give (share of intervals "
-                    f"excluding no change {fmt.p_phrase(p_share)}, median size "
-                    f"{fmt.p_phrase(p_median)}), though not under every choice.")
-        elif min(p_share, p_median) <= 0.05:
-            size = p_median <= 0.05
-            text = (("the estimates are larger than such series give "
-                     f"({fmt.p_phrase(p_median)}), but intervals excluding no change are not "
-                     f"clearly more common ({fmt.p_phrase(p_share)})") if size else
-                    ("intervals excluding no change are more common than such series give "
-                     f"({fmt.p_phrase(p_share)}), but the estimates are not clearly larger "
-                     f"({fmt.p_phrase(p_median)})")) + (
-                ": read the curve as suggestive, and no single specification's interval as a "
-                "finding.")
+                    f"excluding no change {share_p}, median size {size_p}), though not under "
+                    "every choice.")
+        elif size_ok or share_ok:
+            strong, weak = (("the estimates are larger than such series give", size_p),
+                            ("intervals excluding no change are not clearly more common",
+                             share_p))
+            if share_ok:
+                strong, weak = (("intervals excluding no change are more common than such "
+                                 "series give", share_p),
+                                ("the estimates are not clearly larger", size_p))
+            text = (f"{strong[0]} ({strong[1]}), but {weak[0]} ({weak[1]}): read the curve as "
+                    "suggestive, and no single specification's interval as a finding.")
         else:
             text = ("the curve is not clearly more than such series give (share of intervals "
-                    f"excluding no change {fmt.p_phrase(p_share)}, median size "
-                    f"{fmt.p_phrase(p_median)}), so no single specification's interval should "
-                    "be read as a finding.")
+                    f"excluding no change {share_p}, median size {size_p}), so no single "
+                    "specification's interval should be read as a finding.")
         sentences.append(lead + text)
     sentences.append("What the data cannot say: the policy dates tested fall within a year of "
                      "each other, so the curve cannot say which of them mattered.")

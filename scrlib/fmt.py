@@ -21,11 +21,14 @@ def missing(value) -> bool:
         return False
 
 
-def p(value) -> str:
-    """A p-value: "< 0.001", else two significant figures ("0.053", "0.59"); a dash if none."""
+def p(value, smallest: float | None = None) -> str:
+    """A p-value: "< 0.001", else two significant figures ("0.053", "0.59"); a dash if none.
+    ``smallest``: the least a simulation could give; at it, "≤" says so."""
     if missing(value):
         return DASH
     value = float(value)
+    if smallest is not None and value <= smallest * (1 + 1e-9):
+        return "\u2264 " + (f"{smallest:.2g}" if smallest >= 0.001 else "0.001")
     if value < 0.001:
         return "< 0.001"
     if value >= 0.995:
@@ -33,10 +36,10 @@ def p(value) -> str:
     return f"{value:.2g}" if value < 0.1 else f"{value:.2f}"
 
 
-def p_phrase(value) -> str:
-    """A p-value inside a sentence: "p < 0.001" or "p = 0.053"."""
-    text = p(value)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+def p_phrase(value, smallest: float | None = None) -> str:
+    """A p-value inside a sentence: "p < 0.001", "p ≤ 0.005" or "p = 0.053"."""
+    text = p(value, smallest)
+    return f"p {text}" if text[0] in "<\u2264" else f"p = {text}"
 
 
 def ratio(value, digits: int = 2) -> str:

@@ -112,7 +112,7 @@ def scans(*results) -> pd.DataFrame:
                          f" and {fmt.ratio(best['rate_ratio_2'])}" if s.q == 2 else ""),
                      "Placements in the 95% set": share,
                      "Earliest to latest start in the set": f"{start:%b %Y} to {end:%b %Y}",
-                     "A break exists at all: p": fmt.p(s.p_value)
+                     "A break exists at all: p": fmt.p(s.p_value, s.smallest_p)
                      + f" ({s.replicates} replicates)"})
     return fmt.labelled(pd.DataFrame(rows))
 
@@ -131,13 +131,20 @@ def scan_candidates(result) -> pd.DataFrame:
 
 
 def explanations(result) -> pd.DataFrame:
-    """The competing explanations, best first."""
+    """The competing explanations: those fixed in advance ranked by the criterion, then those
+    whose dates were found by searching, judged by their search-adjusted tests."""
     rows = []
     for r in result.table.itertuples(index=False):
+        searched = bool(r.searched_dates)
         rows.append({"Explanation": r.explanation, "What it says": r.what,
                      "Parameters": str(r.k),
-                     f"{result.criterion} above the best": fmt.number(r.delta, 1),
-                     "Weight": fmt.number(r.weight, 2),
+                     f"{result.criterion} above the best": fmt.DASH if searched
+                     else fmt.number(r.delta, 1),
+                     "Weight": fmt.DASH if searched else fmt.number(r.weight, 2),
+                     "Allowing for the search: p": fmt.p(r.search_p) if searched
+                     else "not searched",
+                     "Policy dates in its 95% set": (r.policy_in_set or "none") if searched
+                     else fmt.DASH,
                      "Estimate": r.estimate or fmt.DASH})
     return fmt.labelled(pd.DataFrame(rows))
 

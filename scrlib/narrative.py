@@ -115,7 +115,8 @@ def scan_findings(*scans) -> str:
         lines.append(
             f"- **{escape_markdown(s.description.split(' (')[0].capitalize())}**: the best fit "
             f"puts it {when}, {what}. The test that such a break exists at all, allowing for "
-            f"the search over {len(s.profile)} placements, gives {fmt.p_phrase(s.p_value)}.")
+            f"the search over {len(s.profile)} placements, gives "
+            f"{fmt.p_phrase(s.p_value, s.smallest_p)}.")
         inside = s.candidates[s.candidates["in_set"]]["candidate"].tolist()
         outside = s.candidates[~s.candidates["in_set"]]["candidate"].tolist()
         share = int(s.profile["in_set"].sum())

@@ -47,16 +47,20 @@ def test_qaicc_uses_one_dispersion_and_counts_searched_dates():
     n, y = len(data), data["n"].to_numpy(float)
     c = steps["pearson_dispersion"]  # the model with the most coefficients (4)
     assert result.c_hat == pytest.approx(max(c, 1.0))
-    found = row(result, "a temporary change where the data put it")
-    assert found["k"] == 3 + 2 + 1  # level, trend, dip; two searched dates; the dispersion
     # recompute one QAICc by hand from the fitted means
-    mu = result.fitted[found["explanation"]].to_numpy()
+    mu = result.fitted[steps["explanation"]].to_numpy()
     llf = np.sum(special.xlogy(y, mu) - mu - special.gammaln(y + 1))
-    k = 6
-    assert found["criterion"] == pytest.approx(-2 * llf / result.c_hat + 2 * k
+    k = 4 + 1  # level, trend, two steps; the dispersion
+    assert steps["criterion"] == pytest.approx(-2 * llf / result.c_hat + 2 * k
                                                + 2 * k * (k + 1) / (n - k - 1))
-    assert result.table["weight"].sum() == pytest.approx(1.0)
-    assert (np.diff(result.table["criterion"]) >= 0).all()
+    fixed = result.table[result.table["searched_dates"] == 0]
+    assert fixed["weight"].sum() == pytest.approx(1.0)
+    assert (np.diff(fixed["criterion"]) >= 0).all()
+    # dates found by searching get no QAICc: they are judged by their search-adjusted test
+    found = row(result, "a temporary change where the data put it")
+    assert found["k"] == 3 + 2 + 1 and np.isnan(found["criterion"])
+    assert found["search_p"] == dip.p_value
+    assert list(result.table["searched_dates"]) == sorted(result.table["searched_dates"])
 
 
 def test_nested_f_test_of_steps_against_the_temporary_change():
@@ -72,13 +76,26 @@ def test_nested_f_test_of_steps_against_the_temporary_change():
 
 
 def test_verdict_says_when_the_data_cannot_tell_explanations_apart():
-    rng = np.random.default_rng(3)
-    flat = frame(rng.poisson(120, size=9))
-    result = run(flat)
-    assert "cannot tell apart" in result.verdict or "no change" in result.verdict.split(",")[0]
+    close = frame([120, 118, 123, 94, 98, 121, 119, 122, 120])  # a shallow dip
+    result = run(close)
+    fixed = result.table[result.table["searched_dates"] == 0]
+    assert (fixed["delta"] < 2).sum() >= 2  # the constructed case: two within 2 units
+    assert "the data cannot tell apart" in result.verdict
     clear = frame([140, 138, 141, 70, 70, 140, 139, 142, 141])
     verdict = run(clear).verdict
-    assert verdict.startswith("The data favour a temporary change between first and second")
+    assert verdict.startswith("Among the explanations fixed in advance, the data favour a "
+                              "temporary change between first and second; the next")
+    assert "much less support" in verdict
+
+
+def test_verdict_judges_searched_dates_by_their_bootstrap_test():
+    data = frame([140, 133, 138, 80, 85, 118, 139, 142, 137])
+    dip = scan(data, outcome="n", time="year", breaks=2, kind="dip", replicates=19,
+               candidates=POLICY)
+    verdict = run(data, dip_scan=dip).verdict
+    assert "once the search over dates is allowed for" in verdict or (
+        "allowing for the search" in verdict)
+    assert f"p = {dip.p_value:.2g}" in verdict or "p \u2264" in verdict
 
 
 def test_only_poisson_families_and_a_policy_date():

@@ -337,3 +337,12 @@ def test_an_unbounded_profile_is_an_open_interval_with_a_warning(short):
     row = result.effects.set_index(["intervention", "effect"]).loc[("second", "step")]
     assert row["ci_low"] == 0.0 or np.isinf(row["ci_high"])
     assert any("does not reach the cutoff" in w for w in result.warnings)
+
+
+def test_a_profile_that_levels_off_below_the_cutoff_is_open_not_a_false_crossing(short):
+    """Without 2009-10 the first step's profile flattens below the F cutoff as the step goes to
+    0: the interval has no lower limit (a cold refit far out once faked a crossing)."""
+    result = fit_short(short.drop(index=2))
+    row = result.effects.set_index("intervention").loc["first"]
+    assert row["ci_low"] == 0.0 and row["ci_high"] < 2
+    assert any("first:step does not reach the cutoff" in w for w in result.warnings)

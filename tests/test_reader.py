@@ -83,7 +83,8 @@ def test_the_plain_answer_takes_its_numbers_from_the_results(analysis, dip, tmp_
     assert fmt.ratio(mde[mde["intervention"] == "second"]["mde_increase"].iloc[0]) in text
     best = expl.table.iloc[0]["explanation"]
     assert answers.plain_label(best) in text
-    assert fmt.p_phrase(two.p_value if "temporary" in best else step.p_value) in text
+    used = two if "temporary" in best else step
+    assert fmt.p_phrase(used.p_value, used.smallest_p) in text
     assert "What the data cannot say" in text and "Other event" in text
     written = json.loads(answer.write(tmp_path).read_text())
     assert written["sentences"] == list(answer.sentences) and written["chart"] == "c"

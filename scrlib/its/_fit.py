@@ -301,10 +301,8 @@ def _warnings(res: ItsResult, data: pd.DataFrame, breaks, transition: str) -> li
     t, axis = res.axis.index, res.axis
     ordered = sorted(res.starts, key=lambda s: (s.t0, -s.fraction))
     for i, s in enumerate(ordered):
-        lo = ordered[i - 1].t0 if i else -np.inf
         hi = ordered[i + 1].t0 if i + 1 < len(ordered) else np.inf
-        before = int(((t >= lo) & (t < s.t0)).sum())
-        after = int(((t >= s.t0) & (t < hi)).sum())
+        before, after = res.support(s.name)
         for side, count in (("before", before), ("from", after)):
             if count < MIN_SIDE:
                 span = "" if side == "before" and i == 0 else (

@@ -81,18 +81,20 @@ def profile(model: ProfileModel, contrast, se: float, level: float = 0.95) -> Pr
     estimate = float(theta[j])
     start = np.delete(theta, j)
 
-    def q(values: np.ndarray) -> np.ndarray:
+    def q(values: np.ndarray, starts=None) -> tuple[np.ndarray, np.ndarray]:
+        """The objective with the contrast held at each value (NaN where the refit fails),
+        and the refitted coefficients; ``starts`` continue from nearby fits."""
         offsets = values[:, None, None] * column[None]
         fit = fit_batch(model.y, reduced.rows, reduced.weights, family=model.family, m=model.m,
-                        part_offset=offsets, start=start,
+                        part_offset=offsets, start=start if starts is None else starts,
                         alpha=None if model.family == "negativebinomial" else 0.0,
                         alpha_start=model.alpha or None)
         value = fit.objective if model.family == "negativebinomial" else fit.deviance
-        return np.where(fit.converged, value, np.nan)  # NaN: the refit failed
+        return np.where(fit.converged, value, np.nan), fit.theta
 
     crit = model.critical(level)
     step = crit * se if np.isfinite(se) and se > 0 else crit
-    first = q(np.array([estimate, 0.0]))
+    first, _ = q(np.array([estimate, 0.0]))
     q_hat = float(first[0])
     if not np.isfinite(first).all():
         raise ProfileError("a constrained refit (at the estimate, or at no change) did not "
@@ -102,15 +104,17 @@ def profile(model: ProfileModel, contrast, se: float, level: float = 0.95) -> Pr
     if estimate == 0.0:
         p_value, drop = 1.0, 0.0
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        low, high = _ends(q, estimate, q_hat, model.phi, crit, step)
+        low, high = _ends(q, estimate, q_hat, model.phi, crit, step, start)
     return Profile(estimate, low, high, drop, p_value)
 
 
-def _ends(q, estimate, q_hat, phi, crit, step) -> tuple[float, float]:
+def _ends(q, estimate, q_hat, phi, crit, step, start) -> tuple[float, float]:
     """Both ends at once: |r(b)| = crit on each side of the estimate, by a safeguarded secant.
 
     Until a side is bracketed its trial point moves outwards by secant extrapolation (at most
-    tripling the distance); once bracketed, by regula falsi (Illinois) inside the bracket. A
+    tripling the distance); once bracketed, by regula falsi (Illinois) inside the bracket. Each
+    refit starts from the last refit on its side (a continuation: far from the estimate a cold
+    start can stall on a false optimum and fake a crossing). A
     side whose profile never reaches the cutoff (within 10^4 standard errors), or where a refit
     fails before it does, is infinite: the data do not bound it there.
     """
@@ -122,8 +126,11 @@ def _ends(q, estimate, q_hat, phi, crit, step) -> tuple[float, float]:
     trial = np.full(2, step)
     done = np.zeros(2, dtype=bool)
     result = np.full(2, np.nan)
+    starts = np.vstack([start, start])
     for _ in range(MAX_ROUNDS):
-        values = q(estimate + side * trial)
+        values, fitted = q(estimate + side * trial, starts)
+        good = np.isfinite(values)
+        starts = np.where(good[:, None], fitted, starts)
         r = np.abs(_signed_root(side * trial, values, 0.0, q_hat, phi))
         failed = ~np.isfinite(r) & ~done  # a refit that fails says nothing: leave it open
         result = np.where(failed, np.inf, result)

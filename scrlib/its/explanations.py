@@ -10,11 +10,16 @@ chosen) and coding of transition years (the sum of their parts):
 * **one permanent change where the data put it** and **a temporary change where the data put
   it**: the best placements of :func:`scrlib.its.breaks.scan`.
 
-They are ranked by QAICc (quasipoisson; AICc for poisson) with one dispersion for all, that of
-the model with the most coefficients, and every date found by searching counted as a parameter
-(a lower bound on the cost of searching; the scans' bootstrap tests account for it fully).
-Nested pairs are also compared by F (or likelihood-ratio) tests. The verdict is generated from
-the numbers: models within 2 units of the best cannot be told apart by these data.
+The explanations fixed in advance (no change; steps at the policy dates; a temporary change
+between them) are ranked by QAICc (quasipoisson; AICc for poisson) with one dispersion for all,
+that of the model with the most coefficients, and nested pairs are compared by F (or
+likelihood-ratio) tests. The explanations whose dates were found by searching are not given a
+QAICc: at this length the small-sample penalty for a searched date swamps any fit, and counting
+a date as one parameter understates what searching buys. They are judged by what allows for the
+search: the scans' bootstrap tests, and whether the policy dates lie in their confidence sets.
+The verdict is generated from the numbers, with Burnham and Anderson's reading of QAICc
+differences: below 2 the data cannot tell two explanations apart, 2 to 4 somewhat less
+support, 4 to 7 considerably less, above 7 much less.
 """
 
 from __future__ import annotations
@@ -37,12 +42,15 @@ from scrlib.its.breaks import (
 )
 
 CLOSE = 2.0  # QAICc difference below which two explanations cannot be told apart
+SUPPORT = ((4.0, "somewhat less support"), (7.0, "considerably less support"),
+           (np.inf, "much less support"))
 
 
 @dataclass(frozen=True)
 class Explanations:
-    """``table``: one row per explanation (ranked); ``tests``: nested comparisons; ``verdict``:
-    the plain-language conclusion; ``fitted``: each explanation's yearly means."""
+    """``table``: one row per explanation (fixed-date ones ranked by the criterion, then the
+    searched ones with ``search_p`` and ``policy_in_set``); ``tests``: nested comparisons and
+    the scans' tests; ``verdict``: the plain-language conclusion; ``fitted``: yearly means."""
 
     table: pd.DataFrame
     tests: pd.DataFrame
@@ -57,8 +65,10 @@ class Explanations:
         lines = [f"Competing explanations ({self.criterion}, dispersion c = {self.c_hat:.3g} "
                  "for all; k counts coefficients and searched dates):"]
         for r in self.table.itertuples(index=False):
-            lines.append(f"  {r.explanation:<52} k={r.k:<2} {self.criterion}={r.criterion:7.2f}"
-                         f"  delta={r.delta:5.2f}  weight={r.weight:.2f}  {r.estimate}")
+            judged = (f"{self.criterion}={r.criterion:7.2f}  delta={r.delta:5.2f}  "
+                      f"weight={r.weight:.2f}" if not r.searched_dates else
+                      f"deviance={r.deviance:.2f}  search-adjusted p={r.search_p:.3g}")
+            lines.append(f"  {r.explanation:<52} k={r.k:<2} {judged}  {r.estimate}")
         lines.append("Nested comparisons:")
         for r in self.tests.itertuples(index=False):
             lines.append(f"  {r.comparison}: {r.test} = {r.statistic:.3g}, p = {r.p_value:.2g}")
@@ -134,29 +144,42 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
     k_big = biggest[4].theta.shape[-1]
     c_hat = float(biggest[4].pearson) / (n - k_big) if family == "quasipoisson" else 1.0
     c_used = max(c_hat, 1.0)
+    scans = {1: step_scan, 2: dip_scan}
     rows, fitted = [], {}
     for name, what, patterns, searched, fit in fits:
         coefficients = fit.theta.shape[-1]
         k = coefficients + searched + (1 if family == "quasipoisson" else 0)
         llf = float(np.sum(special.xlogy(y, fit.mu) - fit.mu - special.gammaln(y + 1)))
-        value = (criteria.qaicc(llf, k, n, c_used) if family == "quasipoisson"
-                 else criteria.aicc(llf, k, n))
+        value = (np.nan if searched else criteria.qaicc(llf, k, n, c_used)
+                 if family == "quasipoisson" else criteria.aicc(llf, k, n))
+        found = scans.get(searched) if searched else None
         rows.append({"explanation": name, "what": what, "k": k,
                      "coefficients": coefficients, "searched_dates": searched,
                      "deviance": float(fit.deviance),
                      "pearson_dispersion": float(fit.pearson) / max(n - coefficients, 1),
-                     "criterion": value, "estimate": _estimate(fit.theta, kb, patterns)})
+                     "criterion": value, "estimate": _estimate(fit.theta, kb, patterns),
+                     "search_p": np.nan if found is None else found.p_value,
+                     "policy_in_set": "" if found is None else ", ".join(
+                         found.candidates.loc[found.candidates["in_set"], "candidate"])})
         fitted[name] = np.asarray(fit.mu, dtype=float)
     table = pd.DataFrame(rows)
     table["delta"] = table["criterion"] - table["criterion"].min()
     table["weight"] = criteria.akaike_weights(table["criterion"])
-    table = table.sort_values(["criterion", "k"], kind="mergesort").reset_index(drop=True)
+    table = table.sort_values(["searched_dates", "criterion", "k"],
+                              kind="mergesort").reset_index(drop=True)
     tests = _nested_tests(fits, family, n, c_hat, step_scan, dip_scan)
     name = "QAICc" if family == "quasipoisson" else "AICc"
     observed = pd.DataFrame({"time": axis.values.array, "observed": y})
     fitted_frame = pd.DataFrame({"time": axis.values.array, **fitted})
-    verdict = _verdict(table, tests, name)
+    verdict = _verdict(table, name, {1: step_scan, 2: dip_scan})
     return Explanations(table, tests, verdict, name, c_used, fitted_frame, observed)
+
+
+def support_words(delta: float) -> str:
+    """Burnham and Anderson's reading of a QAICc (AICc) difference from the best."""
+    if delta < CLOSE:
+        return "about as much support"
+    return next(words for limit, words in SUPPORT if delta <= limit)
 
 
 def _policy_steps(dates, starts, ends):
@@ -216,26 +239,47 @@ def _nested_tests(fits, family, n, c_hat, step_scan, dip_scan) -> pd.DataFrame:
                                        "searched"])
 
 
-def _verdict(table: pd.DataFrame, tests: pd.DataFrame, name: str) -> str:
-    best = table.iloc[0]
-    close = table[table["delta"] < CLOSE]
-    others = [e for e in close["explanation"] if e != best["explanation"]]
-    if others:
-        text = (f"the data cannot tell apart {_join([best['explanation'], *others])} "
-                f"({name} within {CLOSE:g} of each other)")
+def _verdict(table: pd.DataFrame, name: str, scans: dict) -> str:
+    fixed = table[table["searched_dates"] == 0]
+    best = fixed.iloc[0]
+    close = [e for e in fixed["explanation"][fixed["delta"] < CLOSE]
+             if e != best["explanation"]]
+    if close:
+        text = (f"Among the explanations fixed in advance, the data cannot tell apart "
+                f"{_join([best['explanation'], *close])} ({name} within {CLOSE:g})")
     else:
-        runner = table.iloc[1] if len(table) > 1 else None
-        text = f"the data favour {best['explanation']}"
-        if runner is not None:
-            text += (f" over the next best, {runner['explanation']} ({name} "
-                     f"{runner['delta']:.1f} higher)")
-    none = table[table["explanation"] == "no change"]
-    mentioned = "no change" in (best["explanation"], *others) or (
-        not others and len(table) > 1 and table.iloc[1]["explanation"] == "no change")
-    if len(none) and not mentioned:
-        text += (f"; no change at all fits clearly worse ({name} {none['delta'].iloc[0]:.1f} "
-                 "higher)")
-    return text[0].upper() + text[1:] + "."
+        runner = fixed.iloc[1]
+        text = (f"Among the explanations fixed in advance, the data favour "
+                f"{best['explanation']}; the next, {runner['explanation']}, has "
+                f"{support_words(runner['delta'])} ({name} {runner['delta']:.1f} higher)")
+    for row in table[table["searched_dates"] > 0].itertuples(index=False):
+        scan = scans.get(row.searched_dates)
+        if scan is None:
+            continue
+        from scrlib import fmt
+
+        kind = scan.description.split(" (")[0]
+        better = row.deviance < best["deviance"]
+        beyond = row.search_p <= 0.05
+        when = row.explanation.split("(")[-1].rstrip(")")
+        fit_words = (f"fits {'better' if better else 'worse'} than {best['explanation']} "
+                     f"(deviance {row.deviance:.1f} against {best['deviance']:.1f})")
+        search = fmt.p_phrase(row.search_p, scan.smallest_p)
+        if better and not beyond:
+            chance = (f", but once the search over dates is allowed for it is not clearly more "
+                      f"than chance ({search})")
+        elif better:
+            chance = f", and it is more than chance even allowing for the search ({search})"
+        else:
+            chance = (f"; allowing for the search it is "
+                      f"{'' if beyond else 'not clearly '}more than chance ({search})")
+        text += f". Placing {kind} where the data put it ({when}) {fit_words}{chance}"
+        inside = list(scan.candidates.loc[scan.candidates["in_set"], "candidate"])
+        text += (f"; {_join(inside)} {'lies' if len(inside) == 1 else 'lie'} inside its 95% "
+                 "confidence set, so the data cannot tell "
+                 f"{'it' if len(inside) == 1 else 'them'} apart from the best placement"
+                 if inside else "; no policy date lies inside its 95% confidence set")
+    return text + "."
 
 
 def _join(items: list[str]) -> str:

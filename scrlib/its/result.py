@@ -380,6 +380,20 @@ class ItsResult:
         X[:, self._intervention_columns()] = 0.0
         return self._frame(Parts.whole(X), per)
 
+    def support(self, intervention: str) -> tuple[int, int]:
+        """Time points before ``intervention`` (since the previous one) and from it (up to
+        the next): what a change there is measured against."""
+        ordered = sorted(self.starts, key=lambda s: (s.t0, -s.fraction))
+        names = [s.name for s in ordered]
+        if intervention not in names:
+            raise ValueError(f"unknown intervention {intervention!r}; the fit has {names}")
+        i = names.index(intervention)
+        t = self.axis.index
+        lo = ordered[i - 1].t0 if i else -np.inf
+        hi = ordered[i + 1].t0 if i + 1 < len(ordered) else np.inf
+        s = ordered[i]
+        return int(((t >= lo) & (t < s.t0)).sum()), int(((t >= s.t0) & (t < hi)).sum())
+
     def points_before(self, intervention: str) -> int:
         """Time points wholly before ``intervention``'s start (a period containing the date
         is not wholly before it)."""
