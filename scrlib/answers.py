@@ -417,7 +417,7 @@ def _driver(choices: pd.DataFrame, labels: dict) -> str:
     low, high = rows.loc[rows["share excluding 1"].idxmin()], rows.loc[
         rows["share excluding 1"].idxmax()]
     def words(value: str) -> str:
-        return " with ".join(labels.get(v, v) for v in str(value).split(","))
+        return _join([labels.get(v, v) for v in str(value).split(",")])
 
     return (f", and that depends most on the {choice.replace('_', ' ')}: "
             f"{fmt.number(100 * low['share excluding 1'])}% with {words(low['value'])} against "

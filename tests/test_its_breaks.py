@@ -102,8 +102,11 @@ def test_confidence_set_inverts_a_bootstrap_test_at_every_placement():
     assert one.best["in_set"] and one.best["lr"] == 0
     assert one.best["cutoff"] == one.critical
     assert not one.profile["in_set"].all()  # a clear jump rules dates out
-    two = run(frame, breaks=2, kind="dip")
-    assert (two.profile["cutoff"] == two.critical).all()  # calibrated at the best placement
+    two = run(frame, breaks=2, kind="dip", candidates={"a": "2010-10-01", "b": "2012-10-01"})
+    grid, named = two.profile[two.profile["candidate"] == ""], two.candidates
+    assert (grid["cutoff"] == two.critical).all()  # the grid: calibrated at the best placement
+    assert (named["cutoff"] != two.critical).all()  # a policy pair: its own test
+    assert (named["in_set"] == (named["lr"] <= named["cutoff"] + 1e-9)).all()
     assert two.set_replicates == 99
 
 

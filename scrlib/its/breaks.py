@@ -6,12 +6,12 @@ grid of dates (and at each candidate date given, such as the policy dates), and 
 * the **profile**: the deviance at each placement, as the scaled drop from the best one,
   ``lr = (D(placement) - D(best)) / phi`` (``phi`` the Pearson dispersion of the best fit for
   quasipoisson, 1 for poisson);
-* a **confidence set** of placements, by inverting a bootstrap test: with one date, a placement
-  is in the set when its ``lr`` is at most the ``level`` quantile of the same statistic in
-  series simulated with the break at that placement (each placement its own calibration); with
-  two dates (hundreds of placements) the quantile comes from series simulated at the best
-  placement only, which benchmarks/sim_breaks.py shows still covers at its level for these
-  designs;
+* a **confidence set** of placements, by inverting a bootstrap test: a placement is in the set
+  when its ``lr`` is at most the ``level`` quantile of the same statistic in series simulated
+  with the break at that placement. With one date every placement is tested so. With two dates
+  (hundreds of placements) the candidates (policy dates) are tested so, and the other
+  placements use the quantile at the best placement, a plug-in calibration that
+  benchmarks/sim_breaks.py measured at 92% to 95% coverage (column ``cutoff``);
 * a **test that a break exists at all**, valid although the date was chosen by searching:
   ``F = (D0 - D(best)) / (q phi)`` (``q`` break coefficients; ``D0`` the no-break deviance) is
   compared with its distribution in series simulated from the no-break model, each scanned the
@@ -134,7 +134,8 @@ class BreakScan:
                  f"placement(s) whose scaled deviance above the best is within "
                  + ("each one's own bootstrap cutoff (the test inverted at every placement, "
                     if self.breaks == 1 else
-                    f"{self.critical:.3g} (bootstrap at the best placement, ")
+                    f"{self.critical:.3g} (bootstrap at the best placement; the policy dates "
+                    "tested at their own placements, ")
                  + f"{self.set_replicates} replicates)"]
         for row in self.candidates.itertuples(index=False):
             lines.append(f"  candidate {row.candidate}: {_dates_text(row)}, scaled deviance "
@@ -258,20 +259,21 @@ def scan(data: pd.DataFrame, *, outcome: str, time: str, breaks: int = 1, kind: 
     set_stats = _set_statistics(set_y, model, best_u, fits.theta)
     critical = float(np.quantile(set_stats, level, method="higher"))
     p_value = (1 + int(np.sum(null_stats >= statistic - 1e-9))) / (replicates + 1)
-    if breaks == 1:  # invert the test at every placement: its own bootstrap cutoff
-        cutoffs = np.empty(len(A))
-        for u in range(len(A)):
-            if u == best_u:
-                cutoffs[u] = critical
-                continue
-            phi_u = max(float(fits.pearson[u]) / (n - k), 1.0) if family == "quasipoisson" \
-                else 1.0
-            stats_u = _set_statistics(_simulate(rng, fits.mu[u], phi_u, set_replicates), model,
-                                      u, fits.theta)
-            cutoffs[u] = float(np.quantile(stats_u, level, method="higher"))
-        cutoff = cutoffs[index]
-    else:
-        cutoff = np.full(len(index), critical)
+    # One date: invert the test at every placement (its own bootstrap cutoff). Two dates:
+    # hundreds of placements, so only the candidates (the policy dates, about which the report
+    # makes claims) are tested exactly; the rest use the cutoff at the best placement.
+    exact = (range(len(A)) if breaks == 1 else
+             sorted({index[i] for i, p in enumerate(placements) if p.label}))
+    cutoffs = np.full(len(A), critical)
+    for u in exact:
+        if u == best_u:
+            continue
+        phi_u = (max(float(fits.pearson[u]) / (n - k), 1.0) if family == "quasipoisson"
+                 else 1.0)
+        stats_u = _set_statistics(_simulate(rng, fits.mu[u], phi_u, set_replicates), model,
+                                  u, fits.theta)
+        cutoffs[u] = float(np.quantile(stats_u, level, method="higher"))
+    cutoff = cutoffs[index]
 
     ratio = np.exp(fits.theta[:, base:])
     profile = pd.DataFrame({
