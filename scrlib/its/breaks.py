@@ -511,36 +511,36 @@ def _chunks(replicates: int, per_replicate: int):
         yield slice(lo, min(replicates, lo + step))
 
 
+def _best_of_placements(y, model, theta):
+    """Every placement fitted to each simulated series: (deviances, best deviance, the best
+    fit's dispersion; 1 for poisson)."""
+    X, A, patterns, m, family, n, k = model
+    fits = fit_patterns(y[:, None, :], X, A[None], patterns, m=m, start=theta[None], **FAST)
+    dev = np.where(fits.converged, fits.deviance, np.inf)
+    best = np.argmin(dev, axis=1)
+    rows = np.arange(len(best))
+    phi = (fits.pearson[rows, best] / (n - k) if family == "quasipoisson"
+           else np.ones(len(best)))
+    return dev, dev[rows, best], np.maximum(phi, 1e-12)
+
+
 def _sup_statistics(ys, model, q, null_theta, theta) -> np.ndarray:
     """The sup-F (sup-LR) statistic of each simulated series, scanned like the data."""
-    X, A, patterns, m, family, n, k = model
+    X, A, _, m, _, n, _ = model
     out = np.empty(len(ys))
     for part in _chunks(len(ys), A.size):
-        y = ys[part]
-        null = fit_patterns(y, X, *_no_break(n), m=m, start=null_theta, **FAST)
-        fits = fit_patterns(y[:, None, :], X, A[None], patterns, m=m, start=theta[None], **FAST)
-        dev = np.where(fits.converged, fits.deviance, np.inf)
-        best = np.argmin(dev, axis=1)
-        rows = np.arange(len(best))
-        phi = (fits.pearson[rows, best] / (n - k) if family == "quasipoisson"
-               else np.ones(len(best)))
-        out[part] = (null.deviance - dev[rows, best]) / (q * np.maximum(phi, 1e-12))
+        null = fit_patterns(ys[part], X, *_no_break(n), m=m, start=null_theta, **FAST)
+        _, best, phi = _best_of_placements(ys[part], model, theta)
+        out[part] = (null.deviance - best) / (q * phi)
     return out
 
 
 def _set_statistics(ys, model, truth, theta) -> np.ndarray:
     """For series simulated with the break at ``truth``: its scaled deviance above the best."""
-    X, A, patterns, m, family, n, k = model
     out = np.empty(len(ys))
-    for part in _chunks(len(ys), A.size):
-        y = ys[part]
-        fits = fit_patterns(y[:, None, :], X, A[None], patterns, m=m, start=theta[None], **FAST)
-        dev = np.where(fits.converged, fits.deviance, np.inf)
-        best = np.argmin(dev, axis=1)
-        rows = np.arange(len(best))
-        phi = (fits.pearson[rows, best] / (n - k) if family == "quasipoisson"
-               else np.ones(len(best)))
-        out[part] = (dev[:, truth] - dev[rows, best]) / np.maximum(phi, 1e-12)
+    for part in _chunks(len(ys), model[1].size):
+        dev, best, phi = _best_of_placements(ys[part], model, theta)
+        out[part] = (dev[:, truth] - best) / phi
     return out
 
 
