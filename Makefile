@@ -47,6 +47,7 @@ lab: setup
 bench: setup
 	$(PY) benchmarks/bench_its.py
 	$(PY) benchmarks/bench_breaks.py
+	$(PY) benchmarks/bench_explore.py
 	$(PY) benchmarks/bench_report.py
 
 # The long simulation studies (about 30 minutes on 2 cores); results in benchmarks/results/.

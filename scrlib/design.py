@@ -35,6 +35,7 @@ class Specification:
     transition: str = "sum"
     denominator: str | None = None
     breaks: tuple[str, ...] = ()
+    moved: tuple[tuple[str, str], ...] = ()  # (event id, "YYYY-MM-DD"): a date moved by hand
 
     def with_(self, **changes) -> Specification:
         """A copy with some choices changed."""
@@ -46,6 +47,7 @@ class Specification:
         out["events"] = ",".join(self.events)
         out["denominator"] = self.denominator or ""
         out["breaks"] = ",".join(self.breaks)
+        out["moved"] = ",".join(f"{e}={d}" for e, d in self.moved)
         return out
 
     @property
@@ -66,8 +68,12 @@ class Specification:
         return frame.reset_index(drop=True)
 
     def dates(self, dataset) -> dict[str, pd.Timestamp]:
-        """``{label: date}`` of the chosen events under the chosen event rule."""
-        return analysis.policy_dates(dataset, self.events, rule=self.event_rule)
+        """``{label: date}`` of the chosen events under the chosen event rule, with any date
+        moved by hand (``moved``) in place of the recorded one."""
+        dates = analysis.policy_dates(dataset, self.events, rule=self.event_rule)
+        for event_id, when in self.moved:
+            dates[dataset.event(event_id).label] = pd.Timestamp(when)
+        return dates
 
     def _its_arguments(self, dataset, frame: pd.DataFrame) -> dict:
         if self.family == "binomial" and self.denominator is None:

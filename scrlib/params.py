@@ -84,3 +84,21 @@ def choose_int(name: str, value, *, low: int, high: int) -> int:
             f"parameter {name!r} = {value!r} must be a whole number from {low} to {high}"
         )
     return number
+
+
+def choose_dates(name: str, value, events) -> dict:
+    """``event=YYYY-MM-DD`` pairs (comma-separated, or a list) for events in ``events``, as
+    {event: date text}; a ParameterError says what is allowed."""
+    import re
+
+    allowed = list(events)
+    out = {}
+    for item in _as_list(value):
+        found = re.fullmatch(r"([\w-]+)=(\d{4}-\d{2}-\d{2})", item)
+        if not found or found.group(1) not in allowed:
+            raise ParameterError(
+                f"parameter {name!r} = {value!r}: {item!r} is not allowed; give event=YYYY-MM-DD "
+                f"with an event of the model: {', '.join(allowed)}"
+            )
+        out[found.group(1)] = found.group(2)
+    return out

@@ -144,8 +144,13 @@ class NotebookRun:
     seconds: float | None = None
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def normalise(path: Path) -> None:
-    """Drop run timestamps and durations from an executed notebook, keeping outputs and counts."""
+    """Drop run timestamps and durations from an executed notebook, keeping outputs and counts;
+    drop live widgets (their views and saved state carry random model ids, and a report or a
+    committed notebook shows the static outputs instead)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -153,7 +158,11 @@ def normalise(path: Path) -> None:
         meta = nb.metadata.get(key)
         if isinstance(meta, dict):
             nb.metadata[key] = {k: meta[k] for k in ("parameters",) if k in meta}
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if WIDGET_VIEW not in o.get("data", {})]
         for key in _VOLATILE_CELL:
             cell.metadata.pop(key, None)
         if "injected-parameters" in cell.metadata.get("tags", []):

@@ -83,6 +83,7 @@ def run(dataset, specs: list[Specification], event: str | None = None) -> pd.Dat
         row = spec.as_dict()
         row.pop("denominator")
         row.pop("breaks")
+        row.pop("moved")
         row["estimates"] = _estimates(dataset, spec, target)
         key = (spec.series, spec.denominator, spec.conflict_rule)
         if key not in frames:

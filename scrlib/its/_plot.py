@@ -88,12 +88,13 @@ def plot_scan(scan, ax=None, marks=None, title=None):
     if scan.breaks == 1:
         ax.plot(grid["start"], grid["lr"], color="0.2", linewidth=1.2, marker="o",
                 markersize=3, label="profile (grid of dates)", zorder=3)
-        inside = prof[prof["in_set"]]
-        ax.plot(inside["start"], inside["lr"], linestyle="none", marker="o", markersize=6,
-                markerfacecolor="none", markeredgecolor="0.05",
-                label=f"in the {scan.level:.0%} confidence set", zorder=4)
-        ax.plot(grid["start"], grid["cutoff"], color="0.4", linestyle="--", linewidth=0.9,
-                drawstyle="steps-mid", label="cutoff of the set at each date (bootstrap)")
+        if scan.replicates:  # the profile alone (no bootstrap) has no set to draw
+            inside = prof[prof["in_set"]]
+            ax.plot(inside["start"], inside["lr"], linestyle="none", marker="o", markersize=6,
+                    markerfacecolor="none", markeredgecolor="0.05",
+                    label=f"in the {scan.level:.0%} confidence set", zorder=4)
+            ax.plot(grid["start"], grid["cutoff"], color="0.4", linestyle="--", linewidth=0.9,
+                    drawstyle="steps-mid", label="cutoff of the set at each date (bootstrap)")
         for i, row in enumerate(named.itertuples(index=False)):
             ax.plot([row.start], [row.lr], linestyle="none", marker="s", markersize=6,
                     color="0.05", zorder=5)
@@ -103,11 +104,12 @@ def plot_scan(scan, ax=None, marks=None, title=None):
         ax.set_xlabel("Date of the break")
         ax.set_ylim(bottom=-0.05 * max(float(prof["lr"].replace(np.inf, np.nan).max()), 1.0))
     else:
-        top = 3 * scan.critical
+        top = 3 * scan.critical if scan.replicates else float(np.nanquantile(
+            grid["lr"].replace(np.inf, np.nan), 0.9))
         shown = np.minimum(grid["lr"].to_numpy(dtype=float), top)
         dots = ax.scatter(grid["start"], grid["end"], c=shown, cmap="Greys_r", vmin=0, vmax=top,
                           s=22, marker="s", linewidths=0, zorder=2)
-        inside = prof[prof["in_set"]]
+        inside = prof[prof["in_set"]] if scan.replicates else prof.iloc[:0]
         ax.scatter(inside["start"], inside["end"], s=30, marker="s", facecolors="none",
                    edgecolors="0.05", linewidths=0.8, zorder=3,
                    label=f"in the {scan.level:.0%} confidence set")

@@ -191,11 +191,16 @@ def scan(data: pd.DataFrame, *, outcome: str, time: str, breaks: int = 1, kind: 
 
     ``replicates`` simulated series calibrate the existence test; ``set_replicates`` (default
     ``min(replicates, 499)``) calibrate the confidence set, at each placement for one date.
+    ``replicates=0`` gives the profile alone (no bootstrap: no set, p-value or cutoff), fast
+    enough to redraw while a date is dragged.
 
     ``candidates`` maps labels to dates (one date each; with ``breaks=2`` every ordered pair of
     candidate dates is a candidate placement). Bad arguments raise ValueError naming the
     argument and what is allowed.
     """
+    profile_only = replicates == 0 and not isinstance(replicates, bool)
+    if profile_only:
+        replicates = set_replicates = MIN_REPLICATES  # checked, then not used
     _check_arguments(breaks, kind, family, resolution, replicates, seed, level, min_segment)
     if set_replicates is None:
         set_replicates = min(replicates, 499)
@@ -250,6 +255,14 @@ def scan(data: pd.DataFrame, *, outcome: str, time: str, breaks: int = 1, kind: 
     statistic = (float(null.deviance) - float(deviance[best_u])) / (q * phi)
     lr = (deviance[index] - deviance[best_u]) / phi
 
+    if profile_only:
+        nan = np.full(len(index), np.nan)
+        profile = _profile_frame(placements, deviance[index], lr, nan,
+                                 np.zeros(len(index), dtype=bool), np.exp(fits.theta[:, base:]),
+                                 index, q)
+        return BreakScan(breaks, kind, family, trend, resolution, float(min_segment), level, 0,
+                         int(seed), n, axis, profile, float(null.deviance), phi, statistic,
+                         np.nan, np.nan, np.array([]), np.array([]), 0)
     rng = np.random.default_rng(seed)
     phi_sim = max(phi, 1.0) if family == "quasipoisson" else 1.0
     model = (X, A, patterns, m, family, n, k)
@@ -275,22 +288,27 @@ def scan(data: pd.DataFrame, *, outcome: str, time: str, breaks: int = 1, kind: 
         cutoffs[u] = float(np.quantile(stats_u, level, method="higher"))
     cutoff = cutoffs[index]
 
-    ratio = np.exp(fits.theta[:, base:])
+    profile = _profile_frame(placements, deviance[index], lr, cutoff,
+                             lr <= cutoff + 1e-9, np.exp(fits.theta[:, base:]), index, q)
+    return BreakScan(breaks, kind, family, trend, resolution, float(min_segment), level,
+                     replicates, int(seed), n, axis, profile, float(null.deviance), phi,
+                     statistic, p_value, critical, null_stats, set_stats, set_replicates)
+
+
+def _profile_frame(placements, deviance, lr, cutoff, in_set, ratio, index, q) -> pd.DataFrame:
     profile = pd.DataFrame({
         "start": [p.dates[0] for p in placements],
         "end": [p.dates[1] if len(p.dates) > 1 else pd.NaT for p in placements],
-        "deviance": deviance[index],
+        "deviance": deviance,
         "lr": lr,
         "cutoff": cutoff,
-        "in_set": lr <= cutoff + 1e-9,
+        "in_set": in_set,
         "candidate": [p.label for p in placements],
         "rate_ratio": ratio[index, 0],
     })
     if q == 2:
         profile["rate_ratio_2"] = ratio[index, 1]
-    return BreakScan(breaks, kind, family, trend, resolution, float(min_segment), level,
-                     replicates, int(seed), n, axis, profile, float(null.deviance), phi,
-                     statistic, p_value, critical, null_stats, set_stats, set_replicates)
+    return profile
 
 
 def _check_arguments(breaks, kind, family, resolution, replicates, seed, level, min_segment):

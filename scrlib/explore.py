@@ -1,0 +1,429 @@
+"""The analyst's explorer: move a policy date, change a choice, and watch the answer change.
+
+:class:`Explorer` holds the logic and is tested without a browser: :meth:`Explorer.view` fits one
+set of :class:`Choices` and returns a :class:`View` (the fit, its table, the answer in words and
+the break profile); :meth:`Explorer.figure` draws it. :class:`ExplorerWidget` puts ipywidgets
+controls on top: every change refits and redraws, an error is shown as a message (never a
+traceback) with the last good chart left in place, and the bootstraps of the break scans run on
+a button with a progress bar. :meth:`Explorer.static` gives the default state as ordinary
+outputs, which is what papermill, nbval and the HTML report see.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from scrlib import design, fmt
+from scrlib.params import ParameterError
+
+FAMILIES = ("quasipoisson", "poisson", "negativebinomial", "gaussian")
+
+
+class ExploreError(ValueError):
+    """A choice the data cannot carry; the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class Choices:
+    """One state of the explorer: the specification's choices, dates moved by hand (event id ->
+    "YYYY-MM-DD"), events whose date may move over the whole series, and a year left out."""
+
+    series: str = "scr-initiated"
+    events: tuple[str, ...] = ("full-publication", "ofsted-evaluation-ends")
+    dates: tuple[tuple[str, str], ...] = ()
+    free: tuple[str, ...] = ()
+    conflict_rule: str = "recorded"
+    event_rule: str = "recorded"
+    family: str = "quasipoisson"
+    effects: str = "step"
+    transition: str = "sum"
+    leave_out: str = ""
+
+    def with_(self, **changes) -> Choices:
+        """A copy with some choices changed."""
+        return replace(self, **changes)
+
+    def moved(self, event_id: str, when) -> Choices:
+        """A copy with ``event_id``'s date moved to ``when``."""
+        kept = tuple((e, d) for e, d in self.dates if e != event_id)
+        return replace(self, dates=(*kept, (event_id, f"{pd.Timestamp(when):%Y-%m-%d}")))
+
+    def specification(self) -> design.Specification:
+        """The :class:`~scrlib.design.Specification` these choices describe."""
+        moved = tuple((e, d) for e, d in self.dates if e in self.events)
+        return design.Specification(series=self.series, events=self.events,
+                                    conflict_rule=self.conflict_rule,
+                                    event_rule=self.event_rule, family=self.family,
+                                    effects=self.effects, transition=self.transition,
+                                    moved=moved)
+
+
+@dataclass
+class View:
+    """One fitted state: the choices, the data, the fit, the break profile and the words."""
+
+    choices: Choices
+    data: pd.DataFrame
+    dates: dict
+    result: object
+    profile: object
+    answer: str
+
+    def estimate(self, label: str, effect: str = "step") -> float:
+        """The shown estimate (rate ratio) of one policy's effect."""
+        eff = self.result.effects
+        row = eff[(eff["intervention"] == label) & (eff["effect"] == effect)]
+        return float(row["rate_ratio"].iloc[0])
+
+
+class Explorer:
+    """The explorer's logic over one dataset (cached where the data do not change)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self._profiles: dict = {}
+
+    # -- what may be chosen ---------------------------------------------------------------------
+    def series_options(self) -> list[str]:
+        """Cited annual series long enough to model (six financial years or more)."""
+        return design.allowed_series(self.dataset, min_years=6)
+
+    def event_options(self, choices: Choices) -> list[str]:
+        """Events dated inside the chosen series."""
+        frame = choices.specification().with_(events=()).data(self.dataset)
+        first = frame["fiscal_year"].iloc[0].start_time
+        last = frame["fiscal_year"].iloc[-1].start_time
+        return design.events_inside(self.dataset, first, last, choices.event_rule)
+
+    def year_options(self, choices: Choices) -> list[str]:
+        """The years that can be left out ("" for none)."""
+        frame = choices.with_(leave_out="").specification().data(self.dataset)
+        return ["", *frame["year"]]
+
+    def date_options(self, choices: Choices, event_id: str) -> list[pd.Timestamp]:
+        """First days of the months an event's date may take: those its sources allow (the
+        earliest to the latest date they give), or every month of the series if it is free."""
+        rows = self.dataset.events[self.dataset.events["event_id"] == event_id]
+        if rows.empty:
+            raise ExploreError(f"event {event_id!r} has no source in data/events.csv, so it has "
+                               "no date to move")
+        if event_id in choices.free:
+            frame = choices.with_(leave_out="").specification().data(self.dataset)
+            first = frame["fiscal_year"].iloc[0].start_time
+            last = frame["fiscal_year"].iloc[-1].end_time
+        else:
+            first = pd.Timestamp(rows["when"].min())
+            last = pd.Timestamp(rows["when"].max())
+        months = pd.period_range(first, last, freq="M").start_time
+        return [pd.Timestamp(m) for m in months]
+
+    def current_date(self, choices: Choices, event_id: str) -> pd.Timestamp:
+        """The event's date under these choices (moved by hand, or the recorded one)."""
+        moved = dict(choices.dates)
+        if event_id in moved:
+            return pd.Timestamp(moved[event_id])
+        return design.dataset_date(self.dataset, event_id, choices.event_rule)
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def view(self, choices: Choices) -> View:
+        """Fit the choices; ExploreError (in words) if the data cannot carry them."""
+        from scrlib import its
+
+        spec = choices.specification()
+        unknown = [e for e in choices.events if e not in set(self.dataset.events["event_id"])]
+        if unknown:
+            raise ExploreError(f"event(s) {', '.join(unknown)} have no source in "
+                               "data/events.csv")
+        if not choices.events:
+            raise ExploreError("choose at least one policy event")
+        try:
+            frame = spec.data(self.dataset)
+            if choices.leave_out:
+                frame = frame[frame["year"] != choices.leave_out].reset_index(drop=True)
+            dates = spec.dates(self.dataset)
+            first, last = frame["fiscal_year"].iloc[0], frame["fiscal_year"].iloc[-1]
+            for label, when in dates.items():
+                if not first.start_time < when <= last.start_time:
+                    raise ExploreError(
+                        f"{label} on {when:%d %B %Y} is outside the years of this series "
+                        f"({first.start_time:%B %Y} to {last.end_time:%B %Y}): a change "
+                        "needs at least one year before it and one from it on")
+            result = spec.fit(self.dataset, data=frame)
+            _ = result.effects  # compute the intervals now, so their errors surface here
+        except ExploreError:
+            raise
+        except (ParameterError, its.ConvergenceError, ValueError) as err:
+            raise ExploreError(f"these choices cannot be fitted: {err}") from err
+        answer = " ".join(_plain(r) for r in result.effects.itertuples(index=False))
+        if result.warnings:
+            answer += f" The model gives {len(result.warnings)} warning(s); see the table."
+        return View(choices, frame, dates, result, self._profile(choices, frame), answer)
+
+    def _profile(self, choices: Choices, frame: pd.DataFrame):
+        """The one-break profile of these data (no bootstrap), cached by the data it depends
+        on; None where a scan cannot be made (too few years, a family it does not fit)."""
+        from scrlib import its
+
+        family = "poisson" if choices.family == "poisson" else "quasipoisson"
+        key = (tuple(frame["year"]), tuple(frame["count"]), family)
+        if key not in self._profiles:
+            try:
+                self._profiles[key] = its.scan(frame, outcome="count", time="fiscal_year",
+                                               family=family, replicates=0)
+            except ValueError:
+                self._profiles[key] = None
+        return self._profiles[key]
+
+    def bootstrap(self, choices: Choices, *, replicates: int = 999, seed: int = 2012,
+                  progress=None):
+        """Both break scans with their bootstraps (slow: run on a button); ``progress(done,
+        total, what)`` is told as each finishes."""
+        spec = choices.specification()
+        jobs = (("one lasting change", 1, "step"), ("a temporary change", 2, "dip"))
+        out = []
+        for i, (what, breaks, kind) in enumerate(jobs):
+            if progress:
+                progress(i, len(jobs), f"scanning for {what}")
+            out.append(spec.scan(self.dataset, breaks=breaks, kind=kind, replicates=replicates,
+                                 seed=seed))
+        if progress:
+            progress(len(jobs), len(jobs), "done")
+        return out
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def figure(self, view: View, *, source: bool = True):
+        """The series with the fit, counterfactual and band (top); the break profile with the
+        chosen dates marked (bottom, where a scan exists). Fixed margins, not constrained
+        layout, so a redraw stays quick while a slider is dragged; ``source=False`` leaves the
+        source line out of the image (the live widget shows it as text under it)."""
+        import textwrap
+
+        from matplotlib.figure import Figure
+
+        from scrlib import plot
+
+        plot.configure()
+        panels = 2 if view.profile is not None else 1
+        height = 3.3 * panels + (0.9 if source else 0.6)
+        fig = Figure(figsize=(8, height))
+        fig.subplots_adjust(left=0.11, right=0.97, top=1 - 0.35 / height,
+                            bottom=(0.9 if source else 0.6) / height, hspace=0.42)
+        axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
+        name = self.dataset.series_info(view.choices.series).name
+        view.result.plot(ax=axes[0], title=f"{name}: fit and counterfactual", source="")
+        for text in axes[0].texts:
+            if text.get_gid() == "its-source":
+                text.set_visible(False)  # one source line for the figure, below
+        axes[0].set_ylabel(f"{name} per year")
+        if view.profile is not None:
+            view.profile.plot(axes[1], marks=view.dates,
+                              title="Where the data put one lasting change (profile of fit)")
+        if source:
+            fig.text(0.01, 0.01, textwrap.fill(self.source(view), 150), fontsize=6.5,
+                     color="0.2", va="bottom", ha="left")
+        return fig
+
+    def source(self, view: View) -> str:
+        """The chart's "Source: ..." line, generated from the figures it draws."""
+        from scrlib.cite import source_line
+
+        ids = sorted({s for ids in view.data["source_ids"] for s in ids.split(";")})
+        return source_line(self.dataset, ids)
+
+    def png(self, view: View, *, fast: bool = False) -> bytes:
+        """The figure as PNG bytes (no software or date in the metadata); ``fast``: for the
+        live widget, which shows the source line as text, lightly compressed at 90 dpi."""
+        buffer = io.BytesIO()
+        self.figure(view, source=not fast).savefig(
+            buffer, format="png", metadata={"Software": None}, dpi=90 if fast else None,
+            pil_kwargs={"compress_level": 1} if fast else None)
+        return buffer.getvalue()
+
+    def table(self, view: View) -> pd.DataFrame:
+        """The effects as a reader table (small-sample intervals)."""
+        from scrlib import model_tables
+
+        return model_tables.effects(view.result)
+
+    def estimate_html(self, view: View) -> str:
+        """Each policy step as HTML a browser test can read (``span.scr-estimate``)."""
+        import html
+
+        parts = []
+        for r in view.result.effects.itertuples(index=False):
+            if r.effect != "step":
+                continue
+            parts.append(f'<span class="scr-estimate" data-policy="{html.escape(r.intervention)}"'
+                         f' data-value="{r.rate_ratio:.6g}">{html.escape(r.intervention)}: '
+                         f"{fmt.ratio(r.rate_ratio)} ({fmt.interval(r.ci_low, r.ci_high)})"
+                         "</span>")
+        return "<br>".join(parts)
+
+    def static(self, choices: Choices | None = None) -> list:
+        """The default state as ordinary outputs: the answer, the table and the chart."""
+        from IPython.display import HTML, Image, Markdown
+
+        from scrlib.cite import escape_markdown
+
+        view = self.view(choices or Choices())
+        note = ("*This is the explorer's default state. The live version, with controls, runs "
+                "in JupyterLab (`make lab`, then open this notebook).*")
+        return [Markdown(note), Markdown(f"**Answer.** {escape_markdown(view.answer)}"),
+                HTML(self.estimate_html(view)), self.table(view),
+                Image(data=self.png(view), format="png")]
+
+
+def _plain(row) -> str:
+    """One effect in plain words (no Markdown): estimate, interval, what the interval says."""
+    what = "change in level" if row.effect == "step" else "change in trend"
+    covers = row.ci_low <= 1.0 <= row.ci_high
+    return (f"{row.intervention}, {what}: rate ratio {fmt.ratio(row.rate_ratio)} (95% interval "
+            f"{fmt.interval(row.ci_low, row.ci_high)}), "
+            + ("which includes no change." if covers else "which excludes no change."))
+
+
+class ExplorerWidget:
+    """The live explorer: ipywidgets controls over an :class:`Explorer`."""
+
+    def __init__(self, explorer: Explorer, choices: Choices | None = None):
+        import ipywidgets as w
+
+        self.explorer = explorer
+        self.choices = choices or Choices()
+        self.view: View | None = None
+        style = {"description_width": "9em"}
+        layout = w.Layout(width="26em")
+        x = self.explorer
+
+        def dropdown(name, options, value):
+            return w.Dropdown(options=options, value=value, description=name, style=style,
+                              layout=layout)
+
+        c = self.choices
+        self.series = dropdown("Series", x.series_options(), c.series)
+        self.events = w.SelectMultiple(options=x.event_options(c), value=c.events,
+                                       description="Policy events", rows=6, style=style,
+                                       layout=layout)
+        self.conflict = dropdown("Conflict rule", ["recorded", "alternative", "lowest",
+                                                   "highest"], c.conflict_rule)
+        self.event_rule = dropdown("Event-date rule", list(design.EVENT_RULES), c.event_rule)
+        self.family = dropdown("Family", list(FAMILIES), c.family)
+        self.effects = dropdown("Effects", list(design.EFFECTS), c.effects)
+        self.transition = dropdown("Year with a date", list(design.TRANSITIONS), c.transition)
+        self.leave_out = dropdown("Leave out", [("none", ""), *[(y, y) for y in
+                                                               x.year_options(c)[1:]]],
+                                  c.leave_out)
+        self.dates = w.VBox()
+        self.message = w.HTML()
+        self.estimates = w.HTML()
+        self.answer = w.HTML()
+        self.table_out = w.Output()
+        self.chart = w.Image(format="png")
+        self.source = w.HTML()
+        self.run = w.Button(description="Run the bootstraps (999 replicates)",
+                            layout=w.Layout(width="26em"))
+        self.progress = w.IntProgress(min=0, max=2, value=0, description="",
+                                      layout=w.Layout(width="26em", visibility="hidden"))
+        self.boot_out = w.Output()
+        for control in (self.series, self.conflict, self.event_rule, self.family, self.effects,
+                        self.transition, self.leave_out):
+            control.observe(self._changed, names="value")
+        self.events.observe(self._events_changed, names="value")
+        self.run.on_click(self._bootstrap)
+        self._build_dates()
+        controls = w.VBox([self.series, self.events, self.dates, self.conflict, self.event_rule,
+                           self.family, self.effects, self.transition, self.leave_out,
+                           self.run, self.progress])
+        results = w.VBox([self.message, self.estimates, self.answer, self.table_out,
+                          self.chart, self.source, self.boot_out])
+        self.widget = w.HBox([controls, results])
+        self.refresh()
+
+    def _build_dates(self) -> None:
+        import ipywidgets as w
+
+        rows = []
+        for event_id in self.choices.events:
+            months = self.explorer.date_options(self.choices, event_id)
+            current = self.explorer.current_date(self.choices, event_id)
+            value = min(months, key=lambda m: abs((m - current).days))
+            label = self.explorer.dataset.event(event_id).label
+            slider = w.SelectionSlider(options=[(f"{m:%b %Y}", m) for m in months], value=value,
+                                       description=label, continuous_update=False,
+                                       style={"description_width": "9em"},
+                                       layout=w.Layout(width="26em"))
+            slider.add_class("scr-date")
+            slider.observe(lambda change, e=event_id: self._moved(e, change["new"]),
+                           names="value")
+            free = w.Checkbox(value=event_id in self.choices.free, description="free",
+                              indent=False, layout=w.Layout(width="5em"))
+            free.observe(lambda change, e=event_id: self._freed(e, change["new"]),
+                         names="value")
+            rows.append(w.HBox([slider, free]))
+        self.dates.children = rows
+
+    def _moved(self, event_id: str, when) -> None:
+        self.choices = self.choices.moved(event_id, when)
+        self.refresh()
+
+    def _freed(self, event_id: str, free: bool) -> None:
+        chosen = set(self.choices.free) - {event_id} | ({event_id} if free else set())
+        self.choices = self.choices.with_(free=tuple(sorted(chosen)))
+        self._build_dates()
+
+    def _events_changed(self, change) -> None:
+        self.choices = self.choices.with_(events=tuple(change["new"]))
+        self._build_dates()
+        self.refresh()
+
+    def _changed(self, _change) -> None:
+        self.choices = self.choices.with_(
+            series=self.series.value, conflict_rule=self.conflict.value,
+            event_rule=self.event_rule.value, family=self.family.value,
+            effects=self.effects.value, transition=self.transition.value,
+            leave_out=self.leave_out.value)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Refit and redraw; on an error show the message and keep the last good outputs."""
+        import html
+
+        try:
+            view = self.explorer.view(self.choices)
+        except ExploreError as err:
+            self.message.value = (f'<div class="scr-message" style="color:#8a1c1c">'
+                                  f"{html.escape(str(err))}</div>")
+            return
+        self.view = view
+        self.message.value = ""
+        self.estimates.value = self.explorer.estimate_html(view)
+        self.answer.value = f"<p>{html.escape(view.answer)}</p>"
+        self.table_out.clear_output(wait=True)
+        with self.table_out:
+            from IPython.display import display
+
+            display(self.explorer.table(view))
+        self.chart.value = self.explorer.png(view, fast=True)
+        self.source.value = (f'<div style="font-size:0.8em;color:#333">'
+                             f"{html.escape(self.explorer.source(view))}</div>")
+
+    def _bootstrap(self, _button) -> None:
+        self.progress.layout.visibility = "visible"
+
+        def tell(done, total, what):
+            self.progress.max = total
+            self.progress.value = done
+            self.progress.description = what[:20]
+
+        from scrlib import model_tables
+
+        scans = self.explorer.bootstrap(self.choices, progress=tell)
+        self.boot_out.clear_output(wait=True)
+        with self.boot_out:
+            from IPython.display import display
+
+            display(model_tables.scans(*scans))
+        self.progress.layout.visibility = "hidden"

@@ -1,0 +1,108 @@
+"""scrlib.explore: the explorer's logic and widget, without a browser (make ui-test has one)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from scrlib import its
+from scrlib.explore import Choices, ExploreError, Explorer, ExplorerWidget
+
+OFSTED = "ofsted-evaluation-ends"
+
+
+@pytest.fixture(scope="module")
+def explorer(dataset) -> Explorer:
+    return Explorer(dataset)
+
+
+def test_default_view_is_the_specification_fit(explorer, dataset):
+    view = explorer.view(Choices())
+    direct = Choices().specification().fit(dataset)
+    pd.testing.assert_frame_equal(view.result.effects, direct.effects)
+    assert "Ofsted evaluation ends, change in level: rate ratio" in view.answer
+    assert view.profile is not None and view.profile.replicates == 0
+
+
+def test_moving_a_date_refits_at_that_date(explorer, dataset):
+    moved = Choices().moved(OFSTED, "2012-10-01")
+    view = explorer.view(moved)
+    frame = Choices().specification().data(dataset)
+    direct = its.fit(frame, outcome="count", time="fiscal_year", family="quasipoisson",
+                     interventions={"Full publication": "2010-06-10",
+                                    "Ofsted evaluation ends": "2012-10-01"})
+    estimate = view.estimate("Ofsted evaluation ends")
+    assert estimate == pytest.approx(direct.effects["rate_ratio"].iloc[1], rel=1e-9)
+    assert estimate != pytest.approx(explorer.view(Choices()).estimate("Ofsted evaluation ends"))
+    assert f'data-value="{estimate:.6g}"' in explorer.estimate_html(view)
+
+
+def test_date_options_span_what_the_sources_allow_or_the_whole_series(explorer):
+    panel = Choices(events=("national-panel-established",))
+    months = explorer.date_options(panel, "national-panel-established")
+    assert [f"{m:%Y-%m}" for m in months] == ["2013-06", "2013-07"]  # the two sources' dates
+    free = explorer.date_options(panel.with_(free=("national-panel-established",)),
+                                 "national-panel-established")
+    assert f"{free[0]:%Y-%m}" == "2007-04" and f"{free[-1]:%Y-%m}" == "2016-03"
+
+
+def test_leaving_a_year_out_refits_without_it(explorer):
+    view = explorer.view(Choices(leave_out="2014-15"))
+    assert "2014-15" not in set(view.data["year"]) and view.result.n == 7
+
+
+@pytest.mark.parametrize(("choices", "words"), [
+    (Choices().moved(OFSTED, "2006-01-01"), "outside the years of this series"),
+    (Choices(events=("no-such-event",)), "no source in data/events.csv"),
+    (Choices(events=("full-publication", OFSTED, "working-together-2013"),
+             effects="step+slope"), "cannot be fitted"),
+])
+def test_bad_choices_give_a_message_in_words(explorer, choices, words):
+    with pytest.raises(ExploreError, match=words):
+        explorer.view(choices)
+
+
+def test_the_widget_shows_a_message_and_keeps_the_last_good_chart(explorer):
+    widget = ExplorerWidget(explorer)
+    chart, estimates = widget.chart.value, widget.estimates.value
+    assert chart and "scr-estimate" in estimates and widget.message.value == ""
+    widget.choices = widget.choices.moved(OFSTED, "2006-01-01")
+    widget.refresh()
+    assert "outside the years" in widget.message.value
+    assert "Traceback" not in widget.message.value
+    assert widget.chart.value == chart and widget.estimates.value == estimates
+    widget.family.value = "negativebinomial"  # a good change clears the message
+    widget.choices = widget.choices.moved(OFSTED, "2012-07-01")
+    widget.refresh()
+    assert widget.message.value == "" and widget.chart.value != chart
+
+
+def test_static_outputs_and_the_bootstrap_button_logic(explorer):
+    outputs = explorer.static()
+    kinds = [type(o).__name__ for o in outputs]
+    assert kinds == ["Markdown", "Markdown", "HTML", "DataFrame", "Image"]
+    assert "JupyterLab" in outputs[0].data
+    told = []
+    scans = explorer.bootstrap(Choices(), replicates=19, progress=lambda *a: told.append(a))
+    assert [s.replicates for s in scans] == [19, 19] and told[-1] == (2, 2, "done")
+
+
+def test_normalise_drops_live_widgets_and_their_saved_state(tmp_path):
+    import nbformat
+
+    from scrlib.run import WIDGET_VIEW, normalise
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("explorer")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/plain": "HBox(children=...)", WIDGET_VIEW: {"model_id": "3f2a", "version_major": 2,
+                                                         "version_minor": 0}}),
+                    nbformat.v4.new_output("stream", name="stdout", text="kept\n")]
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    normalise(path)
+    again = nbformat.read(path, as_version=4)
+    assert "widgets" not in again.metadata
+    assert [o.output_type for o in again.cells[0].outputs] == ["stream"]
