@@ -6,7 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.scrlib-installed
 
-.PHONY: setup report test unit nbval lint check refresh lab bench simulate clean
+.PHONY: setup report test unit nbval lint check refresh lab ui-test chromium screenshots bench \
+	simulate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,8 +42,30 @@ test: lint check unit nbval
 refresh: setup
 	$(PY) -m scrlib refresh
 
+# JupyterLab on the project's notebooks; they open with the project's kernel, "Python (scrlib)".
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+
+# In a real browser (Playwright driving Debian's chromium): every notebook runs in JupyterLab with
+# no error, and the explorer's date slider moves the estimate to what scrlib computes.
+ui-test: setup chromium
+	$(PY) -m pytest -p no:randomly -m ui tests/ui
+
+# Debian's chromium: installed when we can (root with apt), otherwise one line saying what to do.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "make ui-test needs Debian's chromium: as root, run apt-get install chromium" >&2; \
+	    exit 1; \
+	  fi; }
+
+# The README's pictures: the explorer and a report page, as the browser test saw them.
+screenshots: ui-test
+	mkdir -p docs
+	cp reports/ui/explorer.png reports/ui/report.png docs/
 
 bench: setup
 	$(PY) benchmarks/bench_its.py

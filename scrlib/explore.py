@@ -159,7 +159,8 @@ class Explorer:
             raise ExploreError(f"these choices cannot be fitted: {err}") from err
         answer = " ".join(_plain(r) for r in result.effects.itertuples(index=False))
         if result.warnings:
-            answer += f" The model gives {len(result.warnings)} warning(s); see the table."
+            answer += (f" The model gives {len(result.warnings)} warning(s) about what these "
+                       "data can support, listed below.")
         return View(choices, frame, dates, result, self._profile(choices, frame), answer)
 
     def _profile(self, choices: Choices, frame: pd.DataFrame):
@@ -248,6 +249,15 @@ class Explorer:
 
         return model_tables.effects(view.result)
 
+    def warnings_html(self, view: View) -> str:
+        """The model's warnings as an HTML list (empty if there are none)."""
+        import html
+
+        if not view.result.warnings:
+            return ""
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in view.result.warnings)
+        return f'<ul class="scr-warnings">{items}</ul>'
+
     def estimate_html(self, view: View) -> str:
         """Each policy step as HTML a browser test can read (``span.scr-estimate``)."""
         import html
@@ -271,7 +281,8 @@ class Explorer:
         view = self.view(choices or Choices())
         note = ("*This is the explorer's default state. The live version, with controls, runs "
                 "in JupyterLab (`make lab`, then open this notebook).*")
-        return [Markdown(note), Markdown(f"**Answer.** {escape_markdown(view.answer)}"),
+        warnings = "".join(f"\n- {escape_markdown(w)}" for w in view.result.warnings)
+        return [Markdown(note), Markdown(f"**Answer.** {escape_markdown(view.answer)}{warnings}"),
                 HTML(self.estimate_html(view)), self.table(view),
                 Image(data=self.png(view), format="png")]
 
@@ -294,8 +305,8 @@ class ExplorerWidget:
         self.explorer = explorer
         self.choices = choices or Choices()
         self.view: View | None = None
-        style = {"description_width": "9em"}
-        layout = w.Layout(width="26em")
+        style = {"description_width": "11em"}
+        layout = w.Layout(width="28em")
         x = self.explorer
 
         def dropdown(name, options, value):
@@ -304,7 +315,8 @@ class ExplorerWidget:
 
         c = self.choices
         self.series = dropdown("Series", x.series_options(), c.series)
-        self.events = w.SelectMultiple(options=x.event_options(c), value=c.events,
+        labels = [(x.dataset.event(e).label, e) for e in x.event_options(c)]
+        self.events = w.SelectMultiple(options=labels, value=c.events,
                                        description="Policy events", rows=6, style=style,
                                        layout=layout)
         self.conflict = dropdown("Conflict rule", ["recorded", "alternative", "lowest",
@@ -324,9 +336,9 @@ class ExplorerWidget:
         self.chart = w.Image(format="png")
         self.source = w.HTML()
         self.run = w.Button(description="Run the bootstraps (999 replicates)",
-                            layout=w.Layout(width="26em"))
+                            layout=w.Layout(width="28em"))
         self.progress = w.IntProgress(min=0, max=2, value=0, description="",
-                                      layout=w.Layout(width="26em", visibility="hidden"))
+                                      layout=w.Layout(width="28em", visibility="hidden"))
         self.boot_out = w.Output()
         for control in (self.series, self.conflict, self.event_rule, self.family, self.effects,
                         self.transition, self.leave_out):
@@ -336,10 +348,13 @@ class ExplorerWidget:
         self._build_dates()
         controls = w.VBox([self.series, self.events, self.dates, self.conflict, self.event_rule,
                            self.family, self.effects, self.transition, self.leave_out,
-                           self.run, self.progress])
+                           self.run, self.progress],
+                          layout=w.Layout(min_width="35em", flex="0 0 35em"))
         results = w.VBox([self.message, self.estimates, self.answer, self.table_out,
-                          self.chart, self.source, self.boot_out])
+                          self.chart, self.source, self.boot_out],
+                         layout=w.Layout(flex="1 1 auto", min_width="30em"))
         self.widget = w.HBox([controls, results])
+        self.widget.add_class("scr-explorer")
         self.refresh()
 
     def _build_dates(self) -> None:
@@ -353,8 +368,8 @@ class ExplorerWidget:
             label = self.explorer.dataset.event(event_id).label
             slider = w.SelectionSlider(options=[(f"{m:%b %Y}", m) for m in months], value=value,
                                        description=label, continuous_update=False,
-                                       style={"description_width": "9em"},
-                                       layout=w.Layout(width="26em"))
+                                       style={"description_width": "11em"},
+                                       layout=w.Layout(width="29em"))
             slider.add_class("scr-date")
             slider.observe(lambda change, e=event_id: self._moved(e, change["new"]),
                            names="value")
@@ -400,7 +415,8 @@ class ExplorerWidget:
         self.view = view
         self.message.value = ""
         self.estimates.value = self.explorer.estimate_html(view)
-        self.answer.value = f"<p>{html.escape(view.answer)}</p>"
+        self.answer.value = (f"<p>{html.escape(view.answer)}</p>"
+                             + self.explorer.warnings_html(view))
         self.table_out.clear_output(wait=True)
         with self.table_out:
             from IPython.display import display

@@ -24,6 +24,17 @@ def test_default_view_is_the_specification_fit(explorer, dataset):
     assert view.profile is not None and view.profile.replicates == 0
 
 
+def test_the_model_warnings_are_shown_in_words_not_pointed_at(explorer):
+    view = explorer.view(Choices())
+    assert view.result.warnings  # one year between the two policies: the model says so
+    assert f"{len(view.result.warnings)} warning(s)" in view.answer
+    html = explorer.warnings_html(view)
+    assert html.count("<li>") == len(view.result.warnings)
+    assert "fewer than 3 cannot separate" in html
+    answer = explorer.static()[1].data
+    assert answer.count("\n- ") == len(view.result.warnings)
+
+
 def test_moving_a_date_refits_at_that_date(explorer, dataset):
     moved = Choices().moved(OFSTED, "2012-10-01")
     view = explorer.view(moved)
