@@ -85,6 +85,7 @@ class Explorer:
     def __init__(self, dataset):
         self.dataset = dataset
         self._profiles: dict = {}
+        self._figures: dict = {}  # height -> the kept figure of fast redraws
 
     # -- what may be chosen ---------------------------------------------------------------------
     def series_options(self) -> list[str]:
@@ -195,13 +196,16 @@ class Explorer:
         return out
 
     # -- drawing ---------------------------------------------------------------------------------
-    def figure(self, view: View, *, source: bool = True):
+    def figure(self, view: View, *, source: bool = True, reuse: bool = False):
         """The series with the fit, counterfactual and band (top); the break profile with the
         chosen dates marked (bottom, where a scan exists). Fixed margins, not constrained
         layout, so a redraw stays quick while a slider is dragged; ``source=False`` leaves the
-        source line out of the image (the live widget shows it as text under it)."""
+        source line out of the image (the live widget shows it as text under it); ``reuse``
+        draws into one kept figure, whose renderer caches the text layout between redraws."""
         import textwrap
 
+        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         from scrlib import plot
@@ -209,10 +213,19 @@ class Explorer:
         plot.configure()
         panels = 2 if view.profile is not None else 1
         height = 3.3 * panels + (0.9 if source else 0.6)
-        fig = Figure(figsize=(8, height))
+        if reuse:
+            fig = self._figures.get(height)
+            if fig is None:
+                fig = self._figures[height] = Figure(figsize=(8, height), dpi=90)
+                FigureCanvasAgg(fig)
+            fig.clear()
+        else:
+            fig = Figure(figsize=(8, height))
         fig.subplots_adjust(left=0.11, right=0.97, top=1 - 0.35 / height,
                             bottom=(0.9 if source else 0.6) / height, hspace=0.42)
-        axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
+        # A fixed title height: matplotlib otherwise measures every tick label to place it.
+        with matplotlib.rc_context({"axes.titley": 1.0}):
+            axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
         name = self.dataset.series_info(view.choices.series).name
         view.result.plot(ax=axes[0], title=f"{name}: fit and counterfactual", source="")
         for text in axes[0].texts:
@@ -238,7 +251,7 @@ class Explorer:
         """The figure as PNG bytes (no software or date in the metadata); ``fast``: for the
         live widget, which shows the source line as text, lightly compressed at 90 dpi."""
         buffer = io.BytesIO()
-        self.figure(view, source=not fast).savefig(
+        self.figure(view, source=not fast, reuse=fast).savefig(
             buffer, format="png", metadata={"Software": None}, dpi=90 if fast else None,
             pil_kwargs={"compress_level": 1} if fast else None)
         return buffer.getvalue()

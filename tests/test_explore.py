@@ -117,3 +117,13 @@ def test_normalise_drops_live_widgets_and_their_saved_state(tmp_path):
     again = nbformat.read(path, as_version=4)
     assert "widgets" not in again.metadata
     assert [o.output_type for o in again.cells[0].outputs] == ["stream"]
+
+
+def test_a_fast_redraw_into_the_kept_figure_leaves_nothing_of_the_last_one(dataset):
+    first, second = Choices(), Choices().moved(OFSTED, "2012-10-01")
+    kept = Explorer(dataset)
+    kept.png(kept.view(first), fast=True)
+    again = kept.png(kept.view(second), fast=True)
+    fresh = Explorer(dataset)
+    assert again == fresh.png(fresh.view(second), fast=True)
+    assert again != fresh.png(fresh.view(first), fast=True)
