@@ -318,8 +318,8 @@ class ExplorerWidget:
         self.explorer = explorer
         self.choices = choices or Choices()
         self.view: View | None = None
-        style = {"description_width": "11em"}
-        layout = w.Layout(width="28em")
+        style = {"description_width": "13em"}
+        layout = w.Layout(width="30em")
         x = self.explorer
 
         def dropdown(name, options, value):
@@ -330,7 +330,7 @@ class ExplorerWidget:
         self.series = dropdown("Series", x.series_options(), c.series)
         labels = [(x.dataset.event(e).label, e) for e in x.event_options(c)]
         self.events = w.SelectMultiple(options=labels, value=c.events,
-                                       description="Policy events", rows=6, style=style,
+                                       description="Policy events", rows=8, style=style,
                                        layout=layout)
         self.conflict = dropdown("Conflict rule", ["recorded", "alternative", "lowest",
                                                    "highest"], c.conflict_rule)
@@ -349,9 +349,9 @@ class ExplorerWidget:
         self.chart = w.Image(format="png")
         self.source = w.HTML()
         self.run = w.Button(description="Run the bootstraps (999 replicates)",
-                            layout=w.Layout(width="28em"))
+                            layout=w.Layout(width="30em"))
         self.progress = w.IntProgress(min=0, max=2, value=0, description="",
-                                      layout=w.Layout(width="28em", visibility="hidden"))
+                                      layout=w.Layout(width="30em", visibility="hidden"))
         self.boot_out = w.Output()
         for control in (self.series, self.conflict, self.event_rule, self.family, self.effects,
                         self.transition, self.leave_out):
@@ -362,7 +362,7 @@ class ExplorerWidget:
         controls = w.VBox([self.series, self.events, self.dates, self.conflict, self.event_rule,
                            self.family, self.effects, self.transition, self.leave_out,
                            self.run, self.progress],
-                          layout=w.Layout(min_width="35em", flex="0 0 35em"))
+                          layout=w.Layout(min_width="37em", flex="0 0 37em"))
         results = w.VBox([self.message, self.estimates, self.answer, self.table_out,
                           self.chart, self.source, self.boot_out],
                          layout=w.Layout(flex="1 1 auto", min_width="30em"))
@@ -381,8 +381,8 @@ class ExplorerWidget:
             label = self.explorer.dataset.event(event_id).label
             slider = w.SelectionSlider(options=[(f"{m:%b %Y}", m) for m in months], value=value,
                                        description=label, continuous_update=False,
-                                       style={"description_width": "11em"},
-                                       layout=w.Layout(width="29em"))
+                                       style={"description_width": "13em"},
+                                       layout=w.Layout(width="31em"))
             slider.add_class("scr-date")
             slider.observe(lambda change, e=event_id: self._moved(e, change["new"]),
                            names="value")
