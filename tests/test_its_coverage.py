@@ -29,21 +29,23 @@ def log_mean(base: float, slope: bool = False) -> np.ndarray:
     return base + TREND * (T - 1) + LOG_STEP * POST + (LOG_SLOPE * SINCE if slope else 0)
 
 
-def coverage(simulate, truth: dict[str, float], **fit_kwargs) -> dict[str, float]:
+def coverage(simulate, truth: dict[str, float], reps: int = REPS,
+             **fit_kwargs) -> dict[str, float]:
     rng = np.random.default_rng(20240601)
     hits = dict.fromkeys(truth, 0)
-    for _ in range(REPS):
+    for _ in range(reps):
         frame = pd.DataFrame({"t": T, **simulate(rng)})
         result = its.fit(frame, time="t", interventions={"policy": START}, **fit_kwargs)
         table = result.effects.set_index("effect")
         for effect, value in truth.items():
             hits[effect] += table.loc[effect, "ci_low"] <= value <= table.loc[effect, "ci_high"]
-    return {effect: count / REPS for effect, count in hits.items()}
+    return {effect: count / reps for effect, count in hits.items()}
 
 
-def assert_near_95(rates: dict[str, float]) -> None:
+def assert_near_95(rates: dict[str, float], reps: int = REPS) -> None:
+    tolerance = 3.5 * np.sqrt(0.95 * 0.05 / reps) + 0.01
     for effect, rate in rates.items():
-        assert abs(rate - 0.95) <= TOLERANCE, f"{effect}: coverage {rate:.3f}"
+        assert abs(rate - 0.95) <= tolerance, f"{effect}: coverage {rate:.3f}"
 
 
 def test_poisson_step_and_slope():
@@ -75,6 +77,7 @@ def test_poisson_intervals_are_too_narrow_for_overdispersed_data():
 
 
 def test_negative_binomial_with_exposure():
+    """Fewer series (each NB fit estimates alpha at every profile step), a wider tolerance."""
     alpha = 0.04
     exposure = np.linspace(9000, 11000, N)
     mu = np.exp(log_mean(np.log(40 / 10000))) * exposure
@@ -82,9 +85,9 @@ def test_negative_binomial_with_exposure():
     def simulate(rng):
         return {"y": rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mu)), "pop": exposure}
 
-    rates = coverage(simulate, {"step": np.exp(LOG_STEP)}, outcome="y", offset="pop",
+    rates = coverage(simulate, {"step": np.exp(LOG_STEP)}, reps=200, outcome="y", offset="pop",
                      family="negativebinomial")
-    assert_near_95(rates)
+    assert_near_95(rates, reps=200)
 
 
 def test_binomial_odds_ratio():
