@@ -2,8 +2,9 @@
 
 Subcommands: check, export, cite, report, refresh, datapackage.
 
-Exit codes: 0 success; 2 bad usage; 3 bad configuration; 4 data that fail ``scr check``;
-5 a notebook failed; 130 interrupted.
+Exit codes: 0 success; 2 bad usage; 3 bad configuration (or a parameter a notebook would
+refuse); 4 data that fail ``scr check``; 5 a notebook failed; 6 another run is writing the same
+report folder; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scr",
         description="Cited figures and before/after analysis of Serious Case Reviews in England.",
-        epilog="Exit codes: 0 ok, 2 usage, 3 configuration, 4 data check, 5 notebook, "
-        "130 interrupted.",
+        epilog="Exit codes: 0 ok, 2 usage, 3 configuration or parameter, 4 data check, "
+        "5 notebook, 6 another run is writing the same report, 130 interrupted.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="validate every file in data/; one line per problem")
@@ -37,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--config", type=Path, help="YAML file of parameters, workers, timeout")
     report.add_argument("--workers", type=int, help="notebooks run at once (default: cores)")
     report.add_argument("--timeout", type=float, help="seconds allowed per notebook")
+    report.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="if another run is writing the same report, wait up to this long "
+                        "for it (default: stop at once, exit 6)")
     package = sub.add_parser("datapackage", help="regenerate data/datapackage.json")
     package.add_argument("--data", type=Path, help="data folder")
     refresh = sub.add_parser(
@@ -96,7 +100,9 @@ def _report(args) -> int:
         if args.timeout <= 0:
             raise report.ConfigError("--timeout must be positive")
         config.timeout = args.timeout
-    report.build(args.output, config=config)
+    if args.wait < 0:
+        raise report.ConfigError("--wait must be zero or more seconds")
+    report.build(args.output, config=config, wait=args.wait)
     return 0
 
 

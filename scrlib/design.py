@@ -206,8 +206,16 @@ def events_inside(dataset, first: pd.Timestamp, last: pd.Timestamp, rule: str) -
 def allowed_series(dataset, *, min_years: int = 4, denominator: str | None = None) -> list[str]:
     """Count series with at least ``min_years`` financial-year figures (paired with denominator)."""
     out = []
+    figures = dataset.figures
+    # An upper bound first (the financial years any figure of the series touches), so only
+    # series that could qualify are assembled.
+    touched = {sid: len({y for s, e in zip(rows["start"], rows["end"], strict=True)
+                         for y in pd.period_range(s, e, freq="Y-MAR")})
+               for sid, rows in figures.groupby("series_id")}
     for info in dataset.series.itertuples(index=False):
         if info.unit != "count" or info.series_id == denominator:
+            continue
+        if touched.get(info.series_id, 0) < min_years:
             continue
         spec = Specification(series=info.series_id, denominator=denominator, events=())
         if len(spec.data(dataset)) >= min_years:

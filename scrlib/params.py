@@ -102,3 +102,34 @@ def choose_dates(name: str, value, events) -> dict:
             )
         out[found.group(1)] = found.group(2)
     return out
+
+
+CHECK_TAG = "check-parameters"
+
+
+def precheck(notebook, values: dict) -> None:
+    """Run a notebook's ``parameters`` cell, then ``values``, then its cell tagged
+    ``check-parameters``, in this process (no kernel); a refusal is a ParameterError that names
+    the notebook. The same code the kernel would run, so it refuses exactly what the notebook
+    would."""
+    import contextlib
+    import io
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(notebook)
+    nb = nbformat.read(path, as_version=4)
+    tagged = {tag: cell for cell in nb.cells if cell.cell_type == "code"
+              for tag in cell.metadata.get("tags", [])}
+    if "parameters" not in tagged or CHECK_TAG not in tagged:
+        return  # nothing declared to check before the run
+    namespace: dict = {"__name__": "__scrlib_precheck__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(tagged["parameters"].source, f"{path.name}:parameters", "exec"), namespace)
+        namespace.update(values)
+        try:
+            exec(compile(tagged[CHECK_TAG].source, f"{path.name}:{CHECK_TAG}", "exec"),
+                 namespace)
+        except ParameterError as err:
+            raise ParameterError(f"{path.stem}: {err}") from None

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from scrlib.paths import PROJECT_DIR, data_dir, notebooks_dir
 
-EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_BUSY, EXIT_INTERRUPTED = (
+    0, 2, 3, 4, 5, 6, 130)
 CONFIG_KEYS = {"parameters", "notebooks", "workers", "timeout"}
 PACKAGES = (
     "scrlib",
@@ -64,6 +65,12 @@ class NotebookError(ReportError):
     """A notebook failed; the message names it and the cell."""
 
     exit_code = EXIT_NOTEBOOK
+
+
+class OutputBusy(ReportError):
+    """Another run is writing the same report folder; this one did not start."""
+
+    exit_code = EXIT_BUSY
 
 
 class Interrupted(ReportError):
@@ -396,15 +403,32 @@ def build(
     *,
     config: ReportConfig | None = None,
     notebooks: list[Path] | None = None,
+    wait: float = 0.0,
     log=print,
 ) -> Path:
-    """Build the report into ``output`` (default reports/latest); raise ReportError if it fails."""
+    """Build the report into ``output`` (default reports/latest); raise ReportError if it fails.
+
+    One run at a time per output folder: another run's lock is waited for up to ``wait``
+    seconds, then OutputBusy."""
+    from scrlib import lock
     from scrlib.paths import default_report_dir
+
+    target = Path(output) if output is not None else default_report_dir()
+    target = target.resolve()
+    try:
+        with lock.hold(target, wait=wait, log=log):
+            lock.remove_stale_partials(target, log=log)
+            return _build(target, config=config, notebooks=notebooks, log=log)
+    except lock.Busy as exc:
+        raise OutputBusy(str(exc)) from None
+
+
+def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
+           log) -> Path:
+    from scrlib.params import ParameterError, precheck
     from scrlib.validate import read_dataset
 
     started = time.time()
-    target = Path(output) if output is not None else default_report_dir()
-    target = target.resolve()
     config = config or ReportConfig()
     notebooks = notebooks if notebooks is not None else notebook_paths()
     if not notebooks:
@@ -422,11 +446,18 @@ def build(
     if problems:
         shown = "\n".join(str(p) for p in problems[:20])
         raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
+    for nb in notebooks:  # what a notebook would refuse stops the run before any kernel starts
+        try:
+            precheck(nb, parameters[nb])
+        except ParameterError as exc:
+            raise ConfigError(f"{exc}; no notebook was run") from None
 
     from scrlib.export import tidy_figures, write_csv
     from scrlib.load import load
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    kept = (f"last good report kept at {target}" if target.exists()
+            else f"no earlier report at {target}, so none was kept")
     stage = target.parent / f".{target.name}.partial-{os.getpid()}"
     if stage.exists():
         shutil.rmtree(stage)
@@ -477,20 +508,15 @@ def build(
             )
     except KeyboardInterrupt as exc:
         failed_dir = _keep_failed(stage, target)
-        raise Interrupted(
-            f"interrupted ({exc}); last good report kept; partial run in {failed_dir}"
-        ) from exc
+        raise Interrupted(f"interrupted ({exc}); {kept}; partial run in {failed_dir}") from exc
     except ReportError as exc:
         failed_dir = _keep_failed(stage, target)
-        exc.args = (
-            f"{exc.args[0]}\nlast good report kept at {target}; partial run in {failed_dir}",
-        )
+        exc.args = (f"{exc.args[0]}\n{kept}; partial run in {failed_dir}",)
         raise
     except Exception as exc:
         failed_dir = _keep_failed(stage, target)
         raise NotebookError(
-            f"report failed: {type(exc).__name__}: {exc}; last good report kept; "
-            f"partial run in {failed_dir}"
+            f"report failed: {type(exc).__name__}: {exc}; {kept}; partial run in {failed_dir}"
         ) from exc
     _swap(stage, target)
     log(f"scr report: wrote {target}")

@@ -1,0 +1,91 @@
+"""One report run at a time per output folder, and no partial folder left behind for ever.
+
+The lock is ``.<name>.lock`` beside the output, held with ``flock``: the operating system
+releases it when the holding process ends, however it ends (even SIGKILL), so a killed run
+cannot leave it stuck. The file records the holder's process id for the message a second run
+prints.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class Busy(Exception):
+    """Another run holds the output's lock."""
+
+
+def lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.lock"
+
+
+def _holder(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 200).decode("utf-8", "replace").strip()
+    return text or "unknown"
+
+
+@contextmanager
+def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print):
+    """Hold the lock of ``target`` while the block runs; wait up to ``wait`` seconds for another
+    run to finish, then raise Busy naming it."""
+    import fcntl
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path(target), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline, told = time.monotonic() + wait, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(fd)
+                if time.monotonic() >= deadline:
+                    how = (f"waited {wait:g} s" if wait
+                           else "use --wait SECONDS to wait for it")
+                    raise Busy(f"another run ({holder}) is writing {target}; this run did not "
+                               f"start ({how})") from None
+                if not told:
+                    log(f"scr report: waiting up to {wait:g} s for another run ({holder}) "
+                        f"writing {target}")
+                    told = True
+                time.sleep(poll)
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"pid {os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_partials(target: Path, log=print) -> list[Path]:
+    """Remove ``.<name>.partial-<pid>`` folders beside ``target`` whose process is gone (a run
+    killed before it could clean up); return what was removed."""
+    removed = []
+    for folder in sorted(target.parent.glob(f".{target.name}.partial-*")):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        log(f"scr report: removed {folder.name}, left by a run (pid {pid}) that is gone")
+        removed.append(folder)
+    return removed
