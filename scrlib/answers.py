@@ -26,6 +26,8 @@ class Answer:
     question: str
     sentences: tuple[str, ...]
     chart: str = ""  # the stem of a chart in the same folder that shows the answer (optional)
+    # The headline numbers behind the sentences, by name, so a later run can say what moved.
+    estimates: tuple[tuple[str, float], ...] = ()
 
     @property
     def text(self) -> str:
@@ -56,7 +58,8 @@ def read(folder) -> list[Answer]:
     for path in sorted(Path(folder).glob("*-answer.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         out.append(Answer(data["notebook"], data["question"], tuple(data["sentences"]),
-                          data.get("chart", "")))
+                          data.get("chart", ""),
+                          tuple((k, float(v)) for k, v in data.get("estimates", []))))
     return out
 
 
@@ -82,7 +85,29 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
     sentences.append(_which_explanation(explanations, result, ordered))
     sentences.append(_how_sure(result, step_scan, dip_scan, explanations, influence))
     sentences.append(_cannot_say(frame, first, last, detectable, nearby))
-    return Answer(notebook, question, tuple(s for s in sentences if s), chart)
+    estimates = [*_effect_estimates(result)]
+    if step_scan is not None and step_scan.p_value is not None:
+        estimates.append(("one lasting change anywhere: bootstrap p", step_scan.p_value))
+    if dip_scan is not None and dip_scan.p_value is not None:
+        estimates.append(("a temporary change anywhere: bootstrap p", dip_scan.p_value))
+    return Answer(notebook, question, tuple(s for s in sentences if s), chart,
+                  _numbers(estimates))
+
+
+def _effect_estimates(result):
+    """(name, value) for each effect's rate ratio and 95% interval of an ITS result."""
+    for r in result.effects.itertuples(index=False):
+        what = f"{r.intervention}, {r.effect}"
+        yield from ((f"{what}: rate ratio", r.rate_ratio), (f"{what}: 95% low", r.ci_low),
+                    (f"{what}: 95% high", r.ci_high))
+
+
+def _numbers(pairs) -> tuple[tuple[str, float], ...]:
+    """Finite numbers only, as plain floats (NaN has no place in JSON)."""
+    import math
+
+    return tuple((str(k), float(v)) for k, v in pairs
+                 if v is not None and math.isfinite(float(v)))
 
 
 def _what_changed(frame, ordered, series_name) -> str:
@@ -286,7 +311,15 @@ def publication(shares: pd.DataFrame, comparison, before, after, *, events=(),
                  + (_join(list(events)) if events else "the policy changes")
                  + " from each other or from a backlog of older reviews being published, and a "
                  "review published in one year may have been commissioned in an earlier one."]
-    return Answer(notebook, question, tuple(sentences))
+    return Answer(notebook, question, tuple(sentences), estimates=_difference(diff))
+
+
+def _difference(diff) -> tuple[tuple[str, float], ...]:
+    """The before/after difference in shares (percentage points), its interval and p."""
+    return _numbers([("difference in share (points)", 100 * diff["estimate"]),
+                     ("difference: 95% low", 100 * diff["ci_low"]),
+                     ("difference: 95% high", 100 * diff["ci_high"]),
+                     ("difference: Fisher's exact p", diff["p_value"])])
 
 
 # -- 04: SCRs per serious incident notification ------------------------------------------------
@@ -332,7 +365,7 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
         f"{fmt.number(100 * diff['ci_low'], 1)} to {fmt.number(100 * diff['ci_high'], 1)}; "
         f"Fisher's exact {fmt.p_phrase(diff['p_value'])}): {verdict}",
         "What the data cannot say: " + "; ".join(cannot) + "."]
-    return Answer(notebook, question, tuple(sentences))
+    return Answer(notebook, question, tuple(sentences), estimates=_difference(diff))
 
 
 KIND_WORDS = {"news": "news reports", "blog": "blog posts", "web-page": "web pages",
@@ -404,7 +437,13 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=Non
         sentences.append(lead + text)
     sentences.append("What the data cannot say: the policy dates tested fall within a year of "
                      "each other, so the curve cannot say which of them mattered.")
-    return Answer(notebook, question, tuple(sentences))
+    estimates = [("distinct models used", len(used)),
+                 ("median rate ratio", used["rate_ratio"].median()),
+                 ("share of intervals excluding no change (%)", share)]
+    if joint is not None and joint.models:
+        estimates += [("joint test p (share)", joint.p_values["share"]),
+                      ("joint test p (median)", joint.p_values["median"])]
+    return Answer(notebook, question, tuple(sentences), estimates=_numbers(estimates))
 
 
 def _driver(choices: pd.DataFrame, labels: dict) -> str:

@@ -239,7 +239,7 @@ def _title(notebook: Path) -> str:
     return notebook.stem
 
 
-def write_index(stage: Path, runs: list, config: ReportConfig, dataset) -> None:
+def write_index(stage: Path, runs: list, config: ReportConfig, dataset, changes=None) -> None:
     """Write index.html: the answers in brief and the headline chart first, then the sections,
     the references and what this run used; every string from data escaped."""
     from scrlib import answers as answer_files
@@ -269,6 +269,9 @@ def write_index(stage: Path, runs: list, config: ReportConfig, dataset) -> None:
         for r in runs
     )
     refs = "\n".join(f"<li>{e(reference(s))}</li>" for s in sources_of(dataset))
+    changed = "" if changes is None else (
+        f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
+        "the last report</a>.</p>")
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -290,6 +293,7 @@ figcaption {{ font-size: 0.85em; color: #444; }}
 <body>
 <h1>Serious Case Reviews in England: how the numbers changed around the policy changes
 of 2010-2013</h1>
+{changed}
 <h2>The answers in brief</h2>
 {briefs or "<p>No notebook in this run gives a brief answer.</p>"}
 {figure}
@@ -327,7 +331,7 @@ def _parameters_text(values: dict) -> str:
     return "<br>".join(shown)
 
 
-def _manifest(stage: Path, runs: list, started: float, kernel: str) -> dict:
+def _manifest(stage: Path, runs: list, started: float, kernel: str, changes) -> dict:
     inputs = sorted(
         [p for p in data_dir().glob("*") if p.is_file()] + notebook_paths(),
         key=lambda p: str(p),
@@ -348,6 +352,7 @@ def _manifest(stage: Path, runs: list, started: float, kernel: str) -> dict:
             str(p.relative_to(stage)): sha256(p) for p in sorted(stage.rglob("*")) if p.is_file()
         },
         "notebook_seconds": {r.name: r.seconds for r in runs},
+        "changes": changes.summary(),
         "run_started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_seconds": round(time.time() - started, 1),
     }
@@ -425,6 +430,7 @@ def build(
 
 def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
            log) -> Path:
+    from scrlib import changes as what_changed
     from scrlib.params import ParameterError, precheck
     from scrlib.validate import read_dataset
 
@@ -501,8 +507,10 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
                 log(f"  ok {r.name} ({r.seconds:.1f} s)")
             dataset = load()
             write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
-            write_index(stage, runs, config, dataset)
-            manifest = _manifest(stage, runs, started, kernel)
+            changes = what_changed.compare(target if target.is_dir() else None, stage)
+            what_changed.write(changes, stage)
+            write_index(stage, runs, config, dataset, changes)
+            manifest = _manifest(stage, runs, started, kernel, changes)
             (stage / "manifest.json").write_text(
                 json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
@@ -519,5 +527,5 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
             f"report failed: {type(exc).__name__}: {exc}; {kept}; partial run in {failed_dir}"
         ) from exc
     _swap(stage, target)
-    log(f"scr report: wrote {target}")
+    log(f"scr report: wrote {target}; {changes.sentence()}")
     return target

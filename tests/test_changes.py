@@ -1,0 +1,142 @@
+"""What changed since the last report: figures, headline estimates, charts, notebook outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from scrlib import changes, report
+from scrlib.answers import Answer
+from scrlib.paths import notebooks_dir
+
+FIELDS = ["figure_id", "series_id", "period", "value", "unit", "source_id", "excerpt", "url"]
+
+
+def _report(folder: Path, figures: list[dict], estimates=(), charts=None, outputs="1") -> Path:
+    """A minimal report folder: manifest, data/figures.csv, one answer, charts, a notebook."""
+    (folder / "data").mkdir(parents=True)
+    (folder / "figures").mkdir()
+    (folder / "manifest.json").write_text("{}")
+    with (folder / "data" / "figures.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, FIELDS)
+        writer.writeheader()
+        writer.writerows(figures)
+    Answer("02-initiated", "Q?", ("A.",), estimates=tuple(estimates)).write(folder / "figures")
+    for name, (png, data) in (charts or {}).items():
+        (folder / "figures" / f"{name}.png").write_bytes(png)
+        (folder / "figures" / f"{name}.csv").write_text(data)
+    nb = new_notebook(cells=[new_code_cell("1", outputs=[
+        new_output("execute_result", data={"text/plain": outputs}, execution_count=1)])])
+    nbformat.write(nb, folder / "02-initiated.ipynb")
+    return folder
+
+
+def _figure(fid, value, period="FY2012-13"):
+    return {"figure_id": fid, "series_id": "scr-published", "period": period,
+            "value": str(value), "unit": "count", "source_id": "s", "excerpt": f"{value} x",
+            "url": "https://example.org/"}
+
+
+def test_the_first_report_has_nothing_to_compare_with(tmp_path):
+    now = _report(tmp_path / "now", [_figure("a", 31)])
+    found = changes.compare(None, now)
+    assert not found.previous and not found.nothing_new
+    assert "first report" in found.sentence()
+    assert changes.compare(tmp_path / "missing", now).previous is False
+
+
+def test_the_same_report_twice_says_nothing_changed(tmp_path):
+    kwargs = {"estimates": [("step", 2.5)], "charts": {"c": (b"png", "x,y\n1,2\n")}}
+    before = _report(tmp_path / "before", [_figure("a", 31)], **kwargs)
+    now = _report(tmp_path / "now", [_figure("a", 31)], **kwargs)
+    found = changes.compare(before, now)
+    assert found.nothing_new and found.summary()["nothing_new"] is True
+    assert found.sentence().startswith("Nothing changed since the last report")
+
+
+def test_figures_added_revised_and_removed_are_listed_with_their_fields(tmp_path):
+    before = _report(tmp_path / "before", [_figure("a", 31), _figure("b", 13)])
+    now = _report(tmp_path / "now", [_figure("a", 32), _figure("c", 71, "FY2013-14")])
+    found = changes.compare(before, now)
+    assert [f["figure_id"] for f in found.figures_added] == ["c"]
+    assert [f["figure_id"] for f in found.figures_removed] == ["b"]
+    (revised,) = found.figures_revised
+    assert revised["figure_id"] == "a" and revised["fields"] == ["value", "excerpt"]
+    assert revised["before"]["value"] == "31" and revised["after"]["value"] == "32"
+    assert "1 figure(s) added, 1 figure(s) revised, 1 figure(s) removed" in found.sentence()
+
+
+def test_an_estimate_moves_only_beyond_the_stated_tolerance(tmp_path):
+    before = _report(tmp_path / "before", [], estimates=[("big", 2.50), ("small", 0.300),
+                                                         ("gone", 1.0)])
+    now = _report(tmp_path / "now", [], estimates=[("big", 2.52), ("small", 0.312),
+                                                   ("new", 4.0)])
+    moved = {m["estimate"]: m for m in changes.compare(before, now).estimates_moved}
+    assert "big" not in moved  # 0.8% of 2.5
+    assert moved["small"]["before"] == 0.3 and moved["small"]["after"] == 0.312  # 0.012 > 0.01
+    assert moved["gone"]["after"] is None and moved["new"]["before"] is None
+
+
+def test_charts_with_changed_data_or_image_and_notebooks_with_changed_outputs(tmp_path):
+    before = _report(tmp_path / "before", [], charts={
+        "same": (b"p", "1\n"), "data": (b"p", "1\n"), "image": (b"p", "1\n"),
+        "gone": (b"p", "1\n")}, outputs="old")
+    now = _report(tmp_path / "now", [], charts={
+        "same": (b"p", "1\n"), "data": (b"q", "2\n"), "image": (b"q", "1\n"),
+        "new": (b"p", "1\n")}, outputs="new")
+    found = changes.compare(before, now)
+    assert {c["chart"]: c["what"] for c in found.charts_changed} == {
+        "data": "data changed", "image": "image changed", "gone": "removed", "new": "added"}
+    assert found.notebooks_changed == ["02-initiated"]
+
+
+def test_the_pages_escape_what_they_show(tmp_path):
+    before = _report(tmp_path / "before", [_figure("a", 31)])
+    now = _report(tmp_path / "now", [_figure("a", 31) | {"excerpt": "<b>31</b> & more"}])
+    found = changes.compare(before, now)
+    changes.write(found, now)
+    page = (now / "changes.html").read_text()
+    assert "&lt;b&gt;31&lt;/b&gt; &amp; more" in page and "<b>31</b>" not in page
+    assert json.loads((now / "changes.json").read_text())["summary"]["figures_revised"] == 1
+
+
+def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, monkeypatch):
+    """Two real runs of notebook 03: the second after a test revision of one cited figure."""
+    notebook = notebooks_dir() / "03-publication.ipynb"
+    target = tmp_path / "latest"
+    monkeypatch.setenv("SCRLIB_DATA", str(data_copy))
+    report.build(target, notebooks=[notebook], log=lambda *_: None)
+    first = json.loads((target / "manifest.json").read_text())["changes"]
+    assert first["previous_report"] is False
+    figures = data_copy / "figures.csv"
+    with figures.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns, rows = reader.fieldnames, list(reader)
+    # Test values, not cited ones: every source's 71 published in 2013-14 becomes 70 (value and
+    # excerpt alike), so scr check still passes and no conflict arises.
+    revised = sorted(r["figure_id"] for r in rows
+                     if r["series_id"] == "scr-published" and r["period"] == "FY2013-14")
+    for r in rows:
+        if r["figure_id"] in revised:
+            r["value"], r["excerpt"] = "70", r["excerpt"].replace("71", "70")
+    with figures.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    report.build(target, notebooks=[notebook], log=lambda *_: None)
+    found = json.loads((target / "changes.json").read_text())
+    assert [f["figure_id"] for f in found["figures_revised"]] == revised
+    assert {float(f["after"]["value"]) for f in found["figures_revised"]} == {70.0}
+    assert found["summary"]["nothing_new"] is False
+    assert any(m["notebook"] == "03-publication" for m in found["estimates_moved"])
+    assert "03-publication" in found["notebooks_changed"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["changes"] == found["summary"]
+    index = (target / "index.html").read_text()
+    assert 'href="changes.html"' in index and "2 figure(s) revised" in index
+    shutil.rmtree(target)
