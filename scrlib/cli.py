@@ -1,6 +1,6 @@
 """The ``scr`` command (also ``python -m scrlib``).
 
-Subcommands: check, export, cite, report, refresh, datapackage.
+Subcommands: check, export, cite, report, refresh, datapackage, ingest.
 
 Exit codes: 0 success; 2 bad usage; 3 bad configuration (or a parameter a notebook would
 refuse); 4 data that fail ``scr check``; 5 a notebook failed; 6 another run is writing the same
@@ -47,6 +47,31 @@ def _parser() -> argparse.ArgumentParser:
         "refresh", help="re-execute the committed notebooks in place with default parameters"
     )
     refresh.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: all)")
+    ingest = sub.add_parser(
+        "ingest", help="add an Explore Education Statistics release's values to data/",
+        description="Read an EES open-data CSV (a file, an http(s) address, or a data set id "
+        "through the EES public API), map its rows to series with data/ees-mapping.csv, and add "
+        "each value as a cited figure. Exit 4 (data/ unchanged) on any problem.")
+    ingest.add_argument("csv", nargs="?", help="a local CSV file or an http(s) address")
+    ingest.add_argument("--api", metavar="DATASET_ID",
+                        help="read this EES data set through the public API instead")
+    ingest.add_argument("--api-base", default=None, metavar="URL",
+                        help="the EES public API's address (default: the DfE service)")
+    ingest.add_argument("--dataset", help="the data set's name in data/ees-mapping.csv "
+                        "(found from the id with --api)")
+    ingest.add_argument("--release", help="the release as the publisher names it, e.g. "
+                        "'Reporting year 2026' (with --api: from the version's title)")
+    ingest.add_argument("--version", default="", help="the data set version (with --api: the "
+                        "latest unless given)")
+    ingest.add_argument("--address", default="", metavar="URL",
+                        help="for a local file: the address it was published at")
+    ingest.add_argument("--published", default="", metavar="YYYY-MM-DD",
+                        help="the release's publication date, if known")
+    ingest.add_argument("--accessed", default=None, metavar="YYYY-MM-DD",
+                        help="the day it was read (default: today)")
+    ingest.add_argument("--dry-run", action="store_true",
+                        help="print what would be added or revised; change nothing")
+    ingest.add_argument("--data", type=Path, help="data folder (default: the project's data/)")
     return parser
 
 
@@ -113,6 +138,50 @@ def _datapackage(args) -> int:
     return 0
 
 
+def _ingest(args) -> int:
+    import datetime
+
+    from scrlib import ingest
+    from scrlib.paths import data_dir
+
+    folder = args.data or data_dir()
+    accessed = args.accessed or datetime.date.today().isoformat()
+    if bool(args.csv) == bool(args.api):
+        print("scr ingest: give a CSV file or address, or --api DATASET_ID (one of them)",
+              file=sys.stderr)
+        return 2
+    try:
+        if args.api:
+            result = ingest.ingest_api(args.api, version=args.version, base=args.api_base,
+                                       accessed=accessed, folder=folder,
+                                       mapping_path=folder / ingest.MAPPING_FILE,
+                                       dry_run=args.dry_run, release=args.release,
+                                       dataset=args.dataset)
+        else:
+            missing = [f"--{n}" for n in ("dataset", "release") if not getattr(args, n)]
+            if missing:
+                print(f"scr ingest: a CSV needs {' and '.join(missing)}", file=sys.stderr)
+                return 2
+            result = ingest.ingest(args.csv, dataset=args.dataset, release=args.release,
+                                   accessed=accessed, folder=folder,
+                                   mapping_path=folder / ingest.MAPPING_FILE,
+                                   published_at=args.address, version=args.version,
+                                   published=args.published, dry_run=args.dry_run)
+    except ingest.IngestError as exc:
+        print(f"scr ingest: {exc}", file=sys.stderr)
+        print("scr ingest: data/ is unchanged", file=sys.stderr)
+        return ingest.EXIT_INGEST
+    for line in result.lines():
+        print(f"  {line}")
+    if result.empty:
+        print("scr ingest: nothing new in this release")
+    elif args.dry_run:
+        print("scr ingest: dry run; nothing was written")
+    else:
+        print(f"scr ingest: data/ updated from {result.release.source_id}; scr check passes")
+    return 0
+
+
 def _refresh(args) -> int:
     from scrlib.refresh import refresh
 
@@ -132,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             "report": _report,
             "refresh": _refresh,
             "datapackage": _datapackage,
+            "ingest": _ingest,
         }[args.command](args)
     except DataError as exc:
         print(exc, file=sys.stderr)

@@ -17,6 +17,7 @@ _PATTERNS = {
 _FOREIGN = {
     "figures": [("source_id", "sources", "source_id"), ("series_id", "series", "series_id")],
     "events": [("source_id", "sources", "source_id")],
+    "withheld": [("source_id", "sources", "source_id"), ("series_id", "series", "series_id")],
 }
 
 

@@ -35,6 +35,10 @@ class Source:
     kind: str
     mirror_of: str
     note: str
+    publication: str = ""  # for a data set: its publication, release, EES id and version
+    release: str = ""
+    dataset_id: str = ""
+    dataset_version: str = ""
 
     @classmethod
     def from_row(cls, row) -> Source:

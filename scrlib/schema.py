@@ -46,7 +46,13 @@ RULES = {
         "the other value is contradicted by its own source's content (e.g. a page dated before "
         "the event it reports)"
     ),
+    "later-release": (
+        "a later release of the same official statistics supersedes an earlier one (releases "
+        "revise earlier years)"
+    ),
 }
+# DfE's symbols for a value a data set does not give as a number (see scrlib.ees).
+WITHHELD_SYMBOLS = ("c", "x", "z", "low", "k", "u", ":", "~")
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,10 @@ SOURCES = Table(
         Column("kind", "enum", choices=SOURCE_KINDS, description="kind of source"),
         Column("mirror_of", required=False, description="original of a mirror or reprint"),
         Column("note", required=False),
+        Column("publication", required=False, description="statistical publication (data sets)"),
+        Column("release", required=False, description="release of the publication"),
+        Column("dataset_id", required=False, description="EES data set id"),
+        Column("dataset_version", required=False, description="EES data set version"),
     ),
     ("source_id",),
     "Pages, answers, reports and data sets that state figures or dates.",
@@ -165,4 +175,20 @@ RESOLUTIONS = Table(
     "Conflicts between sources and the rule that resolves each.",
 )
 
-TABLES = (SOURCES, SERIES, FIGURES, EVENTS, RESOLUTIONS)
+WITHHELD = Table(
+    "withheld",
+    "withheld.csv",
+    (
+        Column("series_id", "slug"),
+        Column("period", "period", description="normalised period code"),
+        Column("source_id", "slug"),
+        Column("symbol", "enum", choices=WITHHELD_SYMBOLS,
+               description="the data set's symbol in place of a number"),
+        Column("excerpt", description="the data set's row as published"),
+        Column("note", required=False),
+    ),
+    ("series_id", "period", "source_id"),
+    "Values a data set withholds (suppressed, not available, not applicable): never numbers.",
+)
+
+TABLES = (SOURCES, SERIES, FIGURES, EVENTS, RESOLUTIONS, WITHHELD)

@@ -330,6 +330,17 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
                     f"{precision!r} but the date {date} is to the {date_precision(date)}",
                 )
 
+    for row in raw.rows["withheld"]:
+        if row["source_id"] and row["source_id"] not in sources:
+            bad("withheld", row, "source_id", f"unknown source {row['source_id']!r}")
+        if row["series_id"] and row["series_id"] not in series:
+            bad("withheld", row, "series_id", f"unknown series {row['series_id']!r}")
+        cells = [c.strip() for c in next(csv.reader([row["excerpt"]]), [])]
+        if row["symbol"] and row["symbol"] not in cells:
+            bad("withheld", row, "excerpt",
+                f"has no cell holding the symbol {row['symbol']!r} (the row as published)")
+    unique("withheld", ("series_id", "period", "source_id"))
+
     out.extend(_conflict_checks(raw, sources))
     return out
 

@@ -1,0 +1,227 @@
+"""Read Explore Education Statistics (EES) open-data CSVs: the DfE open-data standard's columns,
+its time identifiers mapped to this project's periods, and its symbols for missing values.
+
+Everything here reads; nothing writes. A problem is an :class:`EesError` that names the file or
+address, the line and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import json
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+STANDARD_COLUMNS = ("time_period", "time_identifier", "geographic_level", "country_code",
+                    "country_name")
+# The DfE open data standard's symbols for a value that is not a number ("Data symbols");
+# recorded as such, never as numbers. ":" and "~" are the standard's obsolete forms of x and low.
+SYMBOLS = {
+    "c": "confidential (suppressed)",
+    "x": "unavailable",
+    "z": "not applicable",
+    "low": "rounds to 0, but is not 0",
+    "k": "rounds to 0, but is not 0",
+    "u": "low reliability",
+    ":": "unavailable (obsolete form of x)",
+    "~": "rounds to 0, but is not 0 (obsolete form of low)",
+}
+
+
+class EesError(Exception):
+    """A problem in an EES file or response: ``where`` (file or address), ``line``, ``field``."""
+
+    def __init__(self, where: str, line: int, field: str, message: str):
+        super().__init__(f"{where}:{line}: {field}: {message}")
+        self.where, self.line, self.field = where, line, field
+
+
+def financial_year(time_period: str, time_identifier: str, *, where: str = "",
+                   line: int = 0) -> str:
+    """This project's period (``FY2023-24``) for an EES time period and identifier: a
+    "Financial year" ``202324``, or a "Reporting year" ``2024`` (the year ending 31 March)."""
+    if time_identifier == "Financial year":
+        found = re.fullmatch(r"(\d{4})(\d{2})", time_period)
+        if not found or (int(found.group(1)) + 1) % 100 != int(found.group(2)):
+            raise EesError(where, line, "time_period",
+                           f"{time_period!r} is not a financial year like 202324")
+        start = int(found.group(1))
+    elif time_identifier == "Reporting year":
+        if not re.fullmatch(r"\d{4}", time_period):
+            raise EesError(where, line, "time_period",
+                           f"{time_period!r} is not a reporting year like 2024")
+        start = int(time_period) - 1
+    else:
+        raise EesError(where, line, "time_identifier",
+                       f"unknown time identifier {time_identifier!r}; known: Financial year, "
+                       "Reporting year")
+    return f"FY{start}-{(start + 1) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class EesRow:
+    """One data row: its line in the file, its cells by column, and the line as published."""
+
+    line: int
+    cells: dict
+    text: str
+
+
+@dataclass(frozen=True)
+class EesTable:
+    """A parsed EES CSV: where it came from, its header and its rows."""
+
+    where: str
+    header: tuple[str, ...]
+    rows: tuple[EesRow, ...]
+
+
+def parse(text: str, where: str) -> EesTable:
+    """Parse EES CSV text; EesError for a missing standard column, a ragged or truncated row."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        raise EesError(where, 1, "-", "empty file: expected a header row")
+    if not text.endswith(("\n", "\r")):
+        raise EesError(where, len(lines), "-", "the file does not end with a line break: "
+                       "a truncated download?")
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = tuple(h.strip() for h in next(reader))
+    except csv.Error as exc:
+        raise EesError(where, 1, "-", f"unreadable header ({exc})") from None
+    for name in STANDARD_COLUMNS:
+        if name not in header:
+            raise EesError(where, 1, name, "missing: an EES open-data CSV starts with "
+                           + ", ".join(STANDARD_COLUMNS))
+    rows, start = [], reader.line_num + 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise EesError(where, start, "-", f"malformed CSV ({exc}); truncated?") from None
+        if record:
+            if len(record) != len(header):
+                raise EesError(where, start, "-", f"{len(record)} fields where the header has "
+                               f"{len(header)}" + ("; truncated?" if len(record) < len(header)
+                                                   else ""))
+            raw = "".join(lines[start - 1:reader.line_num]).rstrip("\r\n")
+            rows.append(EesRow(start, dict(zip(header, (v.strip() for v in record),
+                                               strict=True)), raw))
+        start = reader.line_num + 1
+    return EesTable(where, header, tuple(rows))
+
+
+def read_bytes(address: str, *, timeout: float = 60) -> bytes:
+    """The bytes at a local path or an http(s) address; EesError for an HTTP error, a refused
+    connection or a download shorter than its Content-Length."""
+    if not re.match(r"https?://", address):
+        try:
+            return Path(address).read_bytes()
+        except OSError as exc:
+            raise EesError(address, 0, "-", f"cannot read: {exc.strerror}") from None
+    request = urllib.request.Request(address, headers={
+        "Accept": "text/csv, application/json", "Accept-Encoding": "gzip"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+            expected = response.headers.get("Content-Length")
+            encoding = response.headers.get("Content-Encoding", "")
+    except urllib.error.HTTPError as exc:
+        raise EesError(address, 0, "-", f"HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise EesError(address, 0, "-", f"cannot fetch: {exc.reason}") from None
+    except http.client.IncompleteRead as exc:
+        raise EesError(address, 0, "-", f"truncated download: {len(exc.partial)} bytes "
+                       "arrived before the connection closed") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise EesError(address, 0, "-", f"cannot fetch: {exc}") from None
+    if expected is not None and expected.isdigit() and len(body) != int(expected):
+        raise EesError(address, 0, "-", f"truncated download: {len(body)} of {expected} bytes")
+    if encoding.lower() == "gzip":  # the EES API gzips its responses; urllib does not unpack
+        import gzip
+        import zlib
+
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise EesError(address, 0, "-", f"truncated or corrupt gzip body ({exc})") from None
+    return body
+
+
+def read_csv(address: str) -> EesTable:
+    """Read and parse an EES CSV from a local path or an http(s) address."""
+    body = read_bytes(address)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EesError(address, 1, "-", f"not UTF-8 text ({exc.reason})") from None
+    return parse(text, address)
+
+
+API_BASE = "https://api.education.gov.uk/statistics"
+
+
+def api_versions(dataset_id: str, base: str | None = None) -> list[dict]:
+    """The versions of an EES API data set (``GET /v1/data-sets/{id}/versions``), every page."""
+    base = (base or API_BASE).rstrip("/")
+    out, page = [], 1
+    while True:
+        address = f"{base}/v1/data-sets/{dataset_id}/versions?page={page}&pageSize=20"
+        data = read_json(address)
+        try:
+            out += list(data["results"])
+            pages = int(data["paging"]["totalPages"])
+        except (KeyError, TypeError, ValueError):
+            raise EesError(address, 0, "results", "not a list of versions (expected 'results' "
+                           "and 'paging')") from None
+        if page >= pages:
+            return out
+        page += 1
+
+
+def api_changes(dataset_id: str, version: str, base: str | None = None) -> dict:
+    """What a version changed relative to the one before it (``.../changes``)."""
+    base = (base or API_BASE).rstrip("/")
+    return read_json(f"{base}/v1/data-sets/{dataset_id}/versions/{version}/changes")
+
+
+def api_csv_address(dataset_id: str, version: str, base: str | None = None) -> str:
+    """The address of a version's CSV (``GET /v1/data-sets/{id}/csv?dataSetVersion=...``)."""
+    base = (base or API_BASE).rstrip("/")
+    return f"{base}/v1/data-sets/{dataset_id}/csv?dataSetVersion={version}"
+
+
+def change_summary(changes: dict) -> list[str]:
+    """The publisher's change log in words: how many additions, deletions and updates of each
+    kind of facet, major and minor (empty if there are none)."""
+    out = []
+    for weight in ("majorChanges", "minorChanges"):
+        for facet, items in sorted((changes.get(weight) or {}).items()):
+            counts = {"added": 0, "deleted": 0, "updated": 0}
+            for item in items or []:
+                for change in item.get("options", [item]) if isinstance(item, dict) else []:
+                    before, after = change.get("previousState"), change.get("currentState")
+                    counts["added" if before is None else "deleted" if after is None
+                           else "updated"] += 1
+            shown = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+            if shown:
+                out.append(f"{weight[:5]} change to {facet}: {shown}")
+    return out
+
+
+def read_json(address: str):
+    """A JSON document from an http(s) address (the EES API)."""
+    body = read_bytes(address)
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EesError(address, 0, "-", f"not a JSON document ({exc})") from None
+

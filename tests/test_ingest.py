@@ -1,0 +1,223 @@
+"""``scr ingest``: EES releases become cited figures; symbols are never numbers; revisions are
+resolved by the later-release rule; bad input stops with file, line and field, exit 4, and data/
+byte-identical. Everything is served from tests/fixtures by a local server, never the network."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from scrlib import ees, ingest
+from scrlib.cli import main
+from scrlib.load import load
+from scrlib.validate import read_dataset
+from tests.ees_server import Server
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ees"
+CITED = (FIXTURES / "sin-nature-2026.csv").read_text(encoding="utf-8")
+NEW = (FIXTURES / "sin-nature-2027-test-values.csv").read_text(encoding="utf-8")
+FINANCIAL = (FIXTURES / "sin-national-fy2022-23.csv").read_text(encoding="utf-8")
+ADDRESS = "https://explore-education-statistics.service.gov.uk/data-catalogue/data-set/test/csv"
+API_ID = "00000000-0000-4000-8000-000000000001"  # a test id, not a real data set
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = Server()
+    yield running
+    running.close()
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _run(*args: str) -> int:
+    return main(["ingest", *args, "--accessed", "2026-11-25"])
+
+
+def test_both_time_bases_map_to_the_same_financial_year():
+    assert ees.financial_year("202223", "Financial year") == "FY2022-23"
+    assert ees.financial_year("2023", "Reporting year") == "FY2022-23"
+    with pytest.raises(ees.EesError, match="time_period"):
+        ees.financial_year("202224", "Financial year")
+
+
+@pytest.mark.parametrize(("name", "text", "dataset"), [
+    ("reporting year", CITED, "sin-nature"), ("financial year", FINANCIAL, "sin-national-fy")])
+def test_a_release_of_values_already_cited_adds_nothing(tmp_path, data_copy, name, text,
+                                                        dataset, capsys):
+    path = tmp_path / "release.csv"
+    path.write_text(text, encoding="utf-8")
+    before = _digest(data_copy)
+    code = _run(str(path), "--dataset", dataset, "--release", "Test release", "--address",
+                ADDRESS, "--data", str(data_copy))
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "nothing new in this release" in out and "already in data/" in out
+    assert _digest(data_copy) == before
+
+
+def test_a_new_release_adds_figures_withheld_values_and_resolves_a_revision(
+        server, data_copy, capsys):
+    url = server.serve("/releases/2027.csv", NEW)
+    before = load(data_copy)
+    code = _run(url, "--dataset", "sin-nature", "--release", "Reporting year 2027",
+                "--data", str(data_copy))
+    assert code == 0, capsys.readouterr().err
+    _, problems = read_dataset(data_copy)
+    assert problems == []
+    after = load(data_copy)
+    source_id = "ees-sin-nature-reporting-year-2027"
+    source = after.source(source_id)
+    assert (source.url, source.publication, source.release, source.date_accessed) == (
+        url, "Serious incident notifications", "Reporting year 2027", "2026-11-25")
+    added = after.figures[after.figures["source_id"] == source_id]
+    assert sorted(zip(added["series_id"], added["period"], added["value"], strict=True)) == [
+        ("sin-deaths", "FY2026-27", 150), ("sin-total", "FY2024-25", 339),
+        ("sin-total", "FY2026-27", 300)]
+    rows = {line.split(",")[0] + line.split(",")[-2]: line for line in NEW.splitlines()}
+    total = added[added["period"] == "FY2026-27"].query("series_id == 'sin-total'").iloc[0]
+    assert total["excerpt"] == rows["2027Total"]  # the CSV row as published
+    assert len(after.figures) == len(before.figures) + 3
+    # The symbols are recorded as such, never as numbers.
+    withheld = read_dataset(data_copy)[0].rows["withheld"]
+    assert sorted((w["series_id"], w["period"], w["symbol"]) for w in withheld) == [
+        ("sin-other", "FY2026-27", "c"), ("sin-serious-harm", "FY2026-27", "x")]
+    assert not ((after.figures["period"] == "FY2026-27")
+                & after.figures["series_id"].isin(["sin-other", "sin-serious-harm"])).any()
+    # The revision: both values kept, the later release chosen by the written rule.
+    resolution = after.resolutions.query("series_id == 'sin-total' and period == 'FY2024-25'")
+    assert resolution["rule"].tolist() == ["later-release"]
+    assert resolution["chosen_source_id"].tolist() == [source_id]
+    assert set(after.figures.query("series_id == 'sin-total' and period == 'FY2024-25'")[
+        "value"]) == {338, 339}
+    resolved = after.resolved(["sin-total"])
+    assert resolved.query("period == 'FY2024-25'")["value"].tolist() == [339]
+    from scrlib import tables
+
+    shown = tables.conflict_table(after, ["sin-total"])  # what notebook 01 shows
+    rows = shown[shown["Period"] == "2024-25"].set_index("Value")
+    assert rows.loc["339", "Used"] == "yes" and rows.loc["338", "Used"] == "no"
+    assert set(rows["Rule"]) == {"later-release"}
+
+
+def test_a_second_run_on_the_same_release_adds_nothing(server, data_copy, capsys):
+    url = server.serve("/releases/again.csv", NEW)
+    args = (url, "--dataset", "sin-nature", "--release", "Reporting year 2027", "--data",
+            str(data_copy))
+    assert _run(*args) == 0
+    once = _digest(data_copy)
+    capsys.readouterr()
+    assert _run(*args) == 0
+    assert "nothing new in this release" in capsys.readouterr().out
+    assert _digest(data_copy) == once
+
+
+def test_a_dry_run_says_what_would_change_and_changes_nothing(server, data_copy, capsys):
+    url = server.serve("/releases/dry.csv", NEW)
+    before = _digest(data_copy)
+    assert _run(url, "--dataset", "sin-nature", "--release", "Reporting year 2027", "--data",
+                str(data_copy), "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "add sin-total FY2026-27 = 300" in out
+    assert "withheld sin-other FY2026-27: c (confidential (suppressed))" in out
+    assert "revise sin-total FY2024-25" in out and "dry run; nothing was written" in out
+    assert _digest(data_copy) == before
+
+
+@pytest.mark.parametrize(("case", "edit", "expected"), [
+    ("no standard columns", lambda t: t.replace("country_code,", "", 1).replace(
+        "E92000001,", ""), ":1: country_code: missing"),
+    ("unknown time identifier", lambda t: t.replace("2024,Reporting year", "2024,Calendar year",
+                                                    1), ":6: time_identifier: unknown"),
+    ("duplicate row", lambda t: t + t.splitlines()[1] + "\n",
+     ":18: time_period: a second row for sin-total in FY2022-23 (first on line 2)"),
+    ("non-numeric value", lambda t: t.replace(",Other,9", ",Other,n/a", 1),
+     ":13: number_notifications: 'n/a' is neither a number nor a known symbol"),
+    ("truncated file", lambda t: t[:-12], "does not end with a line break"),
+])
+def test_bad_csv_stops_with_file_line_and_field_and_leaves_data_unchanged(
+        server, data_copy, capsys, case, edit, expected):
+    url = server.serve(f"/bad/{case.replace(' ', '-')}.csv", edit(CITED))
+    before = _digest(data_copy)
+    code = _run(url, "--dataset", "sin-nature", "--release", "Test", "--data", str(data_copy))
+    err = capsys.readouterr().err
+    assert code == ingest.EXIT_INGEST == 4
+    assert url in err and expected in err and "data/ is unchanged" in err
+    assert _digest(data_copy) == before
+
+
+def test_a_mapping_naming_a_missing_filter_value_is_refused(server, data_copy, capsys):
+    mapping = data_copy / "ees-mapping.csv"
+    mapping.write_text(mapping.read_text().replace("nature_of_notification=Child death",
+                                                   "nature_of_notification=Child deaths"))
+    url = server.serve("/releases/mapping.csv", CITED)
+    before = _digest(data_copy)
+    assert _run(url, "--dataset", "sin-nature", "--release", "Test", "--data",
+                str(data_copy)) == 4
+    err = capsys.readouterr().err
+    assert f"{mapping}:3: filters: nature_of_notification='Child deaths' does not occur" in err
+    assert _digest(data_copy) == before
+
+
+@pytest.mark.parametrize(("status", "cut", "expected"), [
+    (500, False, "HTTP 500"), (200, True, "truncated download")])
+def test_an_http_error_or_a_cut_off_download_stops_with_exit_4(server, data_copy, capsys,
+                                                                 status, cut, expected):
+    url = server.serve(f"/broken/{status}-{cut}.csv", CITED, status=status, cut=cut)
+    before = _digest(data_copy)
+    assert _run(url, "--dataset", "sin-nature", "--release", "Test", "--data",
+                str(data_copy)) == 4
+    err = capsys.readouterr().err
+    assert f"{url}:0: -: {expected}" in err
+    assert _digest(data_copy) == before
+
+
+def test_a_local_file_needs_the_address_it_was_published_at(tmp_path, data_copy, capsys):
+    path = tmp_path / "release.csv"
+    path.write_text(NEW, encoding="utf-8")
+    assert _run(str(path), "--dataset", "sin-nature", "--release", "Test", "--data",
+                str(data_copy)) == 4
+    assert "needs --address" in capsys.readouterr().err
+
+
+def _api(server: Server, versions: list[dict]) -> None:
+    base = f"/v1/data-sets/{API_ID}"
+    server.serve(f"{base}/versions?page=1&pageSize=20", json.dumps({
+        "paging": {"page": 1, "pageSize": 20, "totalResults": len(versions), "totalPages": 1},
+        "results": versions}), kind="application/json")
+    for v, text in (("1.0", CITED), ("1.1", NEW)):
+        server.serve(f"{base}/csv?dataSetVersion={v}", gzip.compress(text.encode(), mtime=0),
+                     headers={"Content-Encoding": "gzip"})
+    server.serve(f"{base}/versions/1.1/changes", json.dumps({
+        "versionNumber": "1.1", "notes": "Test change log.", "majorChanges": {},
+        "minorChanges": {"timePeriods": [
+            {"currentState": {"code": "RY", "period": "2027", "label": "2027"},
+             "previousState": None}]}}), kind="application/json")
+
+
+def _version(number: str, title: str) -> dict:
+    return {"version": number, "type": "Minor", "status": "Published",
+            "published": "2027-07-01T09:30:00+00:00", "withdrawn": None, "notes": "",
+            "totalResults": 20, "file": {"id": "f"}, "release": {"title": title, "slug": "s"},
+            "timePeriods": {"start": "2023", "end": "2027"}, "geographicLevels": ["National"],
+            "filters": ["Nature of serious incident notification"],
+            "indicators": ["Number of serious incident notifications"]}
+
+
+def test_the_api_route_reads_the_latest_published_version_gzipped(server, data_copy, capsys):
+    _api(server, [_version("1.0", "Reporting year 2026"), _version("1.1", "Reporting year 2027")])
+    code = _run("--api", API_ID, "--api-base", server.url, "--dataset", "sin-nature", "--data",
+                str(data_copy))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "minor change to timePeriods: 1 added" in out
+    source = load(data_copy).source("ees-sin-nature-reporting-year-2027-v1-1")
+    assert source.url == f"{server.url}/v1/data-sets/{API_ID}/csv?dataSetVersion=1.1"
+    assert (source.dataset_id, source.dataset_version, source.date_published) == (
+        API_ID, "1.1", "2027-07-01")
