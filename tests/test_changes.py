@@ -12,7 +12,6 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from scrlib import changes, report
 from scrlib.answers import Answer
-from scrlib.paths import notebooks_dir
 
 FIELDS = ["figure_id", "series_id", "period", "value", "unit", "source_id", "excerpt", "url"]
 
@@ -106,8 +105,18 @@ def test_the_pages_escape_what_they_show(tmp_path):
 
 
 def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, monkeypatch):
-    """Two real runs of notebook 03: the second after a test revision of one cited figure."""
-    notebook = notebooks_dir() / "03-publication.ipynb"
+    """Two real runs of a small notebook that reports one cited figure as its headline estimate,
+    the second after a test revision of that figure (value and excerpt alike)."""
+    from tests.test_report import _notebook
+
+    notebook = _notebook(tmp_path / "nbs", "01-headline", (
+        "from scrlib.answers import Answer\n"
+        "from scrlib.load import load\n"
+        "rows = load().resolved(['scr-published']).query('period == \"FY2013-14\"')\n"
+        "value = float(rows['value'].iloc[0])\n"
+        "Answer('01-headline', 'How many?', (f'{value:g}.',),\n"
+        "       estimates=(('published 2013-14', value),)).write(output_dir)\n"
+        "value"))
     target = tmp_path / "latest"
     monkeypatch.setenv("SCRLIB_DATA", str(data_copy))
     report.build(target, notebooks=[notebook], log=lambda *_: None)
@@ -133,10 +142,14 @@ def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, mo
     assert [f["figure_id"] for f in found["figures_revised"]] == revised
     assert {float(f["after"]["value"]) for f in found["figures_revised"]} == {70.0}
     assert found["summary"]["nothing_new"] is False
-    assert any(m["notebook"] == "03-publication" for m in found["estimates_moved"])
-    assert "03-publication" in found["notebooks_changed"]
+    assert found["estimates_moved"] == [{"notebook": "01-headline",
+                                         "estimate": "published 2013-14",
+                                         "before": 71.0, "after": 70.0}]
+    assert found["notebooks_changed"] == ["01-headline"]
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["changes"] == found["summary"]
     index = (target / "index.html").read_text()
     assert 'href="changes.html"' in index and "2 figure(s) revised" in index
+    report.build(target, notebooks=[notebook], log=lambda *_: None)  # and once more: no news
+    assert json.loads((target / "manifest.json").read_text())["changes"]["nothing_new"] is True
     shutil.rmtree(target)

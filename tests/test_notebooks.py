@@ -22,7 +22,7 @@ OTHER = {
     "01-sources": {"conflict_rule": "alternative", "events": "full-publication"},
     "02-initiated": {"family": "negativebinomial", "conflict_rule": "alternative",
                      "event_rule": "alternative", "transition": "whole", "compare_with": "",
-                     "replicates": "99", "seed": "7"},
+                     "replicates": "19", "seed": "7"},
     "03-publication": {"conflict_rule": "alternative", "ci_method": "beta"},
     "04-notifications": {"family": "quasipoisson", "before": "2012-13,2013-14",
                          "after": "2014-15,2015-16", "ci_method": "beta"},
@@ -75,7 +75,25 @@ def test_notebook_runs_under_bare_papermill_with_other_parameters(name, tmp_path
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
-def test_bad_parameter_stops_in_the_first_cells_listing_what_is_allowed(name, tmp_path):
+def test_bad_parameter_is_refused_by_the_cell_right_after_the_parameters(name):
+    """Without a kernel: the cell tagged check-parameters comes straight after the parameters
+    (so under papermill it is the first cell after the injected values) and refuses the value,
+    saying what is allowed. scr report runs the same cell before any kernel starts."""
+    from scrlib.params import CHECK_TAG, ParameterError, precheck
+
+    code = [c for c in nbformat.read(notebooks_dir() / f"{name}.ipynb", as_version=4).cells
+            if c.cell_type == "code"]
+    tags = [c.metadata.get("tags", []) for c in code]
+    assert "parameters" in tags[0] and CHECK_TAG in tags[1]
+    key, value = BAD[name]
+    with pytest.raises(ParameterError, match="allowed") as err:
+        precheck(notebooks_dir() / f"{name}.ipynb", {key: value})
+    assert key in str(err.value)
+
+
+def test_bad_parameter_stops_a_bare_papermill_run_in_its_first_cells(tmp_path):
+    """In a kernel, under bare papermill (one notebook: the cell is the same code in all)."""
+    name = "03-publication"
     key, value = BAD[name]
     out = tmp_path / f"{name}.ipynb"
     run = _papermill(name, out, {key: value})
