@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.scrlib-installed
 
 .PHONY: setup report test unit nbval lint check refresh lab ui-test chromium screenshots bench \
-	simulate clean
+	simulate baselines clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ check: setup
 	$(PY) -m scrlib check
 
 # Tests run on every core (pytest-xdist); each passes alone and in any order (pytest-randomly).
+# A module's tests stay on one worker (--dist loadscope), so its shared fixtures are built once.
 unit: setup
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist loadscope
+
+# After an intended change to a chart: regenerate tests/baseline/ (review the images, then commit).
+baselines: setup
+	$(PY) -m pytest -p no:randomly tests/test_charts.py --mpl-generate-path=tests/baseline
 
 # nbval: a notebook's cells run in order in one kernel, so pytest-randomly must not shuffle them.
 nbval: setup

@@ -1,0 +1,91 @@
+"""Every chart the report draws, compared with a committed baseline image (pytest-mpl).
+
+nbval compares text outputs only, so a chart that silently changed would pass it. Here each
+notebook's code runs in this process with its default parameters (fewer bootstrap replicates),
+every figure it saves through ``plot.save`` is caught, and pytest-mpl compares it with
+``tests/baseline/<chart>.png`` (RMS tolerance below); a difference fails ``make test`` and the
+images (baseline, result, difference) are saved under ``reports/mpl/``. After an intended change,
+``make baselines`` regenerates them; review the new images before committing them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from scrlib import plot
+from scrlib.paths import notebooks_dir
+
+# Every chart the report draws (the names of its figures/*.png), by notebook.
+CHARTS = {
+    "01-sources": ["01-sources-coverage", "01-sources-seed"],
+    "02-initiated": ["02-initiated-series", "02-initiated-breaks", "02-initiated-explanations",
+                     "02-initiated-its"],
+    "03-publication": ["03-publication"],
+    "04-notifications": ["04-notifications-share", "04-notifications-long"],
+    "05-sensitivity": ["05-sensitivity-curve"],
+    "06-explore": ["06-explore-default"],
+}
+# The defaults, except fewer bootstrap replicates (the charts' shape is the same; their numbers
+# are those of these settings, fixed by the notebooks' seeds).
+FASTER = {"02-initiated": {"replicates": 99}, "05-sensitivity": {"joint_replicates": 19}}
+TOLERANCE = 2  # RMS difference (0-255 scale) allowed, pytest-mpl's default
+
+
+def _draw(notebook: Path, values: dict, output_dir: Path) -> dict:
+    """Run a notebook's code cells here (the live widget's cell left out) and return the
+    figures it saves, by name."""
+    caught, save = {}, plot.save
+
+    def catch(fig, stem):
+        caught[Path(stem).name] = fig
+        return []
+
+    plot.save = catch
+    try:
+        namespace: dict = {"__name__": "__main__"}
+        with contextlib.redirect_stdout(io.StringIO()):
+            for cell in nbformat.read(notebook, as_version=4).cells:
+                tags = cell.metadata.get("tags", [])
+                if cell.cell_type != "code" or "nbval-skip" in tags:
+                    continue
+                exec(compile(cell.source, notebook.name, "exec"), namespace)
+                if "parameters" in tags:
+                    namespace.update(values, output_dir=str(output_dir))
+    finally:
+        plot.save = save
+    return caught
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("charts")
+    figures = {}
+    for name in CHARTS:
+        figures.update(_draw(notebooks_dir() / f"{name}.ipynb", FASTER.get(name, {}), out))
+    return figures
+
+
+def test_every_chart_the_report_draws_is_compared(drawn):
+    assert sorted(drawn) == sorted(c for charts in CHARTS.values() for c in charts)
+    assert sorted(CHARTS) == sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+
+
+def _comparison(chart: str):
+    @pytest.mark.mpl_image_compare(baseline_dir="baseline", filename=f"{chart}.png",
+                                   tolerance=TOLERANCE, style=dict(plot.RC),
+                                   savefig_kwargs={"metadata": {"Software": None}})
+    def test(drawn):
+        return drawn[chart]
+
+    test.__name__ = test.__qualname__ = f"test_chart_{chart.replace('-', '_')}"
+    test.__doc__ = f"{chart}: the same image as tests/baseline/{chart}.png"
+    return test
+
+
+for _chart in (c for charts in CHARTS.values() for c in charts):
+    globals()[f"test_chart_{_chart.replace('-', '_')}"] = _comparison(_chart)
