@@ -3,7 +3,8 @@
 Subcommands: check, export, cite, report, refresh, datapackage, ingest.
 
 Exit codes: 0 success; 2 bad usage; 3 bad configuration (or a parameter a notebook would
-refuse); 4 data that fail ``scr check``; 5 a notebook failed; 6 another run is writing the same
+refuse); 4 data that fail ``scr check``, or input ``scr ingest`` cannot take (data/ unchanged);
+5 a notebook failed; 6 another run is writing the same
 report folder; 130 interrupted.
 """
 
@@ -19,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scr",
         description="Cited figures and before/after analysis of Serious Case Reviews in England.",
-        epilog="Exit codes: 0 ok, 2 usage, 3 configuration or parameter, 4 data check, "
+        epilog="Exit codes: 0 ok, 2 usage, 3 configuration or parameter, 4 data check or ingest, "
         "5 notebook, 6 another run is writing the same report, 130 interrupted.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
