@@ -17,13 +17,15 @@ def annual(dataset, series_id: str, *, rule: str = "recorded", name: str = "coun
     """A financial-year series: one row per year with a figure (gaps stay gaps), oldest first.
 
     Columns: ``fiscal_year`` (Period, April-March), ``year`` ('2012-13'), ``name`` (the value),
-    ``source_ids`` and ``conflict`` (sources disagreed and ``rule`` picked the value).
+    ``source_ids`` and ``conflict`` (sources disagreed and ``rule`` picked the value). A bound
+    ("more than 800") is not a count: it is kept out (a gap), so no model or share uses it.
     """
     frame = dataset.resolved(series_id, rule=rule)
     if frame.empty:
         frame = pd.DataFrame(columns=["period_kind", "start", "fiscal_year", "value",
-                                      "source_ids", "conflict"])
-    frame = frame[frame["period_kind"] == "FY"].sort_values("start")
+                                      "source_ids", "conflict", "value_qualifier"])
+    frame = frame[(frame["period_kind"] == "FY")
+                  & (frame["value_qualifier"] == "exact")].sort_values("start")
     return pd.DataFrame(
         {
             "fiscal_year": frame["fiscal_year"].to_numpy(),

@@ -219,7 +219,9 @@ def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, fig
         "period_stated": stated, "period": period, "value": text, "value_as_written": written,
         "unit": info["unit"], "source_id": source_id, "excerpt": row.text, "derived_from": "",
         "note": f"Line {row.line} of the data set's CSV ({m.geographic_level}"
-                + (f"; {filters}" if filters else "") + f"; column {m.indicator})."})
+                + (f"; {filters}" if filters else "") + f"; column {m.indicator}).",
+        # DfE defines its time identifiers (a reporting year N ends on 31 March N): stated.
+        "value_qualifier": "exact", "period_basis": "stated", "period_inference": ""})
     if same:
         earlier = ", ".join(sorted({f"{_plain(f['value'])} ({f['source_id']})" for f in same}))
         existing = next((r for r in resolutions if r["subject"] == "figure"

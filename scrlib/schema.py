@@ -31,6 +31,9 @@ STAGES = (
     "other",
 )
 UNITS = ("count", "percent")
+# What the source's words say about a value: a count, or a bound on it ("more than 800").
+QUALIFIERS = ("exact", "at least", "more than", "about", "at most")
+PERIOD_BASES = ("stated", "inferred")
 PRECISIONS = ("day", "month", "year")
 SUBJECTS = ("figure", "event")
 RULES = {
@@ -136,6 +139,12 @@ FIGURES = Table(
         Column("excerpt", required=False, description="verbatim words that state the value"),
         Column("derived_from", "slug-list", False),
         Column("note", required=False),
+        Column("value_qualifier", "enum", choices=QUALIFIERS,
+               description="exact, or the bound the source's words give (more than 800)"),
+        Column("period_basis", "enum", choices=PERIOD_BASES,
+               description="stated: the source states the period; inferred: read into it"),
+        Column("period_inference", required=False,
+               description="for an inferred period: what was inferred, and from what"),
     ),
     ("figure_id",),
     "Numbers stated by one source for one series and one period.",

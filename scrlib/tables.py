@@ -55,8 +55,12 @@ def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
     source gives a figure for that series and period."""
     from scrlib import fmt
 
-    wide = resolved_table(resolved, dataset)
-    shown = wide.apply(lambda col: [fmt.DASH if fmt.missing(v) else f"{v:,g}" for v in col])
+    bounded = resolved.assign(value=[
+        v if q == "exact" else f"{q} {v:,g}"  # a bound reads as the source wrote it
+        for v, q in zip(resolved["value"], resolved["value_qualifier"], strict=True)])
+    wide = resolved_table(bounded, dataset)
+    shown = wide.apply(lambda col: [fmt.DASH if fmt.missing(v) else
+                                    v if isinstance(v, str) else f"{v:,g}" for v in col])
     return shown.rename_axis(index="Period")
 
 

@@ -247,6 +247,24 @@ def check_figure_value(row: Row) -> list[tuple[str, str]]:
     return out
 
 
+BOUND_WORDS = r"(?:more than|over|at least|almost|nearly|around|about|approximately|some|up to|fewer than|less than|under|at most)"  # noqa: E501
+
+
+def bound_in_excerpt(row: Row) -> str:
+    """The bound words right before the value in the excerpt ('more than 800'), or ''."""
+    excerpt, value = row["excerpt"], row["value"]
+    if not excerpt or not NUMBER.match(value or ""):
+        return ""
+    forms = [row["value_as_written"]] if row["value_as_written"] else value_forms(
+        value, row["unit"] or "count")
+    for form in filter(None, forms):
+        found = re.search(rf"\b({BOUND_WORDS})\s+{re.escape(form)}(?![\d]|[.,]\d)", excerpt,
+                          flags=re.I)
+        if found:
+            return found.group(0)
+    return ""
+
+
 def read_dataset(folder: Path) -> tuple[RawDataset, list[Problem]]:
     """Read and check every table in ``folder``; return the rows and all problems found."""
     problems: list[Problem] = []
@@ -316,6 +334,13 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
                 bad("figures", row, "derived_from", f"unknown figure {name!r}")
         for name, message in check_figure_value(row):
             bad("figures", row, name, message)
+        if row["period_basis"] == "inferred" and not row["period_inference"]:
+            bad("figures", row, "period_inference",
+                "required when period_basis is inferred: say what was inferred, and from what")
+        bound = bound_in_excerpt(row)
+        if bound and row["value_qualifier"] == "exact":
+            bad("figures", row, "value_qualifier",
+                f"exact, but the excerpt says {bound!r}: a bound, not an exact count")
 
     for row in raw.rows["events"]:
         if row["source_id"] and row["source_id"] not in sources:

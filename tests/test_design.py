@@ -68,7 +68,9 @@ def synthetic(tmp_path_factory):
                         "count", "syn-a", "just 5 of them", "", ""])
     _write(folder, "figures", ["figure_id", "series_id", "period_stated", "period", "value",
                                "value_as_written", "unit", "source_id", "excerpt",
-                               "derived_from", "note"], figures)
+                               "derived_from", "note", "value_qualifier", "period_basis",
+                               "period_inference"],
+           [[*row, "exact", "stated", ""] for row in figures])
     _write(folder, "events", ["event_id", "label", "description", "date", "precision",
                               "source_id", "excerpt", "note"],
            [["early", "Early change", "Something early.", "2008-06-10", "day", "syn-a",

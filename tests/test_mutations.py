@@ -305,6 +305,25 @@ MUTATIONS = [
     Mutation("row with too few fields", "figures.csv", "-", _truncate_row),
     Mutation("file truncated inside a quoted field", "figures.csv", "-", _truncate_inside_quotes),
     Mutation(
+        "a bound stored as an exact count",
+        "figures.csv",
+        "value_qualifier",
+        lambda d: set_field(d, "figures.csv", FIG, "excerpt",
+                            "compared with 2012/13, when more than 81 were commissioned"),
+    ),
+    Mutation(
+        "an inferred period without its reason",
+        "figures.csv",
+        "period_inference",
+        lambda d: set_field(d, "figures.csv", FIG, "period_basis", "inferred"),
+    ),
+    Mutation(
+        "an unknown value qualifier",
+        "figures.csv",
+        "value_qualifier",
+        lambda d: set_field(d, "figures.csv", FIG, "value_qualifier", "roughly"),
+    ),
+    Mutation(
         "impossible access date",
         "sources.csv",
         "date_accessed",

@@ -1,0 +1,50 @@
+"""Inferences as data: a bound is not a count, and an inferred period says what was inferred."""
+
+from __future__ import annotations
+
+import csv
+
+from scrlib import analysis, tables
+from scrlib.export import tidy_figures
+from scrlib.load import load
+
+BOUND = "scr-database-2003-04-2011-03-uea-new-learning-from-scrs"  # "more than 800"
+
+
+def test_the_lower_bounds_are_recorded_as_bounds(dataset):
+    figures = dataset.figures.set_index("figure_id")
+    assert figures.loc[BOUND, "value_qualifier"] == "more than"
+    assert "more than 800" in figures.loc[BOUND, "excerpt"]
+    exported = tidy_figures(dataset).set_index("figure_id")
+    assert exported.loc[BOUND, "value_qualifier"] == "more than"
+    assert {"period_basis", "period_inference"} <= set(exported.columns)
+
+
+def test_an_inferred_period_always_says_what_was_inferred(dataset):
+    inferred = dataset.figures[dataset.figures["period_basis"] == "inferred"]
+    assert (inferred["period_inference"].str.len() > 20).all()
+
+
+def test_a_bound_is_kept_out_of_the_yearly_series_and_read_as_written(data_copy):
+    """A financial-year count turned into a bound (a test edit) leaves the model's series and
+    shows in tables as the source words it."""
+    path = data_copy / "figures.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns, rows = reader.fieldnames, list(reader)
+    target = next(r for r in rows if r["series_id"] == "scr-commissioned"
+                  and r["period"] == "FY2012-13" and r["source_id"].startswith("cypnow"))
+    others = [r for r in rows if r["series_id"] == "scr-commissioned"
+              and r["period"] == "FY2012-13" and r is not target]
+    for r in [target, *others]:
+        r["value_qualifier"] = "at least"
+        r["excerpt"] = r["excerpt"].replace("81", "at least 81")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    edited = load(data_copy)
+    years = analysis.annual(edited, "scr-commissioned")["year"].tolist()
+    assert "2012-13" not in years and "2011-12" in years
+    shown = tables.readable_resolved(edited.resolved(["scr-commissioned"]), edited)
+    assert shown.loc["2012-13"].iloc[0] == "at least 81"
