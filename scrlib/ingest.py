@@ -234,7 +234,8 @@ def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, fig
             "reason": f"{out.release.release} of DfE's data set gives {text}; earlier: "
                       f"{earlier}. A later release of the same official statistics supersedes "
                       "an earlier one." + (f" (Replaces the resolution by "
-                                           f"{existing['rule']}.)" if existing else "")}
+                                           f"{existing['rule']}.)" if existing else ""),
+            "basis": "evidence"}
 
 
 def _plain(value: str) -> str:

@@ -151,3 +151,28 @@ def detectable_sentences(table) -> str:
 def _join(items) -> str:
     items = [str(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def judgement_calls(dataset, series_ids=(), *, where: str = "the sensitivity analysis") -> str:
+    """Flag each conflict among ``series_ids`` that a judgement (not evidence) resolves: the
+    value used, the other value, the reason, and where both values are run ("" if none)."""
+    res = dataset.resolutions
+    calls = res[(res["subject"] == "figure") & (res["basis"] == "judgement")
+                & res["series_id"].isin(list(series_ids))]
+    lines = []
+    for r in calls.itertuples(index=False):
+        figures = dataset.figures[(dataset.figures["series_id"] == r.series_id)
+                                  & (dataset.figures["period"] == r.period)]
+        used = figures.loc[figures["source_id"] == r.chosen_source_id, "value"]
+        others = sorted(set(figures["value"]) - set(used))
+        name = dataset.series_info(r.series_id).name
+        lines.append(
+            f"- **{escape_markdown(name)}, {escape_markdown(r.period.removeprefix('FY'))}:** "
+            f"the value used ({_join([f'{v:g}' for v in used.unique()])}, "
+            f"{escape_markdown(dataset.source(r.chosen_source_id).short)}) rests on a judgement "
+            f"the sources do not settle, not on evidence: {escape_markdown(r.reason)} The other "
+            f"value ({_join([f'{v:g}' for v in others])}) goes through {where} (conflict rule "
+            "`alternative`).")
+    if not lines:
+        return ""
+    return "**Judgement calls in these data.**\n\n" + "\n".join(lines)

@@ -36,6 +36,9 @@ QUALIFIERS = ("exact", "at least", "more than", "about", "at most")
 PERIOD_BASES = ("stated", "inferred")
 PRECISIONS = ("day", "month", "year")
 SUBJECTS = ("figure", "event")
+# What a resolution rests on: evidence (a later release, arithmetic, a primary source, the
+# document itself) or a judgement the sources do not settle.
+BASES = ("evidence", "judgement")
 RULES = {
     "primary-over-retelling": (
         "prefer the source that reports the primary statement directly over a retelling of it"
@@ -179,6 +182,8 @@ RESOLUTIONS = Table(
         Column("chosen_source_id", "slug"),
         Column("rule", "enum", choices=tuple(RULES)),
         Column("reason"),
+        Column("basis", "enum", choices=BASES,
+               description="evidence, or a judgement the sources do not settle"),
     ),
     ("conflict_id",),
     "Conflicts between sources and the rule that resolves each.",

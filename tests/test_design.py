@@ -82,10 +82,10 @@ def synthetic(tmp_path_factory):
             ["late", "Late", "After the data.", "2030-01-01", "day", "syn-a",
              "on 1 January 2030", ""]])
     _write(folder, "resolutions", ["conflict_id", "subject", "series_id", "period", "event_id",
-                                   "chosen_source_id", "rule", "reason"],
+                                   "chosen_source_id", "rule", "reason", "basis"],
            [["c1", "figure", "syn-count", "FY2008-09", "", "syn-a", "primary-over-retelling",
-             "made up"],
-            ["c2", "event", "", "", "doubling", "syn-a", "own-account", "made up"]])
+             "made up", "judgement"],
+            ["c2", "event", "", "", "doubling", "syn-a", "own-account", "made up", "evidence"]])
     return load(folder)
 
 

@@ -22,7 +22,10 @@ def test_the_lower_bounds_are_recorded_as_bounds(dataset):
 
 def test_an_inferred_period_always_says_what_was_inferred(dataset):
     inferred = dataset.figures[dataset.figures["period_basis"] == "inferred"]
+    assert len(inferred) > 30  # the ambiguous years, "the previous year", ends from dates
     assert (inferred["period_inference"].str.len() > 20).all()
+    between = inferred.set_index("figure_id").loc["cypnow-commissioned-fy2011-12"]
+    assert "Between 2011 and 2012" in between["period_inference"]
 
 
 def test_a_bound_is_kept_out_of_the_yearly_series_and_read_as_written(data_copy):
@@ -48,3 +51,15 @@ def test_a_bound_is_kept_out_of_the_yearly_series_and_read_as_written(data_copy)
     assert "2012-13" not in years and "2011-12" in years
     shown = tables.readable_resolved(edited.resolved(["scr-commissioned"]), edited)
     assert shown.loc["2012-13"].iloc[0] == "at least 81"
+
+
+def test_judgement_calls_are_flagged_with_both_values(dataset):
+    from scrlib import narrative
+
+    res = dataset.resolutions.set_index("conflict_id")
+    assert res.loc["published-fy2012-13", "basis"] == "judgement"
+    assert res.loc["initiated-fy2010-11", "basis"] == "judgement"
+    assert res.loc["sin-total-fy2019-20", "basis"] == "evidence"  # 498 - 49 = 449
+    text = narrative.judgement_calls(dataset, ["scr-published"], where="here")
+    assert "value used (31," in text and "other value (13) goes through here" in text
+    assert narrative.judgement_calls(dataset, ["sin-total"]) == ""

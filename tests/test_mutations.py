@@ -318,6 +318,12 @@ MUTATIONS = [
         lambda d: set_field(d, "figures.csv", FIG, "period_basis", "inferred"),
     ),
     Mutation(
+        "a resolution that is neither evidence nor judgement",
+        "resolutions.csv",
+        "basis",
+        lambda d: set_field(d, "resolutions.csv", "published-fy2012-13", "basis", "hunch"),
+    ),
+    Mutation(
         "an unknown value qualifier",
         "figures.csv",
         "value_qualifier",
