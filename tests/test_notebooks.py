@@ -114,7 +114,7 @@ def test_full_report_pages_index_and_charts(tmp_path):
     opens with the answers and the headline chart; pages read like a publication. Smaller
     bootstraps than the defaults keep it short; the committed notebooks use the defaults."""
     full_report = tmp_path / "latest"
-    config = report.ReportConfig(notebooks={"02-initiated": {"replicates": 199},
+    config = report.ReportConfig(notebooks={"02-initiated": {"replicates": 49},
                                             "05-sensitivity": {"joint_replicates": 19}})
     report.build(full_report, config=config, log=lambda *_: None)
     _every_page_chart_and_dataset(full_report)
