@@ -244,3 +244,14 @@ def curve_estimates(table: pd.DataFrame) -> pd.DataFrame:
                          distinct.loc[distinct["passes_dispersion_check"],
                                       "rate_ratio"].median())})
     return fmt.labelled(pd.DataFrame(rows))
+
+
+def date_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.sensitivity.date_sweep` for readers: date, rate ratio, interval, p."""
+    return pd.DataFrame({
+        "Date of the event": [f"{d:%-d %B %Y}" for d in sweep["date"]],
+        "Rate ratio": [fmt.ratio(v) for v in sweep["rate_ratio"]],
+        "95% interval": [fmt.interval(lo, hi) for lo, hi in zip(sweep["ci_low"],
+                                                                sweep["ci_high"], strict=True)],
+        "p": [fmt.p(v) for v in sweep["p_value"]],
+    }).set_index("Date of the event")

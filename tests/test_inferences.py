@@ -63,3 +63,22 @@ def test_judgement_calls_are_flagged_with_both_values(dataset):
     text = narrative.judgement_calls(dataset, ["scr-published"], where="here")
     assert "value used (31," in text and "other value (13) goes through here" in text
     assert narrative.judgement_calls(dataset, ["sin-total"]) == ""
+
+
+def test_the_date_sweep_runs_the_event_over_the_range_its_sources_allow(dataset):
+    import pandas as pd
+
+    from scrlib import design, sensitivity
+
+    base = design.Specification(series="scr-initiated",
+                                events=("full-publication", "ofsted-evaluation-ends"))
+    earliest = design.dataset_date(dataset, "ofsted-streamlined-evaluation", "recorded")
+    sweep = sensitivity.date_sweep(dataset, base, "ofsted-evaluation-ends", earliest)
+    assert sweep["date"].iloc[0] == pd.Timestamp("2012-01-03")
+    assert sweep["date"].iloc[-1] == pd.Timestamp("2012-07-01")  # the recorded month
+    assert len(sweep) == 7
+    recorded = base.fit(dataset).effects.set_index("intervention")
+    assert sweep["rate_ratio"].iloc[-1] == recorded.loc["Ofsted evaluation ends", "rate_ratio"]
+    assert sweep["rate_ratio"].nunique() > 1  # the date matters
+    text = sensitivity.date_sweep_sentence(sweep, "Ofsted evaluation ends")
+    assert "from 3 January 2012 to July 2012" in text
