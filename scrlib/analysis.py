@@ -67,24 +67,18 @@ def event_rows(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFrame:
     return events[events["event_id"].isin(list(event_ids))].reset_index(drop=True)
 
 
-# Kinds of source that are the body's own statement (primary) rather than a report of it.
-PRIMARY_KINDS = ("parliamentary-answer", "official-statistics", "guidance", "legislation",
-                 "press-release", "report")
-
-
 def event_evidence(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFrame:
     """For each event: the date used, how many independent sources date it (copies of one
-    original counted once) and of what kind: primary (the body's own answer, guidance, report,
-    statistics, legislation or press release) or secondary (news, blogs, other pages)."""
+    original counted once) and of what kind (``events.csv`` ``evidence``): primary (the acting
+    body's own statement, or a copy of it) or secondary (a report of it)."""
     used = dataset.resolved_events(rule=rule).set_index("event_id")
     rows = []
     for event_id in event_ids:
         group = dataset.events[dataset.events["event_id"] == event_id]
         originals: dict[str, str] = {}
-        for source_id in group["source_id"]:
+        for source_id, kind in zip(group["source_id"], group["evidence"], strict=True):
             source = dataset.source(source_id)
             original = source.mirror_of if source.mirror_of else source_id
-            kind = "primary" if source.kind in PRIMARY_KINDS else "secondary"
             if originals.get(original) != "primary":
                 originals[original] = kind
         kinds = list(originals.values())

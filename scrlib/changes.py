@@ -18,7 +18,8 @@ from pathlib import Path
 TOLERANCE = 0.01
 TOLERANCE_TEXT = ("a headline estimate counts as moved when it changed by more than 1% of its "
                   "earlier value (by more than 0.01 when that value was between -1 and 1)")
-FIGURE_FIELDS = ("series_id", "period", "value", "unit", "source_id", "excerpt", "url")
+FIGURE_FIELDS = ("series_id", "period", "value", "unit", "source_id", "excerpt", "url",
+                 "used_when_resolved", "value_qualifier")
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Changes:
     estimates_moved: list = field(default_factory=list)
     charts_changed: list = field(default_factory=list)
     notebooks_changed: list = field(default_factory=list)
+    unreadable: str = ""  # why an earlier report could not be compared, if it could not
 
     @property
     def nothing_new(self) -> bool:
@@ -43,6 +45,7 @@ class Changes:
     def summary(self) -> dict:
         """Counts for the manifest and a scheduler: did anything change, and what."""
         return {"previous_report": self.previous, "nothing_new": self.nothing_new,
+                "previous_unreadable": bool(self.unreadable),
                 "figures_added": len(self.figures_added),
                 "figures_revised": len(self.figures_revised),
                 "figures_removed": len(self.figures_removed),
@@ -52,6 +55,9 @@ class Changes:
 
     def sentence(self) -> str:
         """One plain line: what this run changed."""
+        if self.unreadable:
+            return ("The earlier report in this folder could not be read, so nothing is "
+                    f"compared ({self.unreadable}).")
         if not self.previous:
             return "This is the first report in this folder: there is nothing to compare with."
         if self.nothing_new:
@@ -76,6 +82,15 @@ def compare(previous: Path | None, current: Path) -> Changes:
     """Compare two report folders (``previous`` None or missing: the first report)."""
     if previous is None or not (previous / "manifest.json").is_file():
         return Changes(previous=False)
+    try:
+        return _compare(previous, current)
+    except Exception as exc:  # a damaged earlier report must not stop this one
+        out = Changes(previous=False)
+        out.unreadable = f"{type(exc).__name__}: {exc}"
+        return out
+
+
+def _compare(previous: Path, current: Path) -> Changes:
     out = Changes(previous=True)
     _figures(out, _rows(previous / "data" / "figures.csv"), _rows(current / "data" / "figures.csv"))
     out.estimates_moved = _estimates(previous / "figures", current / "figures")

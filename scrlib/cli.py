@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="the release's publication date, if known")
     ingest.add_argument("--accessed", default=None, metavar="YYYY-MM-DD",
                         help="the day it was read (default: today)")
+    ingest.add_argument("--finish", action="store_true",
+                        help="only complete an ingest that was cut off (see scr check)")
     ingest.add_argument("--dry-run", action="store_true",
                         help="print what would be added or revised; change nothing")
     ingest.add_argument("--data", type=Path, help="data folder (default: the project's data/)")
@@ -147,6 +149,10 @@ def _ingest(args) -> int:
 
     folder = args.data or data_dir()
     accessed = args.accessed or datetime.date.today().isoformat()
+    if args.finish:
+        done = ingest.finish_pending(folder)
+        print(f"scr ingest: {'swapped in ' + ', '.join(done) if done else 'nothing to finish'}")
+        return 0
     if bool(args.csv) == bool(args.api):
         print("scr ingest: give a CSV file or address, or --api DATASET_ID (one of them)",
               file=sys.stderr)

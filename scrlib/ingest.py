@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ PUBLISHER = "Department for Education, Explore Education Statistics"
 PRODUCER = "Department for Education"
 RULE = "later-release"
 EXIT_INGEST = 4
+JOURNAL = ".ingest-journal.json"  # tables checked and ready to swap in (see finish_pending)
 
 
 class IngestError(Exception):
@@ -203,20 +205,22 @@ def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, fig
                           f"a known symbol ({', '.join(ees.SYMBOLS)})")
     value = float(text)
     same = [f for f in figures if f["series_id"] == m.series_id and f["period"] == period]
-    if any(float(f["value"]) == value for f in same):
-        out.unchanged.append((m.series_id, period))
-        return
+    existing = next((r for r in resolutions if r["subject"] == "figure"
+                     and r["series_id"] == m.series_id and r["period"] == period), None)
+    chosen = [f for f in same if existing is None or f["source_id"] == existing["chosen_source_id"]]
     if any(f["source_id"] == source_id for f in same):
+        if any(f["source_id"] == source_id and float(f["value"]) == value for f in same):
+            out.unchanged.append((m.series_id, period))
+            return
         raise IngestError(f"{where}:{row.line}: {m.indicator}: {source_id} is already recorded "
                           f"with another value for {m.series_id} in {period}")
+    if chosen and all(float(f["value"]) == value for f in chosen):
+        out.unchanged.append((m.series_id, period))  # the value in use already: nothing new
+        return
     filters = "; ".join(f"{c} = {v}" for c, v in m.filters)
-    # In a CSV row the number follows a comma, which the excerpt check reads as part of a
-    # larger number ("1,704"); the cell before it and the comma are how it is written.
-    before = list(row.cells.values())[list(row.cells).index(m.indicator) - 1]
-    written = f"{before},{text}" if f"{before},{text}" in row.text else ""
     out.figures.append({
         "figure_id": f"{m.series_id}-{period.lower()}-{source_id}", "series_id": m.series_id,
-        "period_stated": stated, "period": period, "value": text, "value_as_written": written,
+        "period_stated": stated, "period": period, "value": text, "value_as_written": "",
         "unit": info["unit"], "source_id": source_id, "excerpt": row.text, "derived_from": "",
         "note": f"Line {row.line} of the data set's CSV ({m.geographic_level}"
                 + (f"; {filters}" if filters else "") + f"; column {m.indicator}).",
@@ -224,19 +228,17 @@ def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, fig
         "value_qualifier": "exact", "period_basis": "stated", "period_inference": ""})
     if same:
         earlier = ", ".join(sorted({f"{_plain(f['value'])} ({f['source_id']})" for f in same}))
-        existing = next((r for r in resolutions if r["subject"] == "figure"
-                         and r["series_id"] == m.series_id and r["period"] == period), None)
         conflict_id = (existing["conflict_id"] if existing
                        else f"{m.series_id}-{period.lower()}")
+        before = (f" It replaces a resolution by {existing['rule']}: {existing['reason']}"
+                  if existing and existing["rule"] != RULE else "")
         out.resolutions[conflict_id] = {
             "conflict_id": conflict_id, "subject": "figure", "series_id": m.series_id,
             "period": period, "event_id": "", "chosen_source_id": source_id, "rule": RULE,
             "reason": f"{out.release.release} of DfE's data set gives {text}; earlier: "
                       f"{earlier}. A later release of the same official statistics supersedes "
-                      "an earlier one." + (f" (Replaces the resolution by "
-                                           f"{existing['rule']}.)" if existing else ""),
+                      f"an earlier one.{before}",
             "basis": "evidence"}
-
 
 def _plain(value: str) -> str:
     number = float(value)
@@ -290,13 +292,44 @@ def apply(result: Plan, folder: Path) -> list[Path]:
             raise IngestError(f"{folder}:0: -: the ingested data would fail scr check, so "
                               f"nothing was written:\n{shown}")
         written = []
-        for name in changed:  # each file replaced whole (os.replace is atomic per file)
+        for name in changed:
             part = folder / f".{name}.ingest-{os.getpid()}"
             shutil.copyfile(stage / name, part)
             written.append((part, folder / name))
-        for part, target in written:
-            os.replace(part, target)
+        # The checked tables are in place beside their targets; a journal names them before any
+        # is swapped in, so a run cut off midway is finished by the next (finish_pending).
+        journal = folder / JOURNAL
+        partial = folder / f".{JOURNAL}.tmp"
+        partial.write_text(json.dumps([[p.name, t.name] for p, t in written]), encoding="utf-8")
+        os.replace(partial, journal)
+        finish_pending(folder)
     return [target for _, target in written]
+
+
+def _apply_locked(result: Plan, folder: Path) -> None:
+    """:func:`apply` while holding ``data/``'s lock (one writer at a time)."""
+    from scrlib import lock
+
+    try:
+        with lock.hold(folder, log=lambda *_: None):
+            apply(result, folder)
+    except lock.Busy as exc:
+        raise IngestError(f"{folder}:0: -: {exc}") from None
+
+
+def finish_pending(folder: Path) -> list[str]:
+    """Swap in the tables of an ingest that was cut off after checking them (named in the
+    journal), then remove the journal; return the tables swapped in."""
+    journal = folder / JOURNAL
+    if not journal.exists():
+        return []
+    done = []
+    for part, target in json.loads(journal.read_text(encoding="utf-8")):
+        if (folder / part).exists():
+            os.replace(folder / part, folder / target)
+            done.append(target)
+    journal.unlink()
+    return done
 
 
 def _append(path: Path, columns, rows) -> None:
@@ -339,6 +372,7 @@ def ingest(address: str, *, dataset: str, release: str, accessed: str, folder: P
     if not re.match(r"https?://", url):
         raise IngestError(f"{address}:0: -: a local file needs --address, the http(s) address "
                           "it was published at (the source cites it)")
+    finish_pending(folder)
     try:
         table = ees.read_csv(address)
         mapping = read_mapping(mapping_path)
@@ -348,7 +382,7 @@ def ingest(address: str, *, dataset: str, release: str, accessed: str, folder: P
     except EesError as exc:
         raise IngestError(str(exc)) from None
     if not dry_run:
-        apply(result, folder)
+        _apply_locked(result, folder)
     return result
 
 
@@ -361,6 +395,7 @@ def ingest_api(dataset_id: str, *, accessed: str, folder: Path, mapping_path: Pa
                release: str | None = None, dry_run: bool = False) -> Plan:
     """Read a version (default: the latest published) of an EES API data set and add its values.
     The mapping row is found by ``ees_dataset_id`` unless ``dataset`` names it."""
+    finish_pending(folder)
     try:
         mapping = read_mapping(mapping_path)
         if dataset is None:
@@ -391,5 +426,5 @@ def ingest_api(dataset_id: str, *, accessed: str, folder: Path, mapping_path: Pa
     except EesError as exc:
         raise IngestError(str(exc)) from None
     if not dry_run:
-        apply(result, folder)
+        _apply_locked(result, folder)
     return result

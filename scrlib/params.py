@@ -133,3 +133,6 @@ def precheck(notebook, values: dict) -> None:
                  namespace)
         except ParameterError as err:
             raise ParameterError(f"{path.stem}: {err}") from None
+        except Exception as err:  # the check cell refuses these values in its own words
+            raise ParameterError(f"{path.stem}: its parameter check refused these values: "
+                                 f"{type(err).__name__}: {err}") from None

@@ -165,6 +165,9 @@ EVENTS = Table(
         Column("source_id", "slug"),
         Column("excerpt"),
         Column("note", required=False),
+        Column("evidence", "enum", choices=("primary", "secondary"),
+               description="primary: the acting body's own statement (or a copy); "
+                           "secondary: a report of it"),
     ),
     ("event_id", "source_id"),
     "Dated claims about policy events; a disputed date has one row per source.",

@@ -192,8 +192,8 @@ def written_number(text: str) -> float | None:
 def _token_in(needle: str, text: str) -> bool:
     """Whether ``needle`` occurs in ``text`` not glued to other digits (13 is not in 2013)."""
     pattern = re.escape(needle)
-    if needle[:1].isdigit():
-        pattern = r"(?<![\d.,])" + pattern
+    if needle[:1].isdigit():  # not the tail of 1,704 or 3.5 (a comma after a word is fine)
+        pattern = r"(?<![\d.])(?<!\d,)" + pattern
     if needle[-1:].isdigit():
         pattern += r"(?![\d]|[.,]\d)"
     return re.search(pattern, text, flags=re.I) is not None
@@ -280,6 +280,10 @@ def read_dataset(folder: Path) -> tuple[RawDataset, list[Problem]]:
                     problems.append(Problem(str(path), row.line, col.name, message))
         raw.rows[table.name] = rows
     problems.extend(_cross_checks(raw))
+    journal = folder / ".ingest-journal.json"
+    if journal.exists():
+        problems.append(Problem(str(journal), 0, "-", "an ingest was cut off before all its "
+                                "checked tables were swapped in; scr ingest --finish completes it"))
     return raw, problems
 
 

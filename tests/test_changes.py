@@ -153,3 +153,12 @@ def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, mo
     report.build(target, notebooks=[notebook], log=lambda *_: None)  # and once more: no news
     assert json.loads((target / "manifest.json").read_text())["changes"]["nothing_new"] is True
     shutil.rmtree(target)
+
+
+def test_a_damaged_earlier_report_is_said_and_does_not_stop_the_run(tmp_path):
+    before = _report(tmp_path / "before", [_figure("a", 31)])
+    (before / "figures" / "02-initiated-answer.json").write_text("{not json")
+    now = _report(tmp_path / "now", [_figure("a", 31)])
+    found = changes.compare(before, now)
+    assert found.summary()["previous_unreadable"] is True and not found.nothing_new
+    assert "could not be read" in found.sentence()

@@ -82,3 +82,15 @@ def test_the_date_sweep_runs_the_event_over_the_range_its_sources_allow(dataset)
     assert sweep["rate_ratio"].nunique() > 1  # the date matters
     text = sensitivity.date_sweep_sentence(sweep, "Ofsted evaluation ends")
     assert "from 3 January 2012 to July 2012" in text
+
+
+def test_each_event_says_how_many_independent_sources_date_it_and_of_what_kind(dataset):
+    from scrlib import analysis
+
+    table = analysis.event_evidence(
+        dataset, ["ofsted-evaluation-ends", "national-panel-established"]).set_index("Event")
+    ofsted = table.loc["Ofsted evaluation ends"]
+    assert (ofsted["Independent sources"], ofsted["Primary"], ofsted["Secondary"]) == (1, 0, 1)
+    panel = table.loc["National panel"]
+    assert panel["Independent sources"] == 2 and panel["Dates the sources give"] == (
+        "2013-06, 2013-07")

@@ -221,3 +221,44 @@ def test_the_api_route_reads_the_latest_published_version_gzipped(server, data_c
     assert source.url == f"{server.url}/v1/data-sets/{API_ID}/csv?dataSetVersion=1.1"
     assert (source.dataset_id, source.dataset_version, source.date_published) == (
         API_ID, "1.1", "2027-07-01")
+
+
+def test_an_ingest_cut_off_midway_is_named_by_scr_check_and_finished(server, data_copy,
+                                                                     monkeypatch, capsys):
+    import os
+
+    url = server.serve("/releases/cut.csv", NEW)
+    real, calls = os.replace, []
+
+    def dies_on_the_second_table(src, dst):
+        calls.append(dst)
+        if str(dst).endswith(".csv") and len([c for c in calls if str(c).endswith(".csv")]) == 2:
+            raise KeyboardInterrupt("killed")
+        return real(src, dst)
+
+    monkeypatch.setattr(ingest.os, "replace", dies_on_the_second_table)
+    assert _run(url, "--dataset", "sin-nature", "--release", "Reporting year 2027", "--data",
+                str(data_copy)) == 130  # killed between two tables
+    assert (data_copy / ingest.JOURNAL).exists()
+    monkeypatch.setattr(ingest.os, "replace", real)
+    assert main(["check", "--data", str(data_copy)]) == 4
+    assert "scr ingest --finish completes it" in capsys.readouterr().out
+    assert main(["ingest", "--finish", "--data", str(data_copy)]) == 0
+    assert read_dataset(data_copy)[1] == []
+    assert "ees-sin-nature-reporting-year-2027" in set(load(data_copy).figures["source_id"])
+
+
+def test_a_release_matching_a_value_not_in_use_makes_it_the_one_in_use(server, data_copy):
+    """The new release agrees with the value a resolution set aside: it now wins, by rule."""
+    text = NEW.replace("2025,Reporting year,Total,National,E92000001,England,Total,Total,Total,339",
+                       "2025,Reporting year,Total,National,E92000001,England,Total,Total,Total,338")
+    first = server.serve("/releases/first.csv", NEW)
+    again = server.serve("/releases/second.csv", text)
+    assert _run(first, "--dataset", "sin-nature", "--release", "Reporting year 2027",
+                "--data", str(data_copy)) == 0
+    assert _run(again, "--dataset", "sin-nature", "--release", "Reporting year 2028",
+                "--data", str(data_copy)) == 0
+    after = load(data_copy)
+    assert after.resolved(["sin-total"]).query("period == 'FY2024-25'")["value"].tolist() == [338]
+    reason = after.resolutions.query("series_id == 'sin-total' and period == 'FY2024-25'")
+    assert reason["chosen_source_id"].tolist() == ["ees-sin-nature-reporting-year-2028"]

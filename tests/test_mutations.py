@@ -324,6 +324,12 @@ MUTATIONS = [
         lambda d: set_field(d, "resolutions.csv", "published-fy2012-13", "basis", "hunch"),
     ),
     Mutation(
+        "an event source that is neither primary nor secondary",
+        "events.csv",
+        "evidence",
+        lambda d: set_field(d, "events.csv", "ofsted-evaluation-ends", "evidence", "hearsay"),
+    ),
+    Mutation(
         "an unknown value qualifier",
         "figures.csv",
         "value_qualifier",

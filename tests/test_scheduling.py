@@ -15,6 +15,7 @@ import pytest
 from scrlib import lock, report
 from scrlib.cli import main
 from scrlib.params import ParameterError, precheck
+from scrlib.paths import notebooks_dir
 
 NOTEBOOKS = report.notebook_paths()
 
@@ -146,3 +147,10 @@ def test_a_failed_first_run_does_not_claim_a_kept_report(tmp_path):
     assert f"no earlier report at {(tmp_path / 'latest').resolve()}" in str(err.value)
     assert not (tmp_path / "latest").exists()
 
+
+
+def test_a_combination_the_explorer_cannot_fit_is_refused_before_any_kernel():
+    values = {"effects": "step+slope", "events": "full-publication,ofsted-evaluation-ends,"
+              "working-together-2013,national-panel-established"}
+    with pytest.raises(ParameterError, match=r"^06-explore: .*cannot be fitted"):
+        precheck(notebooks_dir() / "06-explore.ipynb", values)
