@@ -28,7 +28,8 @@ OTHER = {
                          "after": "2014-15,2015-16", "ci_method": "beta"},
     "05-sensitivity": {"policy_events": "working-together-2013", "families": "poisson",
                        "effects": "step", "conflict_rules": "recorded", "event_rules": "recorded",
-                       "placebo_event": "working-together-2013", "joint_replicates": "19"},
+                       "placebo_event": "working-together-2013", "joint_replicates": "19",
+                       "sweep_event": "working-together-2013"},
     "06-explore": {"family": "negativebinomial", "leave_out": "2014-15",
                    "dates": "ofsted-evaluation-ends=2012-10-01"},
 }
