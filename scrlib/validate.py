@@ -319,6 +319,10 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
             bad("sources", row, "mirror_of", f"{mirror!r} is neither a source_id nor a URL")
         if mirror and mirror == row["source_id"]:
             bad("sources", row, "mirror_of", "a source cannot be a mirror of itself")
+        if row["copy"] == "yes" and not mirror and not row["original_note"]:
+            bad("sources", row, "mirror_of", "a copy needs its original (a source id) in "
+                "mirror_of, or original_note saying what the original is and why it is not "
+                "registered")
 
     for row in raw.rows["figures"]:
         if row["source_id"] and row["source_id"] not in sources:

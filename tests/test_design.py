@@ -39,11 +39,11 @@ def synthetic(tmp_path_factory):
     _write(folder, "sources", ["source_id", "publisher", "producer", "title", "url",
                                "date_published", "date_note", "date_accessed", "kind",
                                "mirror_of", "note", "publication", "release", "dataset_id",
-                               "dataset_version"],
+                               "dataset_version", "copy", "original_note"],
            [["syn-a", "Synthetic <b>Press</b>", "Nobody", "Made-up counts", "https://example.org/a",
-             "2020-01-01", "", "2026-11-23", "official-statistics", "", "", "", "", "", ""],
+             "2020-01-01", "", "2026-11-23", "official-statistics", "", "", "", "", "", "", "", ""],
             ["syn-b", "Other Press", "Nobody", "A retelling", "https://example.org/b", "", "",
-             "2026-11-23", "news", "", "", "", "", "", ""]])
+             "2026-11-23", "news", "", "", "", "", "", "", "", ""]])
     _write(folder, "withheld", ["series_id", "period", "source_id", "symbol", "excerpt", "note"],
            [])
     _write(folder, "series", ["series_id", "name", "definition", "stage", "counted_by", "unit",

@@ -330,6 +330,12 @@ MUTATIONS = [
         lambda d: set_field(d, "events.csv", "ofsted-evaluation-ends", "evidence", "hearsay"),
     ),
     Mutation(
+        "a copy without its original or a reason",
+        "sources.csv",
+        "mirror_of",
+        lambda d: set_field(d, "sources.csv", "docslib-wood-review", "original_note", ""),
+    ),
+    Mutation(
         "an unknown value qualifier",
         "figures.csv",
         "value_qualifier",
