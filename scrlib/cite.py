@@ -61,8 +61,12 @@ def _date_published(source: Source) -> str:
     return human_date(source.date_published) if source.date_published else "n.d."
 
 
-def reference(source: Source) -> str:
-    """A plain-text reference: publisher (date). Title. URL (accessed ...)."""
+def reference(source: Source, original: Source | None = None) -> str:
+    """A plain-text reference: publisher (date). Title. URL (accessed ...). For a copy whose
+    ``original`` is registered: the original first, then "Read at:" the copy."""
+    if original is not None:
+        return (f"{reference(original)} Read at: {source.publisher}, {source.url} (accessed "
+                f"{human_date(source.date_accessed)}).")
     parts = [f"{source.publisher} ({_date_published(source)}). {source.title}."]
     if source.producer and source.producer != source.publisher:
         parts.append(f"Figures: {source.producer}.")
@@ -72,10 +76,14 @@ def reference(source: Source) -> str:
     return " ".join(parts)
 
 
-def reference_markdown(source: Source) -> str:
-    """A Markdown reference with every data string escaped, and the URL as a link."""
+def reference_markdown(source: Source, original: Source | None = None) -> str:
+    """A Markdown reference with every data string escaped, and the URL as a link (for a copy
+    whose ``original`` is registered: the original first, then "Read at:" the copy)."""
     url = source.url.replace(" ", "%20").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
     e = escape_markdown
+    if original is not None:
+        return (f"{reference_markdown(original)} Read at: {e(source.publisher)}, <{url}> "
+                f"(accessed {e(human_date(source.date_accessed))}).")
     parts = [f"{e(source.publisher)} ({e(_date_published(source))}). *{e(source.title)}*."]
     if source.producer and source.producer != source.publisher:
         parts.append(f"Figures: {e(source.producer)}.")
@@ -133,6 +141,13 @@ def csl_item(source: Source) -> dict:
     return item
 
 
+def original_of(dataset, source: Source) -> Source | None:
+    """The registered original of a copy (``mirror_of`` naming a source id), else None."""
+    if source.mirror_of and source.mirror_of in set(dataset.sources["source_id"]):
+        return dataset.source(source.mirror_of)
+    return None
+
+
 def sources_of(dataset, source_ids: Iterable[str] | None = None) -> list[Source]:
     """Sources in a stable order (publisher, date, id); all of them if ``source_ids`` is None."""
     ids = list(dataset.sources["source_id"]) if source_ids is None else source_ids
@@ -145,9 +160,9 @@ def reference_list(dataset, source_ids: Iterable[str] | None = None, style: str 
     """The references for ``source_ids`` (all if None) as text, markdown, bibtex or csl-json."""
     found = sources_of(dataset, source_ids)
     if style == "text":
-        return "\n".join(reference(s) for s in found)
+        return "\n".join(reference(s, original_of(dataset, s)) for s in found)
     if style == "markdown":
-        return "\n".join(f"- {reference_markdown(s)}" for s in found)
+        return "\n".join(f"- {reference_markdown(s, original_of(dataset, s))}" for s in found)
     if style == "bibtex":
         return "\n\n".join(bibtex(s) for s in found)
     if style == "csl-json":

@@ -243,7 +243,7 @@ def write_index(stage: Path, runs: list, config: ReportConfig, dataset, changes=
     """Write index.html: the answers in brief and the headline chart first, then the sections,
     the references and what this run used; every string from data escaped."""
     from scrlib import answers as answer_files
-    from scrlib.cite import reference, sources_of
+    from scrlib.cite import original_of, reference, sources_of
 
     e = html.escape
     found = {a.notebook: a for a in answer_files.read(stage / "figures")}
@@ -268,7 +268,8 @@ def write_index(stage: Path, runs: list, config: ReportConfig, dataset, changes=
         f"<tr><td>{e(r.name)}</td><td>{_parameters_text(r.parameters)}</td></tr>"
         for r in runs
     )
-    refs = "\n".join(f"<li>{e(reference(s))}</li>" for s in sources_of(dataset))
+    refs = "\n".join(f"<li>{e(reference(s, original_of(dataset, s)))}</li>"
+                     for s in sources_of(dataset))
     changed = "" if changes is None else (
         f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
         "the last report</a>.</p>")

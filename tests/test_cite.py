@@ -59,3 +59,16 @@ def test_markdown_escaping_neutralises_markup():
     out = escape_markdown("<script>alert(1)</script> *bold* [x](y) $x$ _i_")
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert r"\*bold\*" in out and r"\[x\]\(y\)" in out and r"\$x\$" in out
+
+
+def test_a_copy_is_cited_original_first_then_read_at_the_copy(dataset):
+    from scrlib.cite import reference, reference_list
+
+    copy = dataset.source("vdocuments-munro-final-report")
+    original = dataset.source(copy.mirror_of)
+    text = reference_list(dataset, [copy.source_id])
+    assert text == reference(copy, original)
+    assert text.startswith(reference(original)) and f"Read at: {copy.publisher}" in text
+    assert text.index(original.url) < text.index(copy.url)
+    markdown = reference_list(dataset, [copy.source_id], style="markdown")
+    assert "Read at:" in markdown
