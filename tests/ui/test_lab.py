@@ -94,6 +94,8 @@ def _run_all(page, url: str, name: str, timeout: float = 240) -> None:
     page.wait_for_selector(f"{panel} .jp-Cell", state="attached", timeout=90_000)
     page.wait_for_selector(".jp-Toolbar-kernelName, .jp-KernelName", timeout=60_000)
     assert page.locator(".jp-Dialog").count() == 0, "a dialog (kernel choice?) opened"
+    idle = "() => /Python \\(scrlib\\) \\| Idle/.test(document.body.innerText)"
+    page.wait_for_function(idle, timeout=120_000)  # the kernel is up before anything runs
     outputs = page.locator(f"{panel} .jp-OutputArea-output")
     for _ in range(5):
         page.click(".lm-MenuBar >> text=Edit")
@@ -107,12 +109,18 @@ def _run_all(page, url: str, name: str, timeout: float = 240) -> None:
     assert outputs.count() == 0, f"{name}: outputs were not cleared"
     page.click(".lm-MenuBar >> text=Run")
     page.click(".lm-Menu >> text=Run All Cells")
-    deadline, prompts = time.time() + timeout, []
+    deadline, prompts, stalled = time.time() + timeout, [], 0
     while time.time() < deadline:
         prompts = page.locator(f"{panel} .jp-CodeCell .jp-InputPrompt").all_inner_texts()
         numbers = [int(m.group(1)) for p in prompts if (m := re.search(r"\[(\d+)\]", p))]
         if prompts and len(numbers) == len(prompts) and numbers == sorted(set(numbers)):
             return
+        # Idle with cells left unrun and none queued ("[*]"): the run request was lost.
+        queued = any("*" in p for p in prompts)
+        stalled = stalled + 1 if page.evaluate(idle) and not queued else 0
+        if stalled == 20:  # ten seconds: ask once more (cells already run run again, in order)
+            page.click(".lm-MenuBar >> text=Run")
+            page.click(".lm-Menu >> text=Run All Cells")
         time.sleep(0.5)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"failed-{name}.png"), full_page=True)
