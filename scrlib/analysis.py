@@ -94,6 +94,43 @@ def event_evidence(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def copy_only(dataset) -> pd.DataFrame:
+    """The series-periods whose every figure cites a copy (``sources.csv`` ``copy``): no stored
+    page of the publisher, or independent of the copy, states them. One row per series-period:
+    ``series_id``, ``period``, ``values`` and the ``copies`` cited."""
+    figs = dataset.figures
+    is_copy = {s: dataset.source(s).is_copy for s in figs["source_id"].unique()}
+    rows = []
+    for (series_id, period), group in figs.groupby(["series_id", "period"], sort=True):
+        if all(is_copy[s] for s in group["source_id"]):
+            rows.append({"series_id": series_id, "period": period,
+                         "values": ", ".join(dict.fromkeys(group["value"].map("{:g}".format))),
+                         "copies": ";".join(dict.fromkeys(group["source_id"]))})
+    return pd.DataFrame(rows, columns=["series_id", "period", "values", "copies"])
+
+
+def copy_only_events(dataset) -> pd.DataFrame:
+    """The events whose every dating cites a copy: ``event_id``, ``dates`` and ``copies``."""
+    rows = []
+    for event_id, group in dataset.events.groupby("event_id", sort=False):
+        if all(dataset.source(s).is_copy for s in group["source_id"]):
+            rows.append({"event_id": event_id, "dates": ", ".join(dict.fromkeys(group["date"])),
+                         "copies": ";".join(dict.fromkeys(group["source_id"]))})
+    return pd.DataFrame(rows, columns=["event_id", "dates", "copies"])
+
+
+def copy_reliance_sentence(dataset) -> str:
+    """How much of the record rests on copies alone, in one plain sentence."""
+    copies = [s for s in dataset.sources["source_id"] if dataset.source(s).is_copy]
+    registered = sum(bool(dataset.source(s).mirror_of) for s in copies)
+    alone, events = copy_only(dataset), copy_only_events(dataset)
+    return (f"{len(copies)} of the {len(dataset.sources)} sources are copies; {registered} of "
+            f"them name a registered original, and the others say in `original_note` what the "
+            f"original is and why it is not registered. {len(alone)} series-periods and "
+            f"{len(events)} event dates rest on copies alone: no stored page of the original "
+            "publisher, and no independent report, states them.")
+
+
 def share_intervals(frame: pd.DataFrame, method: str = "wilson") -> pd.DataFrame:
     """Add a 95% interval for each year's share (``wilson`` or ``beta`` = Clopper-Pearson)."""
     from statsmodels.stats.proportion import proportion_confint

@@ -14,7 +14,8 @@ _PATTERNS = {
     "url": r"https?://\S+",
     "slug-list": r"[a-z0-9][a-z0-9-]*(;[a-z0-9][a-z0-9-]*)*",
 }
-_FOREIGN = {
+_FOREIGN = {  # a resource of "" is the table itself (a copy's registered original)
+    "sources": [("mirror_of", "", "source_id")],
     "figures": [("source_id", "sources", "source_id"), ("series_id", "series", "series_id")],
     "events": [("source_id", "sources", "source_id")],
     "withheld": [("source_id", "sources", "source_id"), ("series_id", "series", "series_id")],

@@ -39,10 +39,16 @@ class Source:
     release: str = ""
     dataset_id: str = ""
     dataset_version: str = ""
+    copy: str = ""  # "yes": a mirror or document-sharing copy of another publisher's page
+    original_note: str = ""  # for a copy whose original is not registered: what it is, and why
 
     @classmethod
     def from_row(cls, row) -> Source:
         return cls(**{f: str(row[f]) for f in cls.__dataclass_fields__})
+
+    @property
+    def is_copy(self) -> bool:
+        return self.copy == "yes"
 
     @property
     def year(self) -> str:

@@ -141,3 +141,35 @@ def event_conflict_table(dataset) -> pd.DataFrame:
         "Rule": conf["rule"].to_numpy(),
         "Reason": conf["reason"].to_numpy(),
     })
+
+
+def copy_table(dataset) -> pd.DataFrame:
+    """Each copy (mirror, reprint or document-sharing page): its original, registered or why
+    not, what it is cited for, and how many of its series-periods rest on copies alone."""
+    from scrlib import analysis
+
+    alone = analysis.copy_only(dataset)
+    alone_ids = [set(c.split(";")) for c in alone["copies"]]
+    alone_events = [set(c.split(";")) for c in analysis.copy_only_events(dataset)["copies"]]
+    rows = []
+    for source_id in dataset.sources["source_id"]:
+        source = dataset.source(source_id)
+        if not source.is_copy:
+            continue
+        if source.mirror_of:
+            original = dataset.source(source.mirror_of)
+            named = f"{original.publisher}: {original.title}"
+        else:
+            named = source.original_note.split(". Original stored")[0].removeprefix("Original: ")
+        figures = dataset.figures[dataset.figures["source_id"] == source_id]
+        events = dataset.events[dataset.events["source_id"] == source_id]
+        rows.append({
+            "Copy": source.short,
+            "Original": named,
+            "Original registered": "yes" if source.mirror_of else "no",
+            "Figures": len(figures),
+            "Event dates": len(events),
+            "Series-periods on copies alone": sum(source_id in ids for ids in alone_ids),
+            "Event dates on copies alone": sum(source_id in ids for ids in alone_events),
+        })
+    return pd.DataFrame(rows)

@@ -315,8 +315,11 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
 
     for row in raw.rows["sources"]:
         mirror = row["mirror_of"]
-        if mirror and not (mirror in sources or URL.match(mirror)):
-            bad("sources", row, "mirror_of", f"{mirror!r} is neither a source_id nor a URL")
+        if mirror and mirror not in sources:
+            bad("sources", row, "mirror_of",
+                f"{mirror!r} is not a registered source_id: register the original as a source "
+                "(read on its own page), or leave mirror_of empty and say in original_note what "
+                "the original is and, if its address was not read, that it is inferred")
         if mirror and mirror == row["source_id"]:
             bad("sources", row, "mirror_of", "a source cannot be a mirror of itself")
         if row["copy"] == "yes" and not mirror and not row["original_note"]:

@@ -375,10 +375,17 @@ MUTATIONS = [
         "duplicate source id", "sources.csv", "source_id", lambda d: copy_row(d, "sources.csv", SRC)
     ),
     Mutation(
-        "mirror_of neither id nor URL",
+        "mirror_of naming no registered source",
         "sources.csv",
         "mirror_of",
         lambda d: set_field(d, "sources.csv", SRC, "mirror_of", "the CYP Now story"),
+    ),
+    Mutation(
+        "mirror_of holding an address instead of a registered original",
+        "sources.csv",
+        "mirror_of",
+        lambda d: set_field(d, "sources.csv", "mirror-govuk-expert-panel-stronger-measures",
+                            "mirror_of", "https://www.gov.uk/government/news/expert-panel"),
     ),
     Mutation("not UTF-8", "sources.csv", "-", _latin1),
     Mutation(
