@@ -196,6 +196,17 @@ def dataset_date(dataset, event_id: str, rule: str) -> pd.Timestamp:
     return pd.Timestamp(events.loc[event_id, "when"])
 
 
+def date_floor(dataset, event_id: str) -> tuple[str, pd.Timestamp] | None:
+    """The event that bounds ``event_id``'s date from below (``events.csv`` ``not_before``) and
+    its date, or None: the earliest date the sources allow for it."""
+    rows = dataset.events[dataset.events["event_id"] == event_id]
+    floors = [f for f in rows["not_before"] if f]
+    if not floors:
+        return None
+    floor = max(floors, key=lambda f: dataset_date(dataset, f, "recorded"))
+    return floor, dataset_date(dataset, floor, "recorded")
+
+
 def events_inside(dataset, first: pd.Timestamp, last: pd.Timestamp, rule: str) -> list[str]:
     """Events dated after the first year starts and no later than the last year's start."""
     events = dataset.resolved_events(rule=rule)

@@ -105,8 +105,9 @@ class Explorer:
         return ["", *frame["year"]]
 
     def date_options(self, choices: Choices, event_id: str) -> list[pd.Timestamp]:
-        """First days of the months an event's date may take: those its sources allow (the
-        earliest to the latest date they give), or every month of the series if it is free."""
+        """Dates an event may take: the earliest its sources allow (its ``not_before`` event's
+        date, else the earliest it is given), then the first day of each month up to the latest
+        date it is given; every month of the series if it is free."""
         rows = self.dataset.events[self.dataset.events["event_id"] == event_id]
         if rows.empty:
             raise ExploreError(f"event {event_id!r} has no source in data/events.csv, so it has "
@@ -118,6 +119,10 @@ class Explorer:
         else:
             first = pd.Timestamp(rows["when"].min())
             last = pd.Timestamp(rows["when"].max())
+            floor = design.date_floor(self.dataset, event_id)
+            if floor is not None and floor[1] < first:
+                months = pd.period_range(floor[1], last, freq="M").start_time[1:]
+                return [floor[1], *(pd.Timestamp(m) for m in months)]
         months = pd.period_range(first, last, freq="M").start_time
         return [pd.Timestamp(m) for m in months]
 
@@ -379,7 +384,7 @@ class ExplorerWidget:
             current = self.explorer.current_date(self.choices, event_id)
             value = min(months, key=lambda m: abs((m - current).days))
             label = self.explorer.dataset.event(event_id).label
-            slider = w.SelectionSlider(options=[(f"{m:%b %Y}", m) for m in months], value=value,
+            slider = w.SelectionSlider(options=[(_month_label(m), m) for m in months], value=value,
                                        description=label, continuous_update=False,
                                        style={"description_width": "13em"},
                                        layout=w.Layout(width="31em"))
@@ -456,3 +461,8 @@ class ExplorerWidget:
 
             display(model_tables.scans(*scans))
         self.progress.layout.visibility = "hidden"
+
+
+def _month_label(when: pd.Timestamp) -> str:
+    """'Jul 2012' for a month's first day; '3 Jan 2012' for a day within a month."""
+    return f"{when:%b %Y}" if when.day == 1 else f"{when.day} {when:%b %Y}"

@@ -173,6 +173,9 @@ EVENTS = Table(
         Column("evidence", "enum", choices=("primary", "secondary"),
                description="primary: the acting body's own statement (or a copy); "
                            "secondary: a report of it"),
+        Column("not_before", "slug", False,
+               description="an event whose date is the earliest this event's date can be, by "
+                           "the sources (say why in note); the range sensitivity analyses vary"),
     ),
     ("event_id", "source_id"),
     "Dated claims about policy events; a disputed date has one row per source.",

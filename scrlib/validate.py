@@ -366,6 +366,23 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
                     f"{precision!r} but the date {date} is to the {date_precision(date)}",
                 )
 
+    event_dates: dict[str, list[str]] = defaultdict(list)
+    for row in raw.rows["events"]:
+        event_dates[row["event_id"]].append(row["date"])
+    for row in raw.rows["events"]:
+        floor = row["not_before"]
+        if not floor:
+            continue
+        if floor not in event_dates:
+            bad("events", row, "not_before", f"unknown event {floor!r}")
+        elif floor == row["event_id"]:
+            bad("events", row, "not_before", "an event cannot bound itself")
+        elif all(PARTIAL_DATE.match(d) for d in [*event_dates[floor], row["date"]]):
+            earliest = min(event_dates[floor])
+            if earliest[:len(row["date"])] > row["date"]:
+                bad("events", row, "not_before",
+                    f"{floor} is dated {earliest}, after this row's date {row['date']}")
+
     for row in raw.rows["withheld"]:
         if row["source_id"] and row["source_id"] not in sources:
             bad("withheld", row, "source_id", f"unknown source {row['source_id']!r}")

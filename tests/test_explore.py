@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from scrlib import its
+from scrlib import explore, its
 from scrlib.explore import Choices, ExploreError, Explorer, ExplorerWidget
 
 OFSTED = "ofsted-evaluation-ends"
@@ -55,6 +55,22 @@ def test_date_options_span_what_the_sources_allow_or_the_whole_series(explorer):
     free = explorer.date_options(panel.with_(free=("national-panel-established",)),
                                  "national-panel-established")
     assert f"{free[0]:%Y-%m}" == "2007-04" and f"{free[-1]:%Y-%m}" == "2016-03"
+
+
+def test_a_date_bounded_by_an_earlier_event_starts_at_that_event(explorer, dataset):
+    """The end of Ofsted's evaluation cannot precede the streamlined evaluation Ofsted's own
+    page dates (``not_before``): the slider runs from that day to the recorded month."""
+    options = explorer.date_options(Choices(), "ofsted-evaluation-ends")
+    floor = dataset.events.set_index("event_id").loc["ofsted-streamlined-evaluation", "when"]
+    assert options[0] == pd.Timestamp(floor)
+    recorded = dataset.events.set_index("event_id").loc["ofsted-evaluation-ends", "when"]
+    assert floor < recorded
+    assert options[1:] == list(pd.period_range(floor, recorded, freq="M").start_time[1:])
+    assert all(m.day == 1 for m in options[1:]) and options[-1] == recorded
+    assert explore._month_label(options[0]) == f"{floor.day} {floor:%b %Y}"
+    assert explore._month_label(options[-1]) == "Jul 2012"
+    moved = explorer.view(Choices(dates=(("ofsted-evaluation-ends", options[0]),)))
+    assert moved.estimate("Ofsted evaluation ends") > 0
 
 
 def test_leaving_a_year_out_refits_without_it(explorer):

@@ -336,6 +336,18 @@ MUTATIONS = [
         lambda d: set_field(d, "sources.csv", "docslib-wood-review", "original_note", ""),
     ),
     Mutation(
+        "an event bounded by an unknown event",
+        "events.csv",
+        "not_before",
+        lambda d: set_field(d, "events.csv", EVT, "not_before", "ofsted-evaluation-starts"),
+    ),
+    Mutation(
+        "an event bounded by a later event",
+        "events.csv",
+        "not_before",
+        lambda d: set_field(d, "events.csv", EVT, "not_before", "working-together-2013"),
+    ),
+    Mutation(
         "an unknown value qualifier",
         "figures.csv",
         "value_qualifier",
