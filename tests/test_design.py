@@ -72,15 +72,15 @@ def synthetic(tmp_path_factory):
                                "period_inference"],
            [[*row, "exact", "stated", ""] for row in figures])
     _write(folder, "events", ["event_id", "label", "description", "date", "precision",
-                              "source_id", "excerpt", "note", "evidence"],
+                              "source_id", "excerpt", "note", "evidence", "not_before"],
            [["early", "Early change", "Something early.", "2008-06-10", "day", "syn-a",
-             "on 10 June 2008", "", "primary"],
+             "on 10 June 2008", "", "primary", ""],
             ["doubling", "Doubling", "The count doubles.", "2013-04-01", "day", "syn-a",
-             "from 1 April 2013", "", "primary"],
+             "from 1 April 2013", "", "primary", ""],
             ["doubling", "Doubling", "The count doubles.", "2013-07", "month", "syn-b",
-             "in July 2013", "", "secondary"],
+             "in July 2013", "", "secondary", ""],
             ["late", "Late", "After the data.", "2030-01-01", "day", "syn-a",
-             "on 1 January 2030", "", "primary"]])
+             "on 1 January 2030", "", "primary", ""]])
     _write(folder, "resolutions", ["conflict_id", "subject", "series_id", "period", "event_id",
                                    "chosen_source_id", "rule", "reason", "basis"],
            [["c1", "figure", "syn-count", "FY2008-09", "", "syn-a", "primary-over-retelling",
