@@ -197,8 +197,8 @@ def dataset_date(dataset, event_id: str, rule: str) -> pd.Timestamp:
 
 
 def date_floor(dataset, event_id: str) -> tuple[str, pd.Timestamp] | None:
-    """The event that bounds ``event_id``'s date from below (``events.csv`` ``not_before``) and
-    its date, or None: the earliest date the sources allow for it."""
+    """``event_id``'s ``not_before`` event (``events.csv``) and its recorded date, the earliest
+    date the sources allow for ``event_id``; None if it has no such bound."""
     rows = dataset.events[dataset.events["event_id"] == event_id]
     floors = [f for f in rows["not_before"] if f]
     if not floors:
