@@ -387,6 +387,25 @@ def _refit_batch(dataset, spec: Specification, target: str, ys: np.ndarray, year
     return np.where(ok, full.theta[:, j], np.nan), np.where(ok, p, np.nan)
 
 
+def sweep_start(dataset, event_id: str, sweep_from: str = "") -> tuple[str, pd.Timestamp]:
+    """The event whose date starts ``event_id``'s sweep, and that date: ``sweep_from`` if given
+    (ParameterError unless it is a known event dated no later), else ``event_id``'s
+    ``not_before``, else ``event_id`` itself (its recorded date alone: no sweep)."""
+    from scrlib import params
+    from scrlib.design import dataset_date, date_floor
+
+    if sweep_from:
+        sweep_from = params.choose_one("sweep_from", sweep_from,
+                                       dataset.events["event_id"].unique())
+    else:
+        sweep_from = (date_floor(dataset, event_id) or (event_id,))[0]
+    earliest = dataset_date(dataset, sweep_from, "recorded")
+    if earliest > dataset_date(dataset, event_id, "recorded"):
+        raise params.ParameterError(f"parameter 'sweep_from' = {sweep_from!r} is dated after "
+                                    f"{event_id}; allowed values: an event dated before it")
+    return sweep_from, earliest
+
+
 def date_sweep(dataset, base: Specification, event_id: str, earliest) -> pd.DataFrame:
     """The base model refitted with ``event_id`` dated at ``earliest`` and at the first of each
     month after it, up to the event's recorded date: the range its sources allow. One row per

@@ -84,6 +84,25 @@ def test_the_date_sweep_runs_the_event_over_the_range_its_sources_allow(dataset)
     assert "from 3 January 2012 to July 2012" in text
 
 
+def test_the_sweep_starts_at_the_bound_the_data_give_or_the_one_asked_for(dataset):
+    import pytest
+
+    from scrlib import sensitivity
+    from scrlib.params import ParameterError
+
+    event, when = sensitivity.sweep_start(dataset, "ofsted-evaluation-ends")
+    assert event == "ofsted-streamlined-evaluation"  # its not_before in events.csv
+    assert when == dataset.events.set_index("event_id").loc[event, "when"]
+    event, when = sensitivity.sweep_start(dataset, "working-together-2013")  # no bound
+    assert event == "working-together-2013"
+    assert sensitivity.sweep_start(dataset, "ofsted-evaluation-ends", "full-publication")[0] == (
+        "full-publication")
+    with pytest.raises(ParameterError, match="dated after"):
+        sensitivity.sweep_start(dataset, "ofsted-evaluation-ends", "working-together-2013")
+    with pytest.raises(ParameterError, match="allowed values"):
+        sensitivity.sweep_start(dataset, "ofsted-evaluation-ends", "no-such-event")
+
+
 def test_each_event_says_how_many_independent_sources_date_it_and_of_what_kind(dataset):
     from scrlib import analysis
 
