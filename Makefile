@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.scrlib-installed
 
 .PHONY: setup report test unit nbval lint check refresh lab ui-test chromium screenshots bench \
-	simulate baselines clean
+	simulate baselines numerics same-bytes clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,28 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: lint check unit nbval
+
+# The numerical tests once more under each OpenBLAS kernel and thread count that
+# tests/blas_kernels.py picks from /proc/cpuinfo (two vector widths, one and several threads):
+# every notebook (nbval), every chart (pytest-mpl) and the statistics' unit tests must pass
+# against the same committed outputs. The variables are set per command, never globally.
+NUMERIC_TESTS := tests/test_charts.py tests/test_digits.py tests/test_explore.py \
+	$(wildcard tests/test_its*.py)
+numerics: setup
+	@set -e; for run in $$($(PY) tests/blas_kernels.py); do \
+	  kernel=$${run%%:*}; threads=$${run##*:}; \
+	  export OPENBLAS_NUM_THREADS=$$threads; \
+	  if [ -n "$$kernel" ]; then export OPENBLAS_CORETYPE=$$kernel; fi; \
+	  $(PY) tests/blas_kernels.py --check; \
+	  $(PY) -m pytest -q -p no:randomly -n auto --dist loadscope --nbval --nbval-current-env \
+	    --nbval-sanitize-with notebooks/sanitize.cfg notebooks/ $(NUMERIC_TESTS); \
+	  unset OPENBLAS_CORETYPE; \
+	done
+
+# scr report under the machine's kernel and each kernel above: every file byte-identical (only
+# the manifest's timing fields may differ); result in benchmarks/results/same_bytes.json.
+same-bytes: setup
+	$(PY) benchmarks/same_bytes.py
 
 refresh: setup
 	$(PY) -m scrlib refresh

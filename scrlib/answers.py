@@ -103,11 +103,14 @@ def _effect_estimates(result):
 
 
 def _numbers(pairs) -> tuple[tuple[str, float], ...]:
-    """Finite numbers only, as plain floats (NaN has no place in JSON)."""
+    """Finite numbers only, as plain floats to the digits every machine shares (NaN has no
+    place in JSON)."""
     import math
 
-    return tuple((str(k), float(v)) for k, v in pairs
-                 if v is not None and math.isfinite(float(v)))
+    from scrlib.its import digits
+
+    return tuple((str(k), float(digits.significant(float(v), digits.OUTPUT_DIGITS)))
+                 for k, v in pairs if v is not None and math.isfinite(float(v)))
 
 
 def _what_changed(frame, ordered, series_name) -> str:

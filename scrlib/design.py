@@ -92,7 +92,15 @@ class Specification:
         from scrlib import its
 
         frame = self.data(dataset) if data is None else data
-        return its.fit(frame, family=self.family, **self._its_arguments(dataset, frame))
+        try:
+            return its.fit(frame, family=self.family, **self._its_arguments(dataset, frame))
+        except its.IdentificationError as err:
+            raise its.IdentificationError(f"{self.describe()}: {err}") from err
+
+    def describe(self) -> str:
+        """The design in one line: series, events, family, effects and coding."""
+        return (f"the design {self.series} ~ {', '.join(self.events)} ({self.family}, "
+                f"effects {self.effects}, transition {self.transition})")
 
     def compare_models(self, dataset, families=None):
         """Families side by side, with and without a change in slope (``its.compare_models``)."""

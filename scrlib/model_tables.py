@@ -93,8 +93,15 @@ def models(comparison) -> pd.DataFrame:
                      "Value": fmt.number(r.qaicc if quasi else r.aicc, 1),
                      "Pearson chi2/df": fmt.number(r.pearson_dispersion, 2),
                      "NB alpha": fmt.number(r.nb_alpha, 3),
-                     "Note": r.note or ""})
+                     "Note": _model_note(r.note)})
     return fmt.labelled(pd.DataFrame(rows))
+
+
+def _model_note(note: str) -> str:
+    """A comparison's note for readers: a model the data do not identify says so in words."""
+    if "not identified" in (note or ""):
+        return "not fitted: these years cannot identify this model"
+    return note or ""
 
 
 def scans(*results) -> pd.DataFrame:
@@ -179,7 +186,7 @@ def leave_one_out(result) -> pd.DataFrame:
 
 def _why(status: str) -> str:
     text = status.removeprefix("not fitted: ")
-    if "non-finite" in text or "cannot identify" in text or "cannot tell" in text:
+    if "non-finite" in text or "not identified" in text:
         return "cannot be fitted without this year: the remaining years do not identify it"
     return "cannot be fitted without this year: " + text.split(";")[0]
 

@@ -54,15 +54,25 @@ def add_source_line(fig: Figure, text: str) -> None:
     fig.supxlabel(text, x=0.01, ha="left", fontsize=7.5, color="0.2", wrap=True)
 
 
-def save(fig: Figure, stem: Path | str) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg`` with no dates or versions in their metadata."""
+def save(fig: Figure, stem: Path | str, data: pd.DataFrame | None = None) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` with no dates or versions in their metadata, and
+    ``data`` (the chart's numbers) as ``stem.csv``, floats to the digits every machine shares
+    (:func:`scrlib.its.digits.rounded`); a named index is written as a column."""
+    from scrlib.its import digits
+
     configure()
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
     fig.savefig(png, metadata={"Software": None})
     fig.savefig(svg, metadata={"Date": None, "Creator": None})
-    return [png, svg]
+    written = [png, svg]
+    if data is not None:
+        csv = stem.with_suffix(".csv")
+        named = any(name is not None for name in data.index.names)
+        digits.rounded(data).to_csv(csv, index=named, lineterminator="\n", encoding="utf-8")
+        written.append(csv)
+    return written
 
 
 def mark_events(ax, events: pd.DataFrame) -> None:

@@ -198,8 +198,10 @@ def plot_curve(dataset, table: pd.DataFrame, *, source_ids, event: str | None = 
     plot.configure()
     from matplotlib.figure import Figure
 
-    fitted = table[(table["status"] == "fitted") & table["distinct"]].sort_values(
-        ["rate_ratio", *CHOICES], kind="mergesort").reset_index(drop=True)
+    from scrlib.its import digits
+
+    fitted = digits.rounded(table[(table["status"] == "fitted") & table["distinct"]])
+    fitted = fitted.sort_values(["rate_ratio", *CHOICES], kind="mergesort").reset_index(drop=True)
     varied = [c for c in CHOICES if fitted[c].nunique() > 1]
     levels = [(c, str(v)) for c in varied for v in sorted(fitted[c].astype(str).unique())]
     fig = Figure(figsize=(8, 4.5 + 0.16 * len(levels)), layout="constrained")
@@ -383,7 +385,7 @@ def _refit_batch(dataset, spec: Specification, target: str, ys: np.ndarray, year
         p = stats.f.sf(np.maximum(null.deviance - full.deviance, 0) / phi, 1, n - k)
     else:
         p = stats.chi2.sf(np.maximum(null.deviance - full.deviance, 0), 1)
-    ok = full.converged & null.converged
+    ok = full.usable & null.usable
     return np.where(ok, full.theta[:, j], np.nan), np.where(ok, p, np.nan)
 
 

@@ -41,9 +41,14 @@ TOLERANCE = 2  # RMS difference (0-255 scale) allowed, pytest-mpl's default
 def _draw(notebook: Path, values: dict, output_dir: Path) -> dict:
     """Run a notebook's code cells here (the live widget's cell left out) and return the
     figures it saves, by name."""
+    return _run(notebook, values, output_dir)[0]
+
+
+def _run(notebook: Path, values: dict, output_dir: Path) -> tuple[dict, dict]:
+    """The figures a notebook saves, by name, and the names its cells left behind."""
     caught, save = {}, plot.save
 
-    def catch(fig, stem):
+    def catch(fig, stem, data=None):
         caught[Path(stem).name] = fig
         return []
 
@@ -60,16 +65,24 @@ def _draw(notebook: Path, values: dict, output_dir: Path) -> dict:
                     namespace.update(values, output_dir=str(output_dir))
     finally:
         plot.save = save
-    return caught
+    return caught, namespace
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory) -> dict:
+def ran(tmp_path_factory) -> tuple[dict, dict]:
+    """Every notebook run once here: the figures by chart, the namespaces by notebook."""
     out = tmp_path_factory.mktemp("charts")
-    figures = {}
+    figures, namespaces = {}, {}
     for name in CHARTS:
-        figures.update(_draw(notebooks_dir() / f"{name}.ipynb", FASTER.get(name, {}), out))
-    return figures
+        caught, namespaces[name] = _run(notebooks_dir() / f"{name}.ipynb", FASTER.get(name, {}),
+                                        out)
+        figures.update(caught)
+    return figures, namespaces
+
+
+@pytest.fixture(scope="module")
+def drawn(ran) -> dict:
+    return ran[0]
 
 
 def test_every_chart_the_report_draws_is_compared(drawn):
@@ -91,3 +104,47 @@ def _comparison(chart: str):
 
 for _chart in (c for charts in CHARTS.values() for c in charts):
     globals()[f"test_chart_{_chart.replace('-', '_')}"] = _comparison(_chart)
+
+
+def _rms_against_baseline(fig, chart: str, tmp_path: Path) -> float:
+    """The RMS difference pytest-mpl would find between ``fig`` and the chart's baseline."""
+    import matplotlib.style
+    from matplotlib.testing.compare import compare_images
+
+    image = tmp_path / f"{chart}.png"
+    with matplotlib.style.context(dict(plot.RC)):
+        fig.savefig(image, metadata={"Software": None})
+    found = compare_images(str(Path(__file__).parent / "baseline" / f"{chart}.png"), str(image),
+                           tol=0, in_decorator=True)
+    return 0.0 if found is None else float(found["rms"])
+
+
+def test_a_revised_cited_value_still_fails_the_compared_outputs(ran, tmp_path, monkeypatch):
+    """Outputs are rounded to the digits every BLAS kernel shares, not to where a real change
+    hides: with one cited value revised (2014-15's 166 SCRs initiated read as 156 in every
+    source) notebook 02's chart fails its baseline and its answer's words change."""
+    import shutil
+
+    from scrlib.paths import data_dir
+
+    chart = "02-initiated-its"
+    figures, namespaces = ran
+    assert _rms_against_baseline(figures[chart], chart, tmp_path) <= TOLERANCE
+    revised = tmp_path / "data"
+    shutil.copytree(data_dir(), revised)
+    table = revised / "figures.csv"
+    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+    hits = [i for i, line in enumerate(lines)
+            if ",scr-initiated," in line and ",FY2014-15,166," in line]
+    assert len(hits) == 2
+    for i in hits:
+        lines[i] = lines[i].replace(",FY2014-15,166,", ",FY2014-15,156,").replace(
+            "166 SCRs", "156 SCRs")
+    table.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setenv("SCRLIB_DATA", str(revised))
+    (tmp_path / "out").mkdir()
+    changed, namespace = _run(notebooks_dir() / "02-initiated.ipynb", FASTER["02-initiated"],
+                              tmp_path / "out")
+    assert 156 in namespace["frame"]["count"].tolist()
+    assert _rms_against_baseline(changed[chart], chart, tmp_path) > TOLERANCE
+    assert namespace["answer"].text != namespaces["02-initiated"]["answer"].text

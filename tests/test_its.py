@@ -338,7 +338,8 @@ def labelled(annual):
     (None, {"interventions": {"policy": "2013"}}, "'YYYY-MM-DD'.*a bare year or month"),
     (None, {"interventions": {"a": pd.Period("2012", freq=FY),
                               "b": pd.Period("2012", freq=FY)}},
-     r"cannot tell them apart \(terms \['b:step'\]"),
+     r"not identified: 4 coefficients .* from 9 time points; the design matrix has rank 3 of "
+     r"4: 'a:step', 'b:step' cannot be told apart"),
     (None, {"family": "poison"}, "unknown family 'poison'"),
     (None, {"effects": ("jump",)}, r"unknown effect\(s\) \['jump'\]"),
     (None, {"seasonality": (6, 12)}, "at most 5 harmonic pair"),

@@ -239,7 +239,8 @@ def test_compare_models_reports_a_slope_the_data_cannot_identify():
                                interventions={"p": 4}).table
     with_slope = table[table["effects"] == "with slope"].iloc[0]
     assert with_slope["note"].startswith("not fitted:")
-    assert "cannot tell them apart" in with_slope["note"]
+    assert "not identified" in with_slope["note"]
+    assert "'p:slope' cannot be told apart" in with_slope["note"]
     assert table[table["effects"] == "without slope"]["note"].iloc[0] == ""
 
 

@@ -43,17 +43,29 @@ def _messages(caught) -> list[str]:
 
 
 def fit_model(family: str, y, X, *, offset=None, trials=None, cov="model", lags=None,
-              maxiter: int = 100, parts=None):
+              maxiter: int = 100, parts=None, names=None):
     """Fit ``family`` to (y, X); returns (results, notes, NB boundary flag).
 
     The results are statsmodels' own, or a :class:`~scrlib.its._parts.PartsFit` when ``parts``
     splits a transition period into its parts (a model statsmodels cannot fit). Where the scale
     is estimated (quasipoisson, gaussian) p-values and intervals use t with the residual df.
+    A fit the data do not identify (:mod:`scrlib.its.identification`, at the estimate) raises
+    IdentificationError naming ``names``, the columns of ``X``.
     """
+    names = [f"x{j}" for j in range(X.shape[1])] if names is None else list(names)
     if parts is not None and parts.split and family != "gaussian":
-        return _fit_parts(family, y, parts, offset=offset, trials=trials, maxiter=maxiter)
+        return _fit_parts(family, y, parts, offset=offset, trials=trials, maxiter=maxiter,
+                          names=names)
+    if family == "negativebinomial" and cov == "model":
+        # the project's own scoring engine, not statsmodels' optimisers: whether their Newton or
+        # BFGS run reaches alpha depends on the BLAS kernel when alpha is near its boundary
+        from scrlib.its._parts import Parts
+
+        return _fit_parts(family, y, Parts.whole(X), offset=offset, trials=trials,
+                          maxiter=maxiter, names=names)
     if family == "negativebinomial":
-        return _fit_negbin(y, X, offset=offset, cov=cov, lags=lags, maxiter=maxiter)
+        return _fit_negbin(y, X, offset=offset, cov=cov, lags=lags, maxiter=maxiter,
+                           names=names)
     options = _cov_options(cov, lags)
     if family == "quasipoisson":
         options["use_t"] = True
@@ -69,7 +81,7 @@ def fit_model(family: str, y, X, *, offset=None, trials=None, cov="model", lags=
             )
         _touch(result)
     notes = _messages(caught)
-    _check(family, result, y, trials, notes)
+    _check(family, result, y, trials, names, _information(family, result, X, trials))
     return result, [n for n in notes if "PerfectSeparation" not in n], False
 
 
@@ -92,49 +104,82 @@ def _glm(family: str, y, X, offset, trials):
     return GLM(y, X, family=families.Poisson(), offset=offset)
 
 
-def _check(family: str, result, y, trials, notes: list[str]) -> None:
-    """Raise ConvergenceError if the fit did not converge or an estimate is infinite."""
+def _information(family: str, result, X, trials) -> np.ndarray:
+    """The Fisher information of the mean coefficients at the estimate (unscaled): X' W X with
+    W = (d mu / d eta)^2 / V(mu), the family's own weights."""
+    X = np.asarray(X, dtype=float)
+    if family == "gaussian":
+        return X.T @ X
+    mu = _mean(family, result)
+    if family == "binomial":
+        w = np.asarray(trials, dtype=float) * mu * (1 - mu)  # statsmodels' mu: proportions
+    elif family == "negativebinomial":
+        alpha = float(np.asarray(result.params)[-1])
+        w = mu / (1 + alpha * mu)
+    else:
+        w = mu
+    return X.T @ (X * w[:, None])
+
+
+def _mean(family: str, result) -> np.ndarray:
+    """The fitted means (proportions for binomial, as statsmodels reports them)."""
+    if family == "negativebinomial" and not hasattr(result, "info"):  # statsmodels' discrete NB
+        return np.asarray(result.predict(), dtype=float)
+    return np.asarray(result.mu, dtype=float)
+
+
+def _check(family: str, result, y, trials, names, info) -> None:
+    """Raise ConvergenceError if no finite estimate was reached (or the maximum likelihood
+    estimate does not exist), IdentificationError if the data do not identify the fit at its
+    estimate (information, then standard errors; :mod:`scrlib.its.identification`)."""
+    from scrlib.its import identification
+
+    params = np.asarray(result.params)[: len(names)]
+    if not np.isfinite(params).all():
+        raise ConvergenceError(f"the {family} fit gave non-finite estimates ({len(y)} points, "
+                               f"{len(names)} coefficients); the data cannot identify this "
+                               "model")
+    if family != "gaussian":
+        mu = _mean(family, result)
+        if family == "binomial":
+            edge = (mu < 1e-8) | (mu > 1 - 1e-8)
+            what = "fitted proportions reach 0 or 1"
+        else:
+            edge = mu < 1e-8 * max(1.0, float(np.max(y)))
+            what = "fitted means reach 0 where the counts are all 0"
+        if edge.any():
+            rows = np.flatnonzero(edge).tolist()
+            raise ConvergenceError(
+                f"the maximum likelihood estimate does not exist for this {family} model: "
+                f"{what} (positions {rows[:10]}), so an effect is infinite; compare the periods "
+                "with scrlib.its.compare_periods (exact methods) instead")
+    verdict = identification.check_information(info, names)
+    if not verdict.identified:
+        raise IdentificationError(verdict.message(len(y), names))
     if family != "gaussian" and not getattr(result, "converged", True):
         raise ConvergenceError(
             f"the {family} model did not converge (stopped after "
             f"{result.fit_history.get('iteration', '?')} iterations); the series may be too "
             "short or too sparse for this model"
         )
-    params = np.asarray(result.params)
-    bse = np.asarray(result.bse)
-    if not (np.isfinite(params).all() and np.isfinite(bse).all()):
-        raise ConvergenceError(f"the {family} fit gave non-finite estimates or standard errors "
-                               f"({len(y)} points, {len(params)} coefficients); the data cannot "
-                               "identify this model")
-    if family == "gaussian":
-        return
-    mu = np.asarray(result.fittedvalues if family != "binomial" else result.mu, dtype=float)
-    if family == "binomial":
-        p = mu
-        edge = (p < 1e-8) | (p > 1 - 1e-8)
-        what = "fitted proportions reach 0 or 1"
-    else:
-        edge = mu < 1e-8 * max(1.0, float(np.max(y)))
-        what = "fitted means reach 0 where the counts are all 0"
-    if edge.any():
-        rows = np.flatnonzero(edge).tolist()
-        raise ConvergenceError(
-            f"the maximum likelihood estimate does not exist for this {family} model: {what} "
-            f"(positions {rows[:10]}), so an effect is infinite; compare the periods with "
-            "scrlib.its.compare_periods (exact methods) instead"
-        )
+    with np.errstate(invalid="ignore"):
+        bse = np.asarray(result.bse, dtype=float)[: len(names)]
+    verdict = identification.check_standard_errors(bse, names,
+                                                   link_scale=family != "gaussian")
+    if not verdict.identified:
+        raise IdentificationError(verdict.message(len(y), names))
 
 
-def _fit_negbin(y, X, *, offset, cov, lags, maxiter):
+def _fit_negbin(y, X, *, offset, cov, lags, maxiter, names):
     """NB2 with alpha estimated (discrete NegativeBinomial); alpha = 0 at the boundary."""
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
-    poisson, _, _ = fit_model("poisson", y, X, offset=offset, maxiter=maxiter)
+    poisson, _, _ = fit_model("poisson", y, X, offset=offset, maxiter=maxiter, names=names)
     mu = np.asarray(poisson.mu)
     # Score of the NB2 log-likelihood for alpha at alpha = 0: 1/2 sum((y - mu)^2 - y). If it is
     # not positive the likelihood decreases in alpha: the MLE is alpha = 0, i.e. the Poisson fit.
     if 0.5 * np.sum((y - mu) ** 2 - y) <= 0:
-        return _boundary(y, X, offset, cov, lags, maxiter)
+        return _boundary(y, X, offset, cov, lags, maxiter, names)
     df = max(len(y) - X.shape[1], 1)
     alpha0 = max(float(np.sum(((y - mu) ** 2 - y) / mu**2) / df), 1e-4)
     start = np.r_[np.asarray(poisson.params), alpha0]
@@ -155,7 +200,9 @@ def _fit_negbin(y, X, *, offset, cov, lags, maxiter):
                 and np.isfinite(bse).all() and params[-1] > 0)
         if good:
             if params[-1] < NB_ALPHA_FLOOR:
-                return _boundary(y, X, offset, cov, lags, maxiter)
+                return _boundary(y, X, offset, cov, lags, maxiter, names)
+            _check("negativebinomial", result, y, None, names,
+                   _information("negativebinomial", result, X, None))
             kept = [m for m in _messages(caught) if "RuntimeWarning" not in m]
             return result, kept, False
         failures.append(f"{method}: converged={result.mle_retvals.get('converged')}, "
@@ -164,7 +211,7 @@ def _fit_negbin(y, X, *, offset, cov, lags, maxiter):
                            + "; ".join(failures) + "); try quasipoisson")
 
 
-def _fit_parts(family, y, parts, *, offset, trials, maxiter):
+def _fit_parts(family, y, parts, *, offset, trials, maxiter, names):
     """The sum-of-parts model by the batched Fisher-scoring engine."""
     from scrlib.its._parts import PartsFit, fit_batch
 
@@ -172,11 +219,11 @@ def _fit_parts(family, y, parts, *, offset, trials, maxiter):
     batch = fit_batch(y, parts.rows, parts.weights, family=family, m=m,
                       alpha=None if family == "negativebinomial" else 0.0, maxiter=maxiter)
     result = PartsFit(batch, family, y, m, maxiter)
-    _check(family, result, y, trials, [])
+    _check(family, result, y, trials, names, batch.info)
     return result, [], family == "negativebinomial" and float(batch.alpha) == 0.0
 
 
-def _boundary(y, X, offset, cov, lags, maxiter):
+def _boundary(y, X, offset, cov, lags, maxiter, names):
     result, notes, _ = fit_model("poisson", y, X, offset=offset, cov=cov, lags=lags,
-                                 maxiter=maxiter)
+                                 maxiter=maxiter, names=names)
     return result, notes, True

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from scrlib.its import _checks
+from scrlib.its import _checks, identification
 from scrlib.its._engine import (
     COUNT_FAMILIES,
     FAMILIES,
@@ -107,7 +107,7 @@ def fit(
     chosen = _effects(effects, [s.name for s in starts])
     harmonics = _seasonality(seasonality)
     X, names = design(axis, starts, chosen, harmonics)
-    _check_rank(X, names)
+    _require(identification.check_design(X, names), X.shape[0], names)
     parts = (split_parts(axis, starts, chosen, X, names)
              if transition == "sum" and family != "gaussian" else Parts.whole(X))
     if parts.split and cov == "hac":
@@ -127,7 +127,7 @@ def fit(
     log_exposure = None if exposure is None else np.log(exposure)
     result, sm_notes, nb_boundary = fit_model(family, y, X, offset=log_exposure,
                                               trials=n_trials, cov=cov, lags=lags,
-                                              maxiter=maxiter, parts=parts)
+                                              maxiter=maxiter, parts=parts, names=names)
     fitted = ItsResult(
         family=family, outcome=outcome, time=time, offset=offset, trials=trials,
         seasonality=harmonics, cov=cov, hac_lags=lags, axis=axis, starts=tuple(starts),
@@ -253,21 +253,11 @@ def split_parts(axis: TimeAxis, starts: list[Start], effect_terms: dict[str, tup
     return Parts(weights, rows)
 
 
-def _check_rank(X: np.ndarray, names: list[str]) -> None:
-    n, k = X.shape
-    if np.linalg.matrix_rank(X) == k:
-        return
-    redundant, kept = [], []
-    for j in range(k):
-        if np.linalg.matrix_rank(X[:, [*kept, j]]) == len(kept) + 1:
-            kept.append(j)
-        else:
-            redundant.append(names[j])
-    raise IdentificationError(
-        f"the model has {k} coefficients but the {n} time points cannot tell them apart "
-        f"(terms {redundant} are combinations of earlier ones): use fewer effects, fewer "
-        "harmonics, or interventions at different times"
-    )
+def _require(verdict: identification.Identification, n: int, names: list[str]) -> None:
+    """Raise IdentificationError (design, size, reason, what to drop) unless the data identify
+    the model by the rule of :mod:`scrlib.its.identification`."""
+    if not verdict.identified:
+        raise IdentificationError(verdict.message(n, names))
 
 
 def _timing_notes(axis: TimeAxis, starts: list[Start], transition: str,

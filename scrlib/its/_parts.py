@@ -64,6 +64,8 @@ class Batch:
 
     ``alpha`` is the NB2 dispersion (0 for other families and at the NB boundary); ``deviance``
     is the family's deviance at that alpha; ``objective`` is minus twice the log-likelihood.
+    ``identified``: the data identify the fit at its estimate (the rule of
+    :mod:`scrlib.its.identification`); ``usable`` = converged and identified.
     """
 
     theta: np.ndarray
@@ -75,6 +77,18 @@ class Batch:
     iterations: int
     alpha: np.ndarray | float = 0.0
     objective: np.ndarray | None = None
+
+    @property
+    def identified(self) -> np.ndarray:
+        """True where the information at the estimate passes the identification rule."""
+        from scrlib.its.identification import identified_information
+
+        return identified_information(self.info)
+
+    @property
+    def usable(self) -> np.ndarray:
+        """True where the fit converged and the data identify it."""
+        return np.asarray(self.converged) & self.identified
 
 
 def _mean(theta, rows, weights, part_offset, m, link):
@@ -361,8 +375,11 @@ def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol,
         trial, after, _ = _alpha_line_search(y, new.mu, m, log_alpha, newton)
         old = -2 * loglike(y, state.mu, "negativebinomial", m, alpha)
         change = np.abs(old - after) / (np.abs(after) + 0.1)
+        # log(alpha)'s move in units of its standard error: near the boundary the likelihood
+        # is so flat in alpha that kernels' rounding moves it by more than step_tol for ever
+        precision = np.sqrt(np.where(h < 0, -h, 1.0))
         moved = np.maximum(np.max(np.abs(new.theta - state.theta), axis=-1),
-                           np.abs(trial - log_alpha))
+                           np.abs(trial - log_alpha) * np.minimum(precision, 1.0))
         state = state.where(converged, new)
         log_alpha = np.where(converged, log_alpha, np.maximum(trial, np.log(MIN_ALPHA) - 1))
         converged = (converged | ((change < tol) & (moved < step_tol))
@@ -458,8 +475,10 @@ class PartsFit:
                                                                                 var_alpha)]])
             params = np.r_[params, self.alpha]
         self.params = params
+        self.info = batch.info  # the Fisher information of the mean coefficients (unscaled)
         self._cov = cov
-        self.bse = np.sqrt(np.diag(cov))
+        with np.errstate(invalid="ignore"):  # an unidentified fit: refused by its caller
+            self.bse = np.sqrt(np.diag(cov))
 
     def cov_params(self) -> np.ndarray:
         """The covariance of the estimates."""

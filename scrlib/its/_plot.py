@@ -6,6 +6,8 @@ import textwrap
 
 import numpy as np
 
+from scrlib.its import digits
+
 LINESTYLES = [":", "-.", (0, (5, 2, 1, 2)), (0, (1, 3))]
 
 
@@ -17,8 +19,8 @@ def plot_result(result, ax=None, source=None, per=None, title=None):
         ax = Figure(figsize=(8, 4.5), layout="constrained").add_subplot()
     axis = result.axis
     x = axis.x()
-    fit = result.predict(per)
-    cf = result.counterfactual(per)
+    fit = digits.rounded(result.predict(per))  # what is drawn: the digits every machine shares
+    cf = digits.rounded(result.counterfactual(per))
     segment = result.segments()
     ordered = sorted(result.starts, key=lambda s: (s.t0, -s.fraction))
 
@@ -82,7 +84,7 @@ def plot_scan(scan, ax=None, marks=None, title=None):
         from matplotlib.figure import Figure
 
         ax = Figure(figsize=(8, 4.5), layout="constrained").add_subplot()
-    prof = scan.profile.sort_values(["start", "end"])
+    prof = digits.rounded(scan.profile).sort_values(["start", "end"])
     grid = prof[prof["candidate"] == ""]
     named = prof[prof["candidate"] != ""]
     if scan.breaks == 1:
@@ -154,7 +156,7 @@ def plot_explanations(explanations, ax=None, title=None, marks=None):
     gap = np.r_[False, np.diff(times.asi8) > 1]  # a missing period: break the line there
     for i, row in enumerate(explanations.table.itertuples(index=False)):
         weight = "" if np.isnan(row.weight) else f" (weight {row.weight:.2f})"
-        values = np.asarray(explanations.fitted[row.explanation], dtype=float)
+        values = digits.significant(explanations.fitted[row.explanation], digits.OUTPUT_DIGITS)
         runs = np.split(np.arange(len(values)), np.flatnonzero(gap))
         for r, run in enumerate(runs):
             ax.plot(x[run], values[run], linestyle=styles[i % len(styles)],

@@ -82,7 +82,8 @@ def profile(model: ProfileModel, contrast, se: float, level: float = 0.95) -> Pr
     start = np.delete(theta, j)
 
     def q(values: np.ndarray, starts=None) -> tuple[np.ndarray, np.ndarray]:
-        """The objective with the contrast held at each value (NaN where the refit fails),
+        """The objective with the contrast held at each value (NaN where the refit fails or is
+        not identified),
         and the refitted coefficients; ``starts`` continue from nearby fits."""
         offsets = values[:, None, None] * column[None]
         fit = fit_batch(model.y, reduced.rows, reduced.weights, family=model.family, m=model.m,
@@ -90,7 +91,7 @@ def profile(model: ProfileModel, contrast, se: float, level: float = 0.95) -> Pr
                         alpha=None if model.family == "negativebinomial" else 0.0,
                         alpha_start=model.alpha or None)
         value = fit.objective if model.family == "negativebinomial" else fit.deviance
-        return np.where(fit.converged, value, np.nan), fit.theta
+        return np.where(fit.usable, value, np.nan), fit.theta
 
     crit = model.critical(level)
     step = crit * se if np.isfinite(se) and se > 0 else crit

@@ -37,9 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scrlib.its import _checks
+from scrlib.its import _checks, digits
+from scrlib.its._engine import IdentificationError
 from scrlib.its._parts import _solve
 from scrlib.its._timing import TimeAxis, time_axis
+from scrlib.its.identification import identified_information
 
 KINDS = ("step", "dip")
 FAMILIES = ("poisson", "quasipoisson")
@@ -91,8 +93,9 @@ class BreakScan:
 
     @property
     def best(self) -> pd.Series:
-        """The best-fitting placement (lowest deviance; the earliest of ties)."""
-        return self.profile.loc[self.profile["deviance"].idxmin()]
+        """The best-fitting placement (lowest deviance; the earliest of ties, equal to
+        ``digits.KEY_DIGITS`` significant digits)."""
+        return self.profile.iloc[int(np.argmin(digits.key(self.profile["deviance"])))]
 
     @property
     def description(self) -> str:
@@ -245,9 +248,15 @@ def scan(data: pd.DataFrame, *, outcome: str, time: str, breaks: int = 1, kind: 
     index = np.array([where[key] for key in keys])
 
     null = fit_patterns(y, X, *_no_break(n), m=m)
+    if not bool(null.usable):
+        raise IdentificationError("the scan's baseline (level" + (" and trend" if trend else "")
+                                  + ") is not identified by these data at its estimate")
     fits = fit_patterns(y[None], X, A, patterns, m=m)
-    deviance = np.where(fits.converged, fits.deviance, np.inf)
-    b = int(np.argmin(deviance[index]))
+    deviance = np.where(fits.usable, fits.deviance, np.inf)
+    if not np.isfinite(deviance).any():
+        raise IdentificationError(f"no placement of {breaks} break(s) (kind={kind!r}) is "
+                                  "identified by these data at its estimate")
+    b = int(np.argmin(digits.key(deviance[index])))
     best_u = index[b]
     phi = (float(fits.pearson[best_u]) / (n - k)) if family == "quasipoisson" else 1.0
     phi = max(phi, 1e-12)
@@ -424,13 +433,20 @@ def _simulate(rng, mu, phi, replicates) -> np.ndarray:
 
 @dataclass
 class _Fit:
-    """Batched fits of the scan's models: coefficients, means, deviance, Pearson chi2."""
+    """Batched fits of the scan's models: coefficients, means, deviance, Pearson chi2;
+    ``identified`` by the rule of :mod:`scrlib.its.identification` at the estimate."""
 
     theta: np.ndarray
     mu: np.ndarray
     deviance: np.ndarray
     pearson: np.ndarray
     converged: np.ndarray
+    identified: np.ndarray
+
+    @property
+    def usable(self) -> np.ndarray:
+        """True where the fit converged and the data identify it."""
+        return self.converged & self.identified
 
 
 def fit_patterns(y, base, shares, patterns, *, m=None, start=None, maxiter: int = 50,
@@ -512,8 +528,10 @@ def _fit_patterns(y, base, shares, patterns, m, start, maxiter, tol, step_tol) -
     dev = 2 * np.sum(special_xlogy(Y, Y / mu) - (Y - mu), axis=-1)
     pearson = np.sum((Y - mu) ** 2 / mu, axis=-1)
     ok = np.isfinite(dev) & np.isfinite(theta).all(axis=-1)
+    info = np.swapaxes(d_mu / mu[:, :, None], -1, -2) @ d_mu
     return _Fit(theta.reshape(*shape, kb + q), mu.reshape(*shape, n), dev.reshape(shape),
-                pearson.reshape(shape), (converged & ok).reshape(shape))
+                pearson.reshape(shape), (converged & ok).reshape(shape),
+                identified_information(info).reshape(shape))
 
 
 def special_xlogy(x, y):
@@ -534,7 +552,7 @@ def _best_of_placements(y, model, theta):
     fit's dispersion; 1 for poisson)."""
     X, A, patterns, m, family, n, k = model
     fits = fit_patterns(y[:, None, :], X, A[None], patterns, m=m, start=theta[None], **FAST)
-    dev = np.where(fits.converged, fits.deviance, np.inf)
+    dev = np.where(fits.usable, fits.deviance, np.inf)
     best = np.argmin(dev, axis=1)
     rows = np.arange(len(best))
     phi = (fits.pearson[rows, best] / (n - k) if family == "quasipoisson"

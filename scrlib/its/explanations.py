@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scrlib.its import criteria
+from scrlib.its import criteria, digits
+from scrlib.its._engine import IdentificationError
 from scrlib.its._timing import time_axis
 from scrlib.its.breaks import (
     Placement,
@@ -136,10 +137,16 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
         models.append((f"{label} ({when})", f"dates found by scanning ({when})", shares,
                        patterns, searched))
 
-    fits = []
+    fits, dropped = [], []
     for name, what, shares, patterns, searched in models:
         fit = fit_patterns(y, X, shares, patterns, m=m)
-        fits.append((name, what, patterns, searched, fit))
+        if bool(fit.usable):  # only identified fits enter the comparison and its dispersion
+            fits.append((name, what, patterns, searched, fit))
+        else:
+            dropped.append(name)
+    if not fits or fits[0][0] != "no change":
+        raise IdentificationError("the baseline (no change) is not identified by these data at "
+                                  "its estimate, so no explanation can be compared with it")
     biggest = max(fits, key=lambda f: (f[4].theta.shape[-1], -float(f[4].deviance)))
     k_big = biggest[4].theta.shape[-1]
     c_hat = float(biggest[4].pearson) / (n - k_big) if family == "quasipoisson" else 1.0
@@ -165,13 +172,17 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
     table = pd.DataFrame(rows)
     table["delta"] = table["criterion"] - table["criterion"].min()
     table["weight"] = criteria.akaike_weights(table["criterion"])
-    table = table.sort_values(["searched_dates", "criterion", "k"],
-                              kind="mergesort").reset_index(drop=True)
+    table = (table.assign(order=digits.key(table["criterion"]))
+             .sort_values(["searched_dates", "order", "k"], kind="mergesort")
+             .drop(columns="order").reset_index(drop=True))
     tests = _nested_tests(fits, family, n, c_hat, step_scan, dip_scan)
     name = "QAICc" if family == "quasipoisson" else "AICc"
     observed = pd.DataFrame({"time": axis.values.array, "observed": y})
     fitted_frame = pd.DataFrame({"time": axis.values.array, **fitted})
     verdict = _verdict(table, name, {1: step_scan, 2: dip_scan})
+    if dropped:
+        verdict += (" Left out because these data do not identify them: "
+                    + "; ".join(dropped) + ".")
     return Explanations(table, tests, verdict, name, c_used, fitted_frame, observed)
 
 
@@ -206,11 +217,11 @@ def _estimate(theta, kb, patterns) -> str:
 def _nested_tests(fits, family, n, c_hat, step_scan, dip_scan) -> pd.DataFrame:
     from scipy import stats
     by_name = {f[0]: f for f in fits}
-    names = list(by_name)
-    none, steps = names[0], names[1]
-    pairs = [(none, steps)]
-    if len(names) > 2 and names[2].startswith("a temporary change between"):
-        pairs += [(none, names[2]), (names[2], steps)]
+    none = "no change"
+    steps = next((n for n in by_name if n.startswith("permanent steps at")), None)
+    dip = next((n for n in by_name if n.startswith("a temporary change between")), None)
+    pairs = [(none, steps), (none, dip), (dip, steps)]
+    pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
     rows = []
     for small, big in pairs:
         f_small, f_big = by_name[small][4], by_name[big][4]

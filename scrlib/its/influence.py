@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scrlib.its import digits
 from scrlib.its._engine import ConvergenceError
 from scrlib.its._fit import fit
 from scrlib.its.result import ItsResult
@@ -71,9 +72,9 @@ class LeaveOneOut:
             if len(ok):
                 values = ok["rate_ratio"].to_numpy(dtype=float)
                 labels = ok["left_out"].to_numpy(dtype=object)
-                low, high = int(np.argmin(values)), int(np.argmax(values))
+                low, high = int(np.argmin(digits.key(values))), int(np.argmax(digits.key(values)))
                 move = self._link(values) - float(self._link(e.rate_ratio))
-                big = int(np.argmax(np.abs(move)))
+                big = int(np.argmax(digits.key(np.abs(move))))
                 full_side = _side(e.ci_low, e.ci_high, null)
                 sides = [_side(lo, hi, null) for lo, hi in
                          zip(ok["ci_low"], ok["ci_high"], strict=True)]
