@@ -15,9 +15,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from scrlib import design  # noqa: E402
 from scrlib.its.breaks import scan  # noqa: E402
-from scrlib.load import load  # noqa: E402
+from scrlib.record.load import load  # noqa: E402
+from scrlib.study import design  # noqa: E402
 
 TARGET_S = 10.0
 

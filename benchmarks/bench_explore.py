@@ -17,8 +17,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from scrlib.explore import Choices, Explorer  # noqa: E402
-from scrlib.load import load  # noqa: E402
+from scrlib.reader.explore import Choices, Explorer  # noqa: E402
+from scrlib.record.load import load  # noqa: E402
 
 TARGET_MS = 200.0
 

@@ -32,9 +32,9 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from scrlib import design  # noqa: E402
 from scrlib.its.breaks import _simulate, scan  # noqa: E402
-from scrlib.load import load  # noqa: E402
+from scrlib.record.load import load  # noqa: E402
+from scrlib.study import design  # noqa: E402
 
 RESULTS = PROJECT / "benchmarks" / "results" / "sim_breaks.json"
 

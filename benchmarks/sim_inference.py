@@ -28,9 +28,10 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from scrlib import design, its  # noqa: E402
+from scrlib import its  # noqa: E402
 from scrlib.its.breaks import _simulate  # noqa: E402
-from scrlib.load import load  # noqa: E402
+from scrlib.record.load import load  # noqa: E402
+from scrlib.study import design  # noqa: E402
 
 RESULTS = PROJECT / "benchmarks" / "results" / "sim_inference.json"
 METHODS = ("profile", "wald", "wald-normal")

@@ -79,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args) -> int:
-    from scrlib.paths import data_dir
-    from scrlib.validate import read_dataset
+    from scrlib.record.paths import data_dir
+    from scrlib.record.validate import read_dataset
 
     started = time.perf_counter()
     folder = args.data or data_dir()
@@ -96,13 +96,13 @@ def _check(args) -> int:
 
 
 def _load(args):
-    from scrlib.load import load
+    from scrlib.record.load import load
 
     return load(args.data)
 
 
 def _export(args) -> int:
-    from scrlib.export import tidy_figures, write_csv
+    from scrlib.record.export import tidy_figures, write_csv
 
     path = write_csv(tidy_figures(_load(args)), args.output)
     print(f"scr export: wrote {path}")
@@ -110,14 +110,14 @@ def _export(args) -> int:
 
 
 def _cite(args) -> int:
-    from scrlib.cite import reference_list
+    from scrlib.record.cite import reference_list
 
     print(reference_list(_load(args), style=args.format))
     return 0
 
 
 def _report(args) -> int:
-    from scrlib import report
+    from scrlib.publish import report
 
     config = report.load_config(args.config, [p.stem for p in report.notebook_paths()])
     if args.workers is not None:
@@ -135,7 +135,7 @@ def _report(args) -> int:
 
 
 def _datapackage(args) -> int:
-    from scrlib.datapackage import write
+    from scrlib.record.datapackage import write
 
     print(f"scr datapackage: wrote {write(_load(args))}")
     return 0
@@ -144,8 +144,8 @@ def _datapackage(args) -> int:
 def _ingest(args) -> int:
     import datetime
 
-    from scrlib import ingest
-    from scrlib.paths import data_dir
+    from scrlib.record import ingest
+    from scrlib.record.paths import data_dir
 
     folder = args.data or data_dir()
     accessed = args.accessed or datetime.date.today().isoformat()
@@ -190,7 +190,7 @@ def _ingest(args) -> int:
 
 
 def _refresh(args) -> int:
-    from scrlib.refresh import refresh
+    from scrlib.publish.refresh import refresh
 
     return refresh(args.notebooks or None)
 
@@ -198,7 +198,7 @@ def _refresh(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``scr`` command line; return the exit code."""
     args = _parser().parse_args(argv)
-    from scrlib.problems import DataError
+    from scrlib.record.problems import DataError
 
     try:
         return {
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         print("scr: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from scrlib.report import ReportError
+        from scrlib.publish.report import ReportError
 
         if isinstance(exc, ReportError):
             print(f"scr {args.command}: {exc}", file=sys.stderr)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from scrlib.load import load
-from scrlib.paths import data_dir
+from scrlib.record.load import load
+from scrlib.record.paths import data_dir
 
 # Property tests draw the same examples on every run: a failure can be repeated, and CI does not
 # depend on an unset random seed.

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from scrlib import changes, report
-from scrlib.answers import Answer
+from scrlib.publish import changes, report
+from scrlib.reader.answers import Answer
 
 FIELDS = ["figure_id", "series_id", "period", "value", "unit", "source_id", "excerpt", "url"]
 
@@ -110,8 +110,8 @@ def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, mo
     from tests.test_report import _notebook
 
     notebook = _notebook(tmp_path / "nbs", "01-headline", (
-        "from scrlib.answers import Answer\n"
-        "from scrlib.load import load\n"
+        "from scrlib.reader.answers import Answer\n"
+        "from scrlib.record.load import load\n"
         "rows = load().resolved(['scr-published']).query('period == \"FY2013-14\"')\n"
         "value = float(rows['value'].iloc[0])\n"
         "Answer('01-headline', 'How many?', (f'{value:g}.',),\n"

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scrlib import plot
-from scrlib.paths import notebooks_dir
+from scrlib.reader import plot
+from scrlib.record.paths import notebooks_dir
 
 # Every chart the report draws (the names of its figures/*.png), by notebook.
 CHARTS = {
@@ -125,7 +125,7 @@ def test_a_revised_cited_value_still_fails_the_compared_outputs(ran, tmp_path, m
     source) notebook 02's chart fails its baseline and its answer's words change."""
     import shutil
 
-    from scrlib.paths import data_dir
+    from scrlib.record.paths import data_dir
 
     chart = "02-initiated-its"
     figures, namespaces = ran

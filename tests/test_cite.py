@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from scrlib.cite import (
+from scrlib.record.cite import (
     bibtex,
     citation,
     csl_item,
@@ -62,7 +62,7 @@ def test_markdown_escaping_neutralises_markup():
 
 
 def test_a_copy_is_cited_original_first_then_read_at_the_copy(dataset):
-    from scrlib.cite import reference, reference_list
+    from scrlib.record.cite import reference, reference_list
 
     copy = dataset.source("vdocuments-munro-final-report")
     original = dataset.source(copy.mirror_of)

@@ -2,8 +2,8 @@ import json
 
 from frictionless import validate
 
-from scrlib.datapackage import descriptor
-from scrlib.schema import TABLES
+from scrlib.record.datapackage import descriptor
+from scrlib.record.schema import TABLES
 
 
 def test_committed_datapackage_is_in_step_with_schema_and_sources(dataset):

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scrlib import analysis, narrative, plot, sensitivity, tables
-from scrlib.design import Specification, allowed_series, events_inside
-from scrlib.load import load
-from scrlib.params import ParameterError
+from scrlib.reader import narrative, plot, tables
+from scrlib.record.load import load
+from scrlib.study import analysis, sensitivity
+from scrlib.study.design import Specification, allowed_series, events_inside
+from scrlib.study.params import ParameterError
 
 YEARS = list(range(2004, 2016))  # FY2004-05 .. FY2015-16
 
@@ -191,7 +192,7 @@ def test_run_keeps_specifications_that_cannot_be_fitted(synthetic):
 def test_curve_and_coverage_charts_cite_their_sources(synthetic):
     specs = sensitivity.grid(BASE, family=["poisson", "quasipoisson"])
     table = sensitivity.run(synthetic, specs, "doubling")
-    fig = sensitivity.plot_curve(synthetic, table, event="doubling", source_ids=["syn-a"])
+    fig = plot.plot_curve(synthetic, table, event="doubling", source_ids=["syn-a"])
     assert fig._supxlabel.get_text().startswith("Source: Synthetic <b>Press</b>")
     cov = plot.plot_coverage(synthetic)
     ax = cov.axes[0]

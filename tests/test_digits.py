@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scrlib import plot
 from scrlib.its import digits
+from scrlib.reader import plot
 
 
 def test_frames_are_rounded_to_significant_digits():

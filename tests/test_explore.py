@@ -1,12 +1,13 @@
-"""scrlib.explore: the explorer's logic and widget, without a browser (make ui-test has one)."""
+"""scrlib.reader.explore: the explorer's logic and widget, without a browser (see tests/ui)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from scrlib import explore, its
-from scrlib.explore import Choices, ExploreError, Explorer, ExplorerWidget
+from scrlib import its
+from scrlib.reader import explore
+from scrlib.reader.explore import Choices, ExploreError, Explorer, ExplorerWidget
 
 OFSTED = "ofsted-evaluation-ends"
 
@@ -117,7 +118,7 @@ def test_static_outputs_and_the_bootstrap_button_logic(explorer):
 def test_normalise_drops_live_widgets_and_their_saved_state(tmp_path):
     import nbformat
 
-    from scrlib.run import WIDGET_VIEW, normalise
+    from scrlib.publish.run import WIDGET_VIEW, normalise
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("explorer")

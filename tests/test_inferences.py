@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 
-from scrlib import analysis, tables
-from scrlib.export import tidy_figures
-from scrlib.load import load
+from scrlib.reader import tables
+from scrlib.record.export import tidy_figures
+from scrlib.record.load import load
+from scrlib.study import analysis
 
 BOUND = "scr-database-2003-04-2011-03-uea-new-learning-from-scrs"  # "more than 800"
 
@@ -54,7 +55,7 @@ def test_a_bound_is_kept_out_of_the_yearly_series_and_read_as_written(data_copy)
 
 
 def test_judgement_calls_are_flagged_with_both_values(dataset):
-    from scrlib import narrative
+    from scrlib.reader import narrative
 
     res = dataset.resolutions.set_index("conflict_id")
     assert res.loc["published-fy2012-13", "basis"] == "judgement"
@@ -68,7 +69,7 @@ def test_judgement_calls_are_flagged_with_both_values(dataset):
 def test_the_date_sweep_runs_the_event_over_the_range_its_sources_allow(dataset):
     import pandas as pd
 
-    from scrlib import design, sensitivity
+    from scrlib.study import design, sensitivity
 
     base = design.Specification(series="scr-initiated",
                                 events=("full-publication", "ofsted-evaluation-ends"))
@@ -87,8 +88,8 @@ def test_the_date_sweep_runs_the_event_over_the_range_its_sources_allow(dataset)
 def test_the_sweep_starts_at_the_bound_the_data_give_or_the_one_asked_for(dataset):
     import pytest
 
-    from scrlib import sensitivity
-    from scrlib.params import ParameterError
+    from scrlib.study import sensitivity
+    from scrlib.study.params import ParameterError
 
     event, when = sensitivity.sweep_start(dataset, "ofsted-evaluation-ends")
     assert event == "ofsted-streamlined-evaluation"  # its not_before in events.csv
@@ -104,7 +105,7 @@ def test_the_sweep_starts_at_the_bound_the_data_give_or_the_one_asked_for(datase
 
 
 def test_each_event_says_how_many_independent_sources_date_it_and_of_what_kind(dataset):
-    from scrlib import analysis
+    from scrlib.study import analysis
 
     table = analysis.event_evidence(
         dataset, ["ofsted-evaluation-ends", "national-panel-established"]).set_index("Event")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from scrlib import ees, ingest
 from scrlib.cli import main
-from scrlib.load import load
-from scrlib.validate import read_dataset
+from scrlib.record import ees, ingest
+from scrlib.record.load import load
+from scrlib.record.validate import read_dataset
 from tests.ees_server import Server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ees"
@@ -98,7 +98,7 @@ def test_a_new_release_adds_figures_withheld_values_and_resolves_a_revision(
         "value"]) == {338, 339}
     resolved = after.resolved(["sin-total"])
     assert resolved.query("period == 'FY2024-25'")["value"].tolist() == [339]
-    from scrlib import tables
+    from scrlib.reader import tables
 
     shown = tables.conflict_table(after, ["sin-total"])  # what notebook 01 shows
     rows = shown[shown["Period"] == "2024-25"].set_index("Value")

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from scrlib import its
-from scrlib.design import Specification
 from scrlib.its import identification as ident
 from scrlib.its._parts import fit_batch
 from scrlib.its.breaks import fit_patterns
+from scrlib.study.design import Specification
 from tests.blas_kernels import cpu_flags, runs
 
 UNIDENTIFIED = Specification(series="scr-initiated",
@@ -35,8 +35,8 @@ NEAR_BOUNDARY = Specification(series="scr-initiated",
 
 PROBE = """
 import json, warnings
-from scrlib.design import Specification
-from scrlib.load import load
+from scrlib.study.design import Specification
+from scrlib.record.load import load
 ds = load()
 out = {}
 for name, spec in (("unidentified", Specification(**UNIDENTIFIED)),
@@ -197,7 +197,8 @@ def test_the_shared_dispersion_of_a_comparison_comes_from_an_identified_fit(data
 
 
 def test_explorer_and_specification_curve_refuse_it_in_words(dataset):
-    from scrlib import explore, sensitivity
+    from scrlib.reader import explore
+    from scrlib.study import sensitivity
 
     table = sensitivity.run(dataset, [UNIDENTIFIED])
     assert table["status"].iloc[0].startswith("not fitted: the design scr-initiated")

@@ -3,8 +3,8 @@ import csv
 import pandas as pd
 import pytest
 
-from scrlib.load import CONFLICT_RULES, load
-from scrlib.problems import DataError
+from scrlib.record.load import CONFLICT_RULES, load
+from scrlib.record.problems import DataError
 
 
 def _csv_rows(folder, name):
@@ -153,7 +153,7 @@ def test_disputed_panel_date_keeps_both_candidates(dataset):
 
 
 def test_dates_of_different_precision_agree_when_one_contains_the_other(dataset):
-    from scrlib.validate import dates_agree
+    from scrlib.record.validate import dates_agree
 
     assert dates_agree(["2006-04", "2006-04-01", "2006"])
     assert not dates_agree(["2013-06", "2013-07"])

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from scrlib.cli import main
-from scrlib.load import load
-from scrlib.problems import DataError
+from scrlib.record.load import load
+from scrlib.record.problems import DataError
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -518,7 +518,7 @@ def test_bom_and_windows_line_endings_are_accepted(data_copy, capsys):
 @given(new=st.integers(min_value=0, max_value=5000))
 @example(new=31)  # stated in the excerpt, but another source gives 81 for that year: a conflict
 def test_any_count_the_excerpt_does_not_state_is_rejected(data_copy, new):
-    from scrlib.validate import _token_in
+    from scrlib.record.validate import _token_in
 
     header, rows = _read(data_copy / "figures.csv")
     excerpt = next(r for r in rows if r[0] == FIG)[header.index("excerpt")]

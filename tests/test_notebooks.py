@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from test_report import _Checker
 
-from scrlib import report
-from scrlib.paths import notebooks_dir
+from scrlib.publish import report
+from scrlib.record.paths import notebooks_dir
 
 # Non-default, valid parameters for each notebook (small grids keep the run short).
 OTHER = {
@@ -80,7 +80,7 @@ def test_bad_parameter_is_refused_by_the_cell_right_after_the_parameters(name):
     """Without a kernel: the cell tagged check-parameters comes straight after the parameters
     (so under papermill it is the first cell after the injected values) and refuses the value,
     saying what is allowed. scr report runs the same cell before any kernel starts."""
-    from scrlib.params import CHECK_TAG, ParameterError, precheck
+    from scrlib.study.params import CHECK_TAG, ParameterError, precheck
 
     code = [c for c in nbformat.read(notebooks_dir() / f"{name}.ipynb", as_version=4).cells
             if c.cell_type == "code"]

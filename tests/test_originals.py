@@ -7,9 +7,10 @@ import csv
 
 import pytest
 
-from scrlib import analysis, tables
-from scrlib.load import load
-from scrlib.problems import DataError
+from scrlib.reader import tables
+from scrlib.record.load import load
+from scrlib.record.problems import DataError
+from scrlib.study import analysis
 
 
 def _edit(folder, name, change):

@@ -1,6 +1,6 @@
 import pytest
 
-from scrlib.params import ParameterError, choose_flag, choose_many, choose_number, choose_one
+from scrlib.study.params import ParameterError, choose_flag, choose_many, choose_number, choose_one
 
 
 def test_choose_one_accepts_allowed_and_lists_allowed_when_not():

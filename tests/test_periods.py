@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from scrlib.periods import PeriodError, fiscal_label, fiscal_year, parse_period
+from scrlib.record.periods import PeriodError, fiscal_label, fiscal_year, parse_period
 
 
 def test_financial_year_runs_april_to_march():

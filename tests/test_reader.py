@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scrlib import answers, fmt, model_tables
-from scrlib.its import explain, fit, leave_one_out, minimum_detectable_effect, scan
+from scrlib.its import explain, fit, fmt, leave_one_out, minimum_detectable_effect, scan
+from scrlib.reader import answers, model_tables
 
 FY = "Y-MAR"
 

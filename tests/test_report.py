@@ -16,9 +16,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from scrlib import report
 from scrlib.cli import main
-from scrlib.paths import notebooks_dir
+from scrlib.publish import report
+from scrlib.record.paths import notebooks_dir
 
 SEED_NOTEBOOK = notebooks_dir() / "01-sources.ipynb"
 # Two real notebooks run at once, so byte-identity is checked across concurrent runs too.
@@ -304,7 +304,7 @@ def test_a_notebook_runs_in_its_folder_without_changing_this_process_folder(tmp_
     """Notebooks run in threads, so nothing may move the process to another folder (papermill's
     ``cwd`` does, which raced: a kernel could start in the wrong folder); the kernel alone starts
     in the run's folder."""
-    from scrlib import run as runner
+    from scrlib.publish import run as runner
 
     here = tmp_path / "here"
     here.mkdir()
@@ -352,7 +352,7 @@ def test_deferred_iri_grammar_still_checks_iris_when_used():
     """The report puts off importing rfc3987_syntax; jsonschema's iri check must work unchanged."""
     code = (
         "import sys\n"
-        "from scrlib import run\n"
+        "from scrlib.publish import run\n"
         "run.defer_iri_grammar()\n"
         "import papermill, jsonschema\n"
         "assert 'syntax_helpers' not in str(sorted(sys.modules))\n"

@@ -12,16 +12,17 @@ from pathlib import Path
 import papermill
 import pytest
 
-from scrlib import lock, report
 from scrlib.cli import main
-from scrlib.params import ParameterError, precheck
-from scrlib.paths import notebooks_dir
+from scrlib.publish import report
+from scrlib.record import lock
+from scrlib.record.paths import notebooks_dir
+from scrlib.study.params import ParameterError, precheck
 
 NOTEBOOKS = report.notebook_paths()
 
 
 def _no_kernel(monkeypatch):
-    from scrlib import run
+    from scrlib.publish import run
 
     def refuse(*args, **kwargs):
         raise AssertionError("a kernel was started")
@@ -84,7 +85,7 @@ def test_every_parameter_has_a_type_for_papermill_help(notebook):
 
 def _holder(target: Path, seconds: float) -> subprocess.Popen:
     """Another process holding the report's lock for ``seconds``."""
-    code = ("import sys, time; from pathlib import Path; from scrlib import lock\n"
+    code = ("import sys, time; from pathlib import Path; from scrlib.record import lock\n"
             "with lock.hold(Path(sys.argv[1])):\n"
             "    print('held', flush=True); time.sleep(float(sys.argv[2]))\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(target), str(seconds)],

@@ -1,4 +1,6 @@
-"""Interrupted time series (segmented regression) for short count series, with honest warnings.
+"""The statistics: interrupted time series for short count series, identified by rule, honest.
+
+Segmented regression with small-sample inference and warnings about what the data cannot carry.
 
 ``fit(data, *, outcome, time, interventions, ...)`` returns an :class:`ItsResult`.
 

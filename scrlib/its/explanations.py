@@ -267,7 +267,7 @@ def _verdict(table: pd.DataFrame, name: str, scans: dict) -> str:
         scan = scans.get(row.searched_dates)
         if scan is None:
             continue
-        from scrlib import fmt
+        from scrlib.its import fmt
 
         kind = scan.description.split(" (")[0]
         better = row.deviance < best["deviance"]

@@ -156,8 +156,8 @@ LABEL, EVENT = "Ofsted evaluation ends", "ofsted-evaluation-ends"
 def _move_date(page, label: str, event: str, presses: int) -> tuple[str, float, float]:
     """Free the event's date, press ArrowRight on its slider, and wait until the estimate shown
     equals what scrlib computes for the month the slider reads; return (month, before, after)."""
-    from scrlib.explore import Choices, Explorer
-    from scrlib.load import load
+    from scrlib.reader.explore import Choices, Explorer
+    from scrlib.record.load import load
 
     live = f'.jupyter-widgets .scr-estimate[data-policy="{label}"]'  # not the static copy
     estimate = page.locator(live)
@@ -211,7 +211,7 @@ def test_a_notebook_used_and_saved_in_lab_refreshes_to_the_committed_bytes(lab, 
                                                                             tmp_path):
     """What an analyst leaves behind (live widget state, a moved slider, Lab's metadata) is
     gone after ``make refresh``: git diff shows nothing."""
-    from scrlib.refresh import refresh
+    from scrlib.publish.refresh import refresh
 
     url, root = lab
     page = browser.new_page(viewport={"width": 1500, "height": 1400})
@@ -237,7 +237,7 @@ def test_a_notebook_used_and_saved_in_lab_refreshes_to_the_committed_bytes(lab, 
 
 
 def test_a_report_page_renders(tmp_path, browser):
-    from scrlib import report
+    from scrlib.publish import report
 
     out = tmp_path / "latest"
     report.build(out, notebooks=[PROJECT / "notebooks" / "02-initiated.ipynb"],

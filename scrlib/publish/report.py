@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from scrlib.paths import PROJECT_DIR, data_dir, notebooks_dir
+from scrlib.record.paths import PROJECT_DIR, data_dir, notebooks_dir
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_BUSY, EXIT_INTERRUPTED = (
     0, 2, 3, 4, 5, 6, 130)
@@ -242,8 +242,8 @@ def _title(notebook: Path) -> str:
 def write_index(stage: Path, runs: list, config: ReportConfig, dataset, changes=None) -> None:
     """Write index.html: the answers in brief and the headline chart first, then the sections,
     the references and what this run used; every string from data escaped."""
-    from scrlib import answers as answer_files
-    from scrlib.cite import original_of, reference, sources_of
+    from scrlib.reader import answers as answer_files
+    from scrlib.record.cite import original_of, reference, sources_of
 
     e = html.escape
     found = {a.notebook: a for a in answer_files.read(stage / "figures")}
@@ -416,8 +416,8 @@ def build(
 
     One run at a time per output folder: another run's lock is waited for up to ``wait``
     seconds, then OutputBusy."""
-    from scrlib import lock
-    from scrlib.paths import default_report_dir
+    from scrlib.record import lock
+    from scrlib.record.paths import default_report_dir
 
     target = Path(output) if output is not None else default_report_dir()
     target = target.resolve()
@@ -431,9 +431,9 @@ def build(
 
 def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
            log) -> Path:
-    from scrlib import changes as what_changed
-    from scrlib.params import ParameterError, precheck
-    from scrlib.validate import read_dataset
+    from scrlib.publish import changes as what_changed
+    from scrlib.record.validate import read_dataset
+    from scrlib.study.params import ParameterError, precheck
 
     started = time.time()
     config = config or ReportConfig()
@@ -441,7 +441,7 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
     if not notebooks:
         raise ConfigError(f"no notebooks found in {notebooks_dir()}")
 
-    from scrlib import run as runner
+    from scrlib.publish import run as runner
 
     runner.defer_iri_grammar()
     import papermill
@@ -459,8 +459,8 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
         except ParameterError as exc:
             raise ConfigError(f"{exc}; no notebook was run") from None
 
-    from scrlib.export import tidy_figures, write_csv
-    from scrlib.load import load
+    from scrlib.record.export import tidy_figures, write_csv
+    from scrlib.record.load import load
 
     target.parent.mkdir(parents=True, exist_ok=True)
     kept = (f"last good report kept at {target}" if target.exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from scrlib.cite import escape_markdown
+from scrlib.record.cite import escape_markdown
 
 
 def _interval(low: float, high: float) -> str:
@@ -100,7 +100,7 @@ def trend_refusal(result, minimum: int = MIN_POINTS_FOR_TREND) -> str | None:
 def scan_findings(*scans) -> str:
     """Where each scan puts the break, whether that is at a policy date, and which policy
     dates the data cannot tell apart (those inside the confidence set), as Markdown."""
-    from scrlib import fmt
+    from scrlib.its import fmt
 
     lines = []
     for s in scans:

@@ -1,11 +1,11 @@
-"""``data/datapackage.json``: a Frictionless Data Package generated from :mod:`scrlib.schema`."""
+"""``data/datapackage.json``: a Frictionless Data Package made from :mod:`scrlib.record.schema`."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from scrlib.schema import TABLES, Column, Table
+from scrlib.record.schema import TABLES, Column, Table
 
 _TYPES = {"number": "number", "date": "date"}
 _PATTERNS = {

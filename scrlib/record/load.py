@@ -1,7 +1,7 @@
 """Load the cited dataset into typed pandas tables, or refuse with every problem listed.
 
 ``load()`` returns a :class:`Dataset`; nothing half-loaded is ever returned: if any file has a
-problem, :class:`~scrlib.problems.DataError` is raised naming each file, line and field.
+problem, :class:`~scrlib.record.problems.DataError` is raised naming each file, line and field.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from scrlib.paths import data_dir
-from scrlib.periods import parse_period
-from scrlib.problems import DataError
-from scrlib.records import PolicyEvent, Series, Source
-from scrlib.validate import RawDataset, dates_agree, read_dataset
+from scrlib.record.paths import data_dir
+from scrlib.record.periods import parse_period
+from scrlib.record.problems import DataError
+from scrlib.record.records import PolicyEvent, Series, Source
+from scrlib.record.validate import RawDataset, dates_agree, read_dataset
 
 CONFLICT_RULES = {
     "recorded": "the value chosen in resolutions.csv, by its written rule",
@@ -28,7 +28,7 @@ CONFLICT_RULES = {
 
 def _frame(raw: RawDataset, name: str) -> pd.DataFrame:
     rows = raw.rows[name]
-    from scrlib.schema import TABLES
+    from scrlib.record.schema import TABLES
 
     columns = next(t.column_names for t in TABLES if t.name == name)
     frame = pd.DataFrame([r.values for r in rows], columns=list(columns))

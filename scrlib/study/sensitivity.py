@@ -1,11 +1,11 @@
 """Specification curve: the same question answered under every defensible set of choices.
 
-:func:`grid` crosses the choices into :class:`~scrlib.design.Specification` objects; :func:`run`
-fits each one and records the step estimate for one policy event (or why it could not be fitted),
-what that estimate is (``estimates``), which specifications are the same model under another name
-(``distinct``: the first of each; a choice that changes nothing, such as the date rule of an event
-whose sources agree, makes a duplicate), and whether the family passes the project's own
-overdispersion check (:func:`passes_dispersion_check`). :func:`summarise`
+:func:`grid` crosses the choices into :class:`~scrlib.study.design.Specification` objects;
+:func:`run` fits each one and records the step estimate for one policy event (or why it could
+not be fitted), what that estimate is (``estimates``), which specifications are the same model
+under another name (``distinct``: the first of each; a choice that changes nothing, such as the
+date rule of an event whose sources agree, makes a duplicate), and whether the family passes
+the project's own overdispersion check (:func:`passes_dispersion_check`). :func:`summarise`
 counts each distinct model once and keeps failing families out of its shares (the curve still
 draws them). :func:`joint_test` asks whether the whole curve is more than a curve of series with
 no policy change would give, in the spirit of Simonsohn, Simmons and Nelson (2020).
@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from scrlib.design import Specification
+from scrlib.study.design import Specification
 
 CHOICES = ("series", "events", "conflict_rule", "event_rule", "transition", "family",
            "effects")
@@ -188,55 +188,6 @@ def by_choice(table: pd.DataFrame) -> pd.DataFrame:
                                        "share excluding 1"])
 
 
-def plot_curve(dataset, table: pd.DataFrame, *, source_ids, event: str | None = None,
-               title: str | None = None):
-    """Sorted step estimates of the distinct models with 95% intervals (top) and the choices
-    behind each (bottom); families that fail the dispersion check drawn as crosses."""
-    from scrlib import plot
-    from scrlib.cite import source_line
-
-    plot.configure()
-    from matplotlib.figure import Figure
-
-    from scrlib.its import digits
-
-    fitted = digits.rounded(table[(table["status"] == "fitted") & table["distinct"]])
-    fitted = fitted.sort_values(["rate_ratio", *CHOICES], kind="mergesort").reset_index(drop=True)
-    varied = [c for c in CHOICES if fitted[c].nunique() > 1]
-    levels = [(c, str(v)) for c in varied for v in sorted(fitted[c].astype(str).unique())]
-    fig = Figure(figsize=(8, 4.5 + 0.16 * len(levels)), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True,
-                               gridspec_kw={"height_ratios": [3, max(1, 0.18 * len(levels))]})
-    x = np.arange(len(fitted))
-    excl = fitted["excludes_null"].to_numpy(dtype=bool)
-    ok = fitted["passes_dispersion_check"].to_numpy(dtype=bool)
-    top.vlines(x, fitted["ci_low"], fitted["ci_high"], color="0.6", linewidth=0.8,
-               label="95% interval")
-    top.plot(x[excl & ok], fitted["rate_ratio"][excl & ok], "o", color="0.05", markersize=3,
-             label="interval excludes 1")
-    top.plot(x[~excl & ok], fitted["rate_ratio"][~excl & ok], "o", markerfacecolor="white",
-             markeredgecolor="0.05", markersize=3, label="interval includes 1")
-    if (~ok).any():
-        top.plot(x[~ok], fitted["rate_ratio"][~ok], "x", color="0.45", markersize=3.5,
-                 label="family fails the dispersion check (not in the summary)")
-    top.axhline(1.0, color="0.3", linestyle="--", linewidth=0.9)
-    top.set_yscale("log")
-    at = dataset.event(event).label if event else "the policy date"
-    top.set_ylabel(f"Rate ratio at {at}\n(step, log scale)")
-    top.legend(fontsize=7.5, frameon=False, loc="upper left")
-    if title:
-        top.set_title(title, loc="left", fontsize=10)
-    for row, (choice, value) in enumerate(levels):
-        hit = fitted[choice].astype(str).to_numpy() == value
-        bottom.plot(x[hit], np.full(hit.sum(), row), "|", color="0.1", markersize=5)
-    bottom.set_yticks(range(len(levels)), [f"{c}: {v}" for c, v in levels], fontsize=6.5)
-    bottom.set_ylim(len(levels) - 0.5, -0.5)
-    bottom.set_xlabel(f"Distinct model, sorted by estimate ({len(fitted)} distinct models of "
-                      f"{len(table)} specifications)")
-    plot.add_source_line(fig, source_line(dataset, source_ids))
-    return fig
-
-
 # -- the joint test ------------------------------------------------------------------------------
 STATISTICS = ("share", "median", "mean_z")
 NOISE = {"after": "the noise left after the policy terms",
@@ -271,7 +222,7 @@ class JointTest:
 
     def table(self) -> pd.DataFrame:
         """The three statistics, observed and with no change, with p under each noise."""
-        from scrlib import fmt
+        from scrlib.its import fmt
 
         if not self.models:
             return pd.DataFrame({"Statistic of the curve": [self.reason]})
@@ -393,8 +344,8 @@ def sweep_start(dataset, event_id: str, sweep_from: str = "") -> tuple[str, pd.T
     """The event whose date starts ``event_id``'s sweep, and that date: ``sweep_from`` if given
     (ParameterError unless it is a known event dated no later), else ``event_id``'s
     ``not_before``, else ``event_id`` itself (its recorded date alone: no sweep)."""
-    from scrlib import params
-    from scrlib.design import dataset_date, date_floor
+    from scrlib.study import params
+    from scrlib.study.design import dataset_date, date_floor
 
     if sweep_from:
         sweep_from = params.choose_one("sweep_from", sweep_from,
@@ -413,7 +364,7 @@ def date_sweep(dataset, base: Specification, event_id: str, earliest) -> pd.Data
     month after it, up to the event's recorded date: the range its sources allow. One row per
     date: the step's rate ratio, its 95% interval and p (``p`` from the reported interval's
     test)."""
-    from scrlib.design import dataset_date
+    from scrlib.study.design import dataset_date
 
     earliest = pd.Timestamp(earliest)
     latest = dataset_date(dataset, event_id, base.event_rule)
@@ -436,7 +387,7 @@ def date_sweep(dataset, base: Specification, event_id: str, earliest) -> pd.Data
 def date_sweep_sentence(sweep: pd.DataFrame, label: str) -> str:
     """The sweep in one plain sentence: the range of estimates and how many intervals exclude
     no change."""
-    from scrlib import fmt
+    from scrlib.its import fmt
 
     first, last = sweep["date"].iloc[0], sweep["date"].iloc[-1]
     clear = int(sweep["excludes_null"].sum())

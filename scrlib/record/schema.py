@@ -57,7 +57,7 @@ RULES = {
         "revise earlier years)"
     ),
 }
-# DfE's symbols for a value a data set does not give as a number (see scrlib.ees).
+# DfE's symbols for a value a data set does not give as a number (see scrlib.record.ees).
 WITHHELD_SYMBOLS = ("c", "x", "z", "low", "k", "u", ":", "~")
 
 

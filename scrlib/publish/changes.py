@@ -124,7 +124,7 @@ def _figures(out: Changes, before: dict, after: dict) -> None:
 
 
 def _estimates(before: Path, after: Path) -> list[dict]:
-    from scrlib import answers
+    from scrlib.reader import answers
 
     old = {a.notebook: dict(a.estimates) for a in answers.read(before)} if before.is_dir() else {}
     new = {a.notebook: dict(a.estimates) for a in answers.read(after)} if after.is_dir() else {}

@@ -13,9 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrlib.periods import PeriodError, parse_period
-from scrlib.problems import Problem
-from scrlib.schema import FIGURES, TABLES, Column, Table
+from scrlib.record.periods import PeriodError, parse_period
+from scrlib.record.problems import Problem
+from scrlib.record.schema import FIGURES, TABLES, Column, Table
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 URL = re.compile(r"^https?://[^\s]+$")

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
-from scrlib import analysis
-from scrlib.cite import source_line
-from scrlib.params import ParameterError
+from scrlib.record.cite import source_line
+from scrlib.study import analysis
+from scrlib.study.params import ParameterError
 
 EFFECTS = {"step": ("step",), "step+slope": ("step", "slope")}
 EVENT_RULES = ("recorded", "alternative")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scrlib import fmt
+from scrlib.its import fmt
 
 EFFECT_WORDS = {"step": "change in level", "slope": "change in trend per year"}
 INTERVAL_WORDS = {"profile": "profile likelihood", "wald": "Wald (t where the scale is "
@@ -61,7 +61,7 @@ def _dispersion_words(result) -> str:
 
 def warnings_markdown(result) -> str:
     """The fit's warnings as a Markdown list (escaped), or a line saying there are none."""
-    from scrlib.cite import escape_markdown
+    from scrlib.record.cite import escape_markdown
 
     if not result.warnings:
         return "No warnings."
@@ -212,7 +212,7 @@ def detectable(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def curve_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """:func:`scrlib.sensitivity.summarise` as a two-column table for readers."""
+    """:func:`scrlib.study.sensitivity.summarise` as a two-column table for readers."""
     row = summary.iloc[0]
     out = []
     for name, value in row.items():
@@ -229,7 +229,7 @@ def curve_summary(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def curve_by_choice(choices: pd.DataFrame) -> pd.DataFrame:
-    """:func:`scrlib.sensitivity.by_choice` for readers."""
+    """:func:`scrlib.study.sensitivity.by_choice` for readers."""
     return fmt.labelled(pd.DataFrame({
         "Choice": [c.replace("_", " ") for c in choices["choice"]],
         "Value": choices["value"],
@@ -254,7 +254,7 @@ def curve_estimates(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def date_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
-    """:func:`scrlib.sensitivity.date_sweep` for readers: date, rate ratio, interval, p."""
+    """:func:`scrlib.study.sensitivity.date_sweep` for readers: date, rate ratio, interval, p."""
     return pd.DataFrame({
         "Date of the event": [f"{d:%-d %B %Y}" for d in sweep["date"]],
         "Rate ratio": [fmt.ratio(v) for v in sweep["rate_ratio"]],

@@ -53,7 +53,7 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
 def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
     """:func:`resolved_table` for readers: values as the sources give them, a dash where no
     source gives a figure for that series and period."""
-    from scrlib import fmt
+    from scrlib.its import fmt
 
     bounded = resolved.assign(value=[
         v if q == "exact" else f"{q} {v:,g}"  # a bound reads as the source wrote it
@@ -81,7 +81,7 @@ def share_table(shares: pd.DataFrame, successes: str, trials: str, stated=()) ->
 def readable_shares(shares: pd.DataFrame, successes: str, trials: str, stated=()) -> pd.DataFrame:
     """:func:`share_table` for readers: shares to one decimal with their interval, a dash where
     a source states no share."""
-    from scrlib import fmt
+    from scrlib.its import fmt
 
     view = pd.DataFrame({
         "Year": shares["year"].to_numpy(),
@@ -146,7 +146,7 @@ def event_conflict_table(dataset) -> pd.DataFrame:
 def copy_table(dataset) -> pd.DataFrame:
     """Each copy (mirror, reprint or document-sharing page): its original, registered or why
     not, what it is cited for, and how many of its series-periods rest on copies alone."""
-    from scrlib import analysis
+    from scrlib.study import analysis
 
     alone = analysis.copy_only(dataset)
     alone_ids = [set(c.split(";")) for c in alone["copies"]]

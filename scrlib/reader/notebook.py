@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scrlib import plot
+from scrlib.reader import plot
 
 
 def setup() -> None:

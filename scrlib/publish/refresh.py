@@ -11,8 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scrlib.report import notebook_paths
-from scrlib.run import execute
+from scrlib.publish.report import notebook_paths
+from scrlib.publish.run import execute
 
 
 def refresh(notebooks: list[Path] | None = None) -> int:

@@ -14,7 +14,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
-from scrlib.cite import source_line
+from scrlib.record.cite import source_line
 
 STYLES = [
     {"marker": "o", "linestyle": "-", "color": "0.1"},
@@ -307,5 +307,53 @@ def plot_explanations(dataset, explanations, *, marks=None, source_ids=(),
     explanations.plot(ax, title=title, marks=marks)
     if ylabel:
         ax.set_ylabel(ylabel)
+    add_source_line(fig, source_line(dataset, source_ids))
+    return fig
+
+
+def plot_curve(dataset, table: pd.DataFrame, *, source_ids, event: str | None = None,
+               title: str | None = None):
+    """The specification curve (:mod:`scrlib.study.sensitivity`): sorted step estimates of the
+    distinct models with 95% intervals (top) and the choices behind each (bottom); families
+    that fail the dispersion check drawn as crosses."""
+    import numpy as np
+
+    from scrlib.its import digits
+    from scrlib.study.sensitivity import CHOICES
+
+    configure()
+    fitted = digits.rounded(table[(table["status"] == "fitted") & table["distinct"]])
+    fitted = fitted.sort_values(["rate_ratio", *CHOICES], kind="mergesort").reset_index(drop=True)
+    varied = [c for c in CHOICES if fitted[c].nunique() > 1]
+    levels = [(c, str(v)) for c in varied for v in sorted(fitted[c].astype(str).unique())]
+    fig = Figure(figsize=(8, 4.5 + 0.16 * len(levels)), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True,
+                               gridspec_kw={"height_ratios": [3, max(1, 0.18 * len(levels))]})
+    x = np.arange(len(fitted))
+    excl = fitted["excludes_null"].to_numpy(dtype=bool)
+    ok = fitted["passes_dispersion_check"].to_numpy(dtype=bool)
+    top.vlines(x, fitted["ci_low"], fitted["ci_high"], color="0.6", linewidth=0.8,
+               label="95% interval")
+    top.plot(x[excl & ok], fitted["rate_ratio"][excl & ok], "o", color="0.05", markersize=3,
+             label="interval excludes 1")
+    top.plot(x[~excl & ok], fitted["rate_ratio"][~excl & ok], "o", markerfacecolor="white",
+             markeredgecolor="0.05", markersize=3, label="interval includes 1")
+    if (~ok).any():
+        top.plot(x[~ok], fitted["rate_ratio"][~ok], "x", color="0.45", markersize=3.5,
+                 label="family fails the dispersion check (not in the summary)")
+    top.axhline(1.0, color="0.3", linestyle="--", linewidth=0.9)
+    top.set_yscale("log")
+    at = dataset.event(event).label if event else "the policy date"
+    top.set_ylabel(f"Rate ratio at {at}\n(step, log scale)")
+    top.legend(fontsize=7.5, frameon=False, loc="upper left")
+    if title:
+        top.set_title(title, loc="left", fontsize=10)
+    for row, (choice, value) in enumerate(levels):
+        hit = fitted[choice].astype(str).to_numpy() == value
+        bottom.plot(x[hit], np.full(hit.sum(), row), "|", color="0.1", markersize=5)
+    bottom.set_yticks(range(len(levels)), [f"{c}: {v}" for c, v in levels], fontsize=6.5)
+    bottom.set_ylim(len(levels) - 0.5, -0.5)
+    bottom.set_xlabel(f"Distinct model, sorted by estimate ({len(fitted)} distinct models of "
+                      f"{len(table)} specifications)")
     add_source_line(fig, source_line(dataset, source_ids))
     return fig

@@ -9,8 +9,8 @@ import itertools
 
 import pandas as pd
 
-from scrlib import fmt
-from scrlib.periods import fiscal_label
+from scrlib.its import fmt
+from scrlib.record.periods import fiscal_label
 
 
 def annual(dataset, series_id: str, *, rule: str = "recorded", name: str = "count") -> pd.DataFrame:
@@ -177,7 +177,7 @@ def comparison_table(comparison) -> pd.DataFrame:
 def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *,
                      ci_method: str = "wilson") -> pd.DataFrame:
     """The exact before/after share comparison under every conflict rule, one row per rule."""
-    from scrlib.load import CONFLICT_RULES
+    from scrlib.record.load import CONFLICT_RULES
 
     rows = []
     for rule in CONFLICT_RULES:

@@ -21,8 +21,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrlib import ees
-from scrlib.ees import EesError
+from scrlib.record import ees
+from scrlib.record.ees import EesError
 
 MAPPING_FILE = "ees-mapping.csv"
 MAPPING_COLUMNS = ("dataset", "ees_dataset_id", "title", "publication", "geographic_level",
@@ -263,8 +263,8 @@ def _source_row(release: Release, m: MappingRow) -> dict:
 def apply(result: Plan, folder: Path) -> list[Path]:
     """Write the plan into ``folder``: every changed table is written to a copy, the copy must
     pass ``scr check``, then each file is replaced; on any problem nothing is changed."""
-    from scrlib.schema import TABLES
-    from scrlib.validate import read_dataset
+    from scrlib.record.schema import TABLES
+    from scrlib.record.validate import read_dataset
 
     if result.empty:
         return []
@@ -308,7 +308,7 @@ def apply(result: Plan, folder: Path) -> list[Path]:
 
 def _apply_locked(result: Plan, folder: Path) -> None:
     """:func:`apply` while holding ``data/``'s lock (one writer at a time)."""
-    from scrlib import lock
+    from scrlib.record import lock
 
     try:
         with lock.hold(folder, log=lambda *_: None):

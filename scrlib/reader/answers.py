@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scrlib import fmt
+from scrlib.its import fmt
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class Answer:
 
     def markdown(self):
         """The answer for a notebook: a bold lead-in, then the paragraph (escaped)."""
-        from scrlib.cite import escape_markdown
-        from scrlib.notebook import markdown
+        from scrlib.reader.notebook import markdown
+        from scrlib.record.cite import escape_markdown
 
         return markdown(f"**In brief.** {escape_markdown(self.text)}")
 
@@ -114,7 +114,7 @@ def _numbers(pairs) -> tuple[tuple[str, float], ...]:
 
 
 def _what_changed(frame, ordered, series_name) -> str:
-    from scrlib.analysis import regimes
+    from scrlib.study.analysis import regimes
 
     labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
     before = labelled[labelled["regime_order"] == 0]
@@ -137,7 +137,7 @@ def _what_changed(frame, ordered, series_name) -> str:
 
 
 def _missing_years(frame) -> list[str]:
-    from scrlib.periods import fiscal_label
+    from scrlib.record.periods import fiscal_label
 
     years = pd.PeriodIndex(frame["fiscal_year"])
     full = pd.period_range(years[0], years[-1], freq=years.freq)
@@ -289,7 +289,7 @@ def publication(shares: pd.DataFrame, comparison, before, after, *, events=(),
                 sources=(), notebook: str = "03-publication") -> Answer:
     """How the published share of commissioned reviews moved, how sure, and what is unknown.
 
-    ``shares``: :func:`scrlib.analysis.paired` rows (``year``, ``successes``, ``trials``,
+    ``shares``: :func:`scrlib.study.analysis.paired` rows (``year``, ``successes``, ``trials``,
     ``share``); ``comparison``: the exact before/after comparison; ``sources``: the kinds of
     source the figures come from.
     """
@@ -388,9 +388,10 @@ def source_kinds(dataset, source_ids) -> list[str]:
 def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=None,
                 notebook: str = "05-sensitivity") -> Answer:
     """How much the estimate depends on the choices, and whether the whole curve is more than
-    no change would give. ``table``: :func:`scrlib.sensitivity.run`; ``choices``:
-    :func:`scrlib.sensitivity.by_choice`; ``joint``: :func:`scrlib.sensitivity.joint_test`;
-    ``labels``: event id -> label, to name events in words."""
+    no change would give. ``table``: :func:`scrlib.study.sensitivity.run`; ``choices``:
+    :func:`scrlib.study.sensitivity.by_choice`; ``joint``:
+    :func:`scrlib.study.sensitivity.joint_test`; ``labels``: event id -> label, to name events
+    in words."""
     question = "How much do the estimates depend on the choices behind them?"
     fitted = table[table["status"] == "fitted"]
     distinct = fitted[fitted["distinct"]]

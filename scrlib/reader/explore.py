@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from scrlib import design, fmt
-from scrlib.params import ParameterError
+from scrlib.its import fmt
+from scrlib.study import design
+from scrlib.study.params import ParameterError
 
 FAMILIES = ("quasipoisson", "poisson", "negativebinomial", "gaussian")
 
@@ -52,7 +53,7 @@ class Choices:
         return replace(self, dates=(*kept, (event_id, f"{pd.Timestamp(when):%Y-%m-%d}")))
 
     def specification(self) -> design.Specification:
-        """The :class:`~scrlib.design.Specification` these choices describe."""
+        """The :class:`~scrlib.study.design.Specification` these choices describe."""
         moved = tuple((e, d) for e, d in self.dates if e in self.events)
         return design.Specification(series=self.series, events=self.events,
                                     conflict_rule=self.conflict_rule,
@@ -213,7 +214,7 @@ class Explorer:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        from scrlib import plot
+        from scrlib.reader import plot
 
         plot.configure()
         panels = 2 if view.profile is not None else 1
@@ -247,7 +248,7 @@ class Explorer:
 
     def source(self, view: View) -> str:
         """The chart's "Source: ..." line, generated from the figures it draws."""
-        from scrlib.cite import source_line
+        from scrlib.record.cite import source_line
 
         ids = sorted({s for ids in view.data["source_ids"] for s in ids.split(";")})
         return source_line(self.dataset, ids)
@@ -263,7 +264,7 @@ class Explorer:
 
     def table(self, view: View) -> pd.DataFrame:
         """The effects as a reader table (small-sample intervals)."""
-        from scrlib import model_tables
+        from scrlib.reader import model_tables
 
         return model_tables.effects(view.result)
 
@@ -294,7 +295,7 @@ class Explorer:
         """The default state as ordinary outputs: the answer, the table and the chart."""
         from IPython.display import HTML, Image, Markdown
 
-        from scrlib.cite import escape_markdown
+        from scrlib.record.cite import escape_markdown
 
         view = self.view(choices or Choices())
         note = ("*This is the explorer's default state. The live version, with controls, runs "
@@ -452,7 +453,7 @@ class ExplorerWidget:
             self.progress.value = done
             self.progress.description = what[:20]
 
-        from scrlib import model_tables
+        from scrlib.reader import model_tables
 
         scans = self.explorer.bootstrap(self.choices, progress=tell)
         self.boot_out.clear_output(wait=True)

@@ -26,7 +26,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from scrlib.paths import PROJECT_DIR
+from scrlib.record.paths import PROJECT_DIR
 
 KERNEL_NAME = "scrlib-report"
 _LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scrlib.records import Figure, Source, human_date
+from scrlib.record.records import Figure, Source, human_date
 
 CSL_TYPES = {
     "parliamentary-answer": "legislation",

@@ -1,0 +1,1 @@
+"""What a reader sees: answers, sentences, tables, charts and the explorer, made from results."""

@@ -1,0 +1,1 @@
+"""The cited record: every figure and date with its source and words, checked, resolved, cited."""
