@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scrlib.reader import narrative, plot, tables
+from scrlib.reader import plot, record_tables, sentences
 from scrlib.record.load import load
 from scrlib.study import analysis, sensitivity
 from scrlib.study.design import Specification, allowed_series, events_inside
@@ -154,7 +154,7 @@ def test_regimes_mark_transition_years(synthetic):
 def test_narrative_reports_intervals_and_warnings(synthetic):
     result = BASE.with_(series="syn-count", events=("early", "doubling"),
                         effects="step+slope").fit(synthetic)
-    text = narrative.what_the_data_show(result)
+    text = sentences.what_the_data_show(result)
     assert f"**{result.n} yearly points**" in text
     assert "Doubling" in text and "change in trend" in text
     for warning in result.warnings:
@@ -202,13 +202,13 @@ def test_curve_and_coverage_charts_cite_their_sources(synthetic):
 
 
 def test_reader_tables(synthetic):
-    series = tables.series_table(synthetic)
+    series = record_tables.series_table(synthetic)
     assert list(series["Figures"]) == [13, 12, 3]
     assert series.loc[0, "Covers"] == "Apr 2004 to Mar 2016"
-    events = tables.event_table(synthetic)
+    events = record_tables.event_table(synthetic)
     assert list(events["Event"]) == ["Early change", "Doubling", "Late"]
     assert events.set_index("Event").loc["Doubling", "Sources"] == 2
-    conflicts = tables.event_conflict_table(synthetic)
+    conflicts = record_tables.event_conflict_table(synthetic)
     assert list(conflicts["Used"]) == ["yes", "no"]
 
 
@@ -242,7 +242,7 @@ def test_share_table_labels_counts_and_adds_stated_shares_by_year(synthetic):
     shares = analysis.share_intervals(analysis.paired(synthetic, BASE.series, "syn-den"))
     first = shares["year"].iloc[0]
     stated = pd.DataFrame({"year": [first], "stated %": [12.5], "source_ids": ["x"]})
-    table = tables.share_table(shares, "reviews", "notifications", stated=[stated])
+    table = record_tables.share_table(shares, "reviews", "notifications", stated=[stated])
     assert list(table.columns) == ["year", "reviews", "notifications", "share %", "95% low",
                                    "95% high", "sources disagree", "stated %"]
     assert (table["reviews"] == shares["successes"]).all()

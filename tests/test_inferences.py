@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from scrlib.reader import tables
+from scrlib.reader import record_tables
 from scrlib.record.export import tidy_figures
 from scrlib.record.load import load
 from scrlib.study import analysis
@@ -50,20 +50,20 @@ def test_a_bound_is_kept_out_of_the_yearly_series_and_read_as_written(data_copy)
     edited = load(data_copy)
     years = analysis.annual(edited, "scr-commissioned")["year"].tolist()
     assert "2012-13" not in years and "2011-12" in years
-    shown = tables.readable_resolved(edited.resolved(["scr-commissioned"]), edited)
+    shown = record_tables.readable_resolved(edited.resolved(["scr-commissioned"]), edited)
     assert shown.loc["2012-13"].iloc[0] == "at least 81"
 
 
 def test_judgement_calls_are_flagged_with_both_values(dataset):
-    from scrlib.reader import narrative
+    from scrlib.reader import sentences
 
     res = dataset.resolutions.set_index("conflict_id")
     assert res.loc["published-fy2012-13", "basis"] == "judgement"
     assert res.loc["initiated-fy2010-11", "basis"] == "judgement"
     assert res.loc["sin-total-fy2019-20", "basis"] == "evidence"  # 498 - 49 = 449
-    text = narrative.judgement_calls(dataset, ["scr-published"], where="here")
+    text = sentences.judgement_calls(dataset, ["scr-published"], where="here")
     assert "value used (31," in text and "other value (13) goes through here" in text
-    assert narrative.judgement_calls(dataset, ["sin-total"]) == ""
+    assert sentences.judgement_calls(dataset, ["sin-total"]) == ""
 
 
 def test_the_date_sweep_runs_the_event_over_the_range_its_sources_allow(dataset):

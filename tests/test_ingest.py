@@ -98,9 +98,9 @@ def test_a_new_release_adds_figures_withheld_values_and_resolves_a_revision(
         "value"]) == {338, 339}
     resolved = after.resolved(["sin-total"])
     assert resolved.query("period == 'FY2024-25'")["value"].tolist() == [339]
-    from scrlib.reader import tables
+    from scrlib.reader import record_tables
 
-    shown = tables.conflict_table(after, ["sin-total"])  # what notebook 01 shows
+    shown = record_tables.conflict_table(after, ["sin-total"])  # what notebook 01 shows
     rows = shown[shown["Period"] == "2024-25"].set_index("Value")
     assert rows.loc["339", "Used"] == "yes" and rows.loc["338", "Used"] == "no"
     assert set(rows["Rule"]) == {"later-release"}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scrlib.its import explain, fit, fmt, leave_one_out, minimum_detectable_effect, scan
-from scrlib.reader import answers, model_tables
+from scrlib.reader import answers, result_tables
 
 FY = "Y-MAR"
 
@@ -58,11 +58,11 @@ def test_reader_tables_have_no_missing_values_or_long_decimals(analysis, dip):
     dates, result, step, two, expl = analysis
     loo = leave_one_out(dip, outcome="count", time="fiscal_year", interventions=dates,
                         family="quasipoisson")
-    shown = [model_tables.effects(result), model_tables.facts(result),
-             model_tables.scans(step, two), model_tables.scan_candidates(two),
-             model_tables.explanations(expl), model_tables.nested_tests(expl),
-             model_tables.leave_one_out(loo),
-             model_tables.detectable(minimum_detectable_effect(result))]
+    shown = [result_tables.effects(result), result_tables.facts(result),
+             result_tables.scans(step, two), result_tables.scan_candidates(two),
+             result_tables.explanations(expl), result_tables.nested_tests(expl),
+             result_tables.leave_one_out(loo),
+             result_tables.detectable(minimum_detectable_effect(result))]
     for table in shown:
         text = table.to_string()
         assert "NaN" not in text and "nan" not in text.lower().split(), text

@@ -264,9 +264,9 @@ class Explorer:
 
     def table(self, view: View) -> pd.DataFrame:
         """The effects as a reader table (small-sample intervals)."""
-        from scrlib.reader import model_tables
+        from scrlib.reader import result_tables
 
-        return model_tables.effects(view.result)
+        return result_tables.effects(view.result)
 
     def warnings_html(self, view: View) -> str:
         """The model's warnings as an HTML list (empty if there are none)."""
@@ -453,14 +453,14 @@ class ExplorerWidget:
             self.progress.value = done
             self.progress.description = what[:20]
 
-        from scrlib.reader import model_tables
+        from scrlib.reader import result_tables
 
         scans = self.explorer.bootstrap(self.choices, progress=tell)
         self.boot_out.clear_output(wait=True)
         with self.boot_out:
             from IPython.display import display
 
-            display(model_tables.scans(*scans))
+            display(result_tables.scans(*scans))
         self.progress.layout.visibility = "hidden"
 
 

@@ -1,4 +1,5 @@
-"""Plain-language statements generated from results, so the prose never drifts from the numbers.
+"""Sentences beside the evidence: plain-language statements generated from results, so the prose
+never drifts from the numbers. (Each notebook's headline answer is :mod:`scrlib.reader.answers`.)
 
 Each function returns Markdown text (data-derived strings escaped) for a notebook to display.
 """

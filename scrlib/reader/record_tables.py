@@ -1,4 +1,4 @@
-"""Tables for readers: figures with their citations, and conflicts with their resolutions."""
+"""The cited record as reader tables: figures with their citations, conflicts with resolutions."""
 
 from __future__ import annotations
 
