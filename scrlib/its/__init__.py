@@ -15,7 +15,9 @@ Arguments of :func:`fit`
         date (``"YYYY-MM-DD"``, Timestamp, or a Period of another frequency = its first day).
     family
         ``"poisson"``; ``"quasipoisson"`` (Poisson GLM, scale = Pearson chi2/df);
-        ``"negativebinomial"`` (NB2, alpha by maximum likelihood; if the data show no
+        ``"negativebinomial"`` (NB2, alpha by maximum likelihood with the project's own
+        scoring engine on every machine; Wald standard errors from the expected information of
+        the mean coefficients, alpha apart, as R's ``MASS::glm.nb``; if the data show no
         overdispersion alpha sits at its boundary 0 and the Poisson fit is reported, with a
         warning); ``"binomial"`` (``trials`` column; effects are odds ratios); ``"gaussian"``
         (least squares; effects are differences).

@@ -11,7 +11,6 @@ import numpy as np
 
 FAMILIES = ("poisson", "quasipoisson", "negativebinomial", "binomial", "gaussian")
 COUNT_FAMILIES = ("poisson", "quasipoisson", "negativebinomial", "binomial")
-NB_ALPHA_FLOOR = 1e-8  # below this the NB dispersion is treated as being at its boundary 0
 
 
 class IdentificationError(ValueError):
@@ -81,7 +80,7 @@ def fit_model(family: str, y, X, *, offset=None, trials=None, cov="model", lags=
             )
         _touch(result)
     notes = _messages(caught)
-    _check(family, result, y, trials, names, _information(family, result, X, trials))
+    _check(family, result, y, trials, names, _jacobian(family, result, X, trials))
     return result, [n for n in notes if "PerfectSeparation" not in n], False
 
 
@@ -104,12 +103,12 @@ def _glm(family: str, y, X, offset, trials):
     return GLM(y, X, family=families.Poisson(), offset=offset)
 
 
-def _information(family: str, result, X, trials) -> np.ndarray:
-    """The Fisher information of the mean coefficients at the estimate (unscaled): X' W X with
-    W = (d mu / d eta)^2 / V(mu), the family's own weights."""
+def _jacobian(family: str, result, X, trials) -> np.ndarray:
+    """The variance-weighted Jacobian of the mean at the estimate, ``V^(-1/2) d mu / d theta``
+    (= sqrt(W) X with W = (d mu / d eta)^2 / V(mu), the family's own weights)."""
     X = np.asarray(X, dtype=float)
     if family == "gaussian":
-        return X.T @ X
+        return X
     mu = _mean(family, result)
     if family == "binomial":
         w = np.asarray(trials, dtype=float) * mu * (1 - mu)  # statsmodels' mu: proportions
@@ -118,7 +117,7 @@ def _information(family: str, result, X, trials) -> np.ndarray:
         w = mu / (1 + alpha * mu)
     else:
         w = mu
-    return X.T @ (X * w[:, None])
+    return np.sqrt(np.clip(w, 0.0, None))[:, None] * X
 
 
 def _mean(family: str, result) -> np.ndarray:
@@ -128,10 +127,11 @@ def _mean(family: str, result) -> np.ndarray:
     return np.asarray(result.mu, dtype=float)
 
 
-def _check(family: str, result, y, trials, names, info) -> None:
+def _check(family: str, result, y, trials, names, jacobian) -> None:
     """Raise ConvergenceError if no finite estimate was reached (or the maximum likelihood
     estimate does not exist), IdentificationError if the data do not identify the fit at its
-    estimate (information, then standard errors; :mod:`scrlib.its.identification`)."""
+    estimate (the weighted Jacobian of the mean, then the standard errors before any dispersion
+    scaling; :mod:`scrlib.its.identification`)."""
     from scrlib.its import identification
 
     params = np.asarray(result.params)[: len(names)]
@@ -153,17 +153,22 @@ def _check(family: str, result, y, trials, names, info) -> None:
                 f"the maximum likelihood estimate does not exist for this {family} model: "
                 f"{what} (positions {rows[:10]}), so an effect is infinite; compare the periods "
                 "with scrlib.its.compare_periods (exact methods) instead")
-    verdict = identification.check_information(info, names)
+    verdict = identification.check_jacobian(jacobian, names)
     if not verdict.identified:
         raise IdentificationError(verdict.message(len(y), names))
-    if family != "gaussian" and not getattr(result, "converged", True):
+    retvals = getattr(result, "mle_retvals", None) or {}
+    converged = retvals.get("converged", getattr(result, "converged", True))
+    if family != "gaussian" and not converged:
+        history = getattr(result, "fit_history", None) or {}
         raise ConvergenceError(
             f"the {family} model did not converge (stopped after "
-            f"{result.fit_history.get('iteration', '?')} iterations); the series may be too "
+            f"{history.get('iteration', '?')} iterations); the series may be too "
             "short or too sparse for this model"
         )
     with np.errstate(invalid="ignore"):
         bse = np.asarray(result.bse, dtype=float)[: len(names)]
+        if family == "quasipoisson":  # the bound is on precision, not on overdispersion
+            bse = bse / np.sqrt(max(float(result.scale), 1e-300))
     verdict = identification.check_standard_errors(bse, names,
                                                    link_scale=family != "gaussian")
     if not verdict.identified:
@@ -171,44 +176,29 @@ def _check(family: str, result, y, trials, names, info) -> None:
 
 
 def _fit_negbin(y, X, *, offset, cov, lags, maxiter, names):
-    """NB2 with alpha estimated (discrete NegativeBinomial); alpha = 0 at the boundary."""
+    """NB2 with Newey-West (HAC) covariance: the estimate is the project's scoring engine's (as
+    for every NB fit), statsmodels' discrete NegativeBinomial gives only the HAC covariance at
+    that estimate (no iterations of its own); alpha = 0 at the boundary (the Poisson fit)."""
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
-    poisson, _, _ = fit_model("poisson", y, X, offset=offset, maxiter=maxiter, names=names)
-    mu = np.asarray(poisson.mu)
-    # Score of the NB2 log-likelihood for alpha at alpha = 0: 1/2 sum((y - mu)^2 - y). If it is
-    # not positive the likelihood decreases in alpha: the MLE is alpha = 0, i.e. the Poisson fit.
-    if 0.5 * np.sum((y - mu) ** 2 - y) <= 0:
+    from scrlib.its._parts import Parts
+
+    engine, _, boundary = _fit_parts("negativebinomial", y, Parts.whole(X), offset=offset,
+                                     trials=None, maxiter=maxiter, names=names)
+    if boundary:
         return _boundary(y, X, offset, cov, lags, maxiter, names)
-    df = max(len(y) - X.shape[1], 1)
-    alpha0 = max(float(np.sum(((y - mu) ** 2 - y) / mu**2) / df), 1e-4)
-    start = np.r_[np.asarray(poisson.params), alpha0]
     model = NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
-    failures = []
-    for method, iterations in (("newton", maxiter), ("bfgs", 10 * maxiter)):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                result = model.fit(start_params=start, method=method, maxiter=iterations,
-                                   disp=0, **_cov_options(cov, lags))
-                _touch(result)
-            except (np.linalg.LinAlgError, ValueError) as err:
-                failures.append(f"{method}: {err}")
-                continue
-        params, bse = np.asarray(result.params), np.asarray(result.bse)
-        good = (result.mle_retvals.get("converged", False) and np.isfinite(params).all()
-                and np.isfinite(bse).all() and params[-1] > 0)
-        if good:
-            if params[-1] < NB_ALPHA_FLOOR:
-                return _boundary(y, X, offset, cov, lags, maxiter, names)
-            _check("negativebinomial", result, y, None, names,
-                   _information("negativebinomial", result, X, None))
-            kept = [m for m in _messages(caught) if "RuntimeWarning" not in m]
-            return result, kept, False
-        failures.append(f"{method}: converged={result.mle_retvals.get('converged')}, "
-                        f"alpha={params[-1]:.3g}")
-    raise ConvergenceError("the negative binomial model did not converge ("
-                           + "; ".join(failures) + "); try quasipoisson")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = model.fit(start_params=np.asarray(engine.params), method="newton", maxiter=0,
+                           disp=0, **_cov_options(cov, lags))
+        _touch(result)
+    result.mle_retvals["converged"] = engine.converged  # the engine's, not a zero-step run's
+    _check("negativebinomial", result, y, None, names,
+           _jacobian("negativebinomial", result, X, None))
+    kept = [m for m in _messages(caught)
+            if "RuntimeWarning" not in m and "ConvergenceWarning" not in m]
+    return result, kept, False
 
 
 def _fit_parts(family, y, parts, *, offset, trials, maxiter, names):
@@ -219,7 +209,7 @@ def _fit_parts(family, y, parts, *, offset, trials, maxiter, names):
     batch = fit_batch(y, parts.rows, parts.weights, family=family, m=m,
                       alpha=None if family == "negativebinomial" else 0.0, maxiter=maxiter)
     result = PartsFit(batch, family, y, m, maxiter)
-    _check(family, result, y, trials, names, batch.info)
+    _check(family, result, y, trials, names, batch.jacobian)
     return result, [], family == "negativebinomial" and float(batch.alpha) == 0.0
 
 

@@ -77,6 +77,7 @@ class Batch:
     iterations: int
     alpha: np.ndarray | float = 0.0
     objective: np.ndarray | None = None
+    jacobian: np.ndarray | None = None  # V^(-1/2) d mu / d theta (..., n, k), at the estimate
 
     @property
     def identified(self) -> np.ndarray:
@@ -324,7 +325,8 @@ class _Model:
         finite = np.isfinite(state.theta).all(axis=-1) & np.isfinite(dev)
         return Batch(state.theta, state.mu, dev, pearson, _information(state.d_mu, var),
                      converged & finite, iterations, alpha,
-                     -2 * loglike(self.y, state.mu, self.family, self.m, alpha))
+                     -2 * loglike(self.y, state.mu, self.family, self.m, alpha),
+                     state.d_mu / np.sqrt(var)[..., None])
 
 
 MIN_ALPHA = 1e-10  # NB2 alpha below this is its boundary 0 (the Poisson fit)
@@ -386,12 +388,37 @@ def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol,
                      | (log_alpha < np.log(MIN_ALPHA)))
         if converged.all():
             break
+    state, log_alpha = _polish_alpha(model, y, state, log_alpha,
+                                     ~boundary & (log_alpha >= np.log(MIN_ALPHA)))
     boundary = boundary | (log_alpha < np.log(MIN_ALPHA))
     alpha = np.where(boundary, 0.0, np.exp(log_alpha))
     state = model.state(np.where(boundary[..., None], poisson.theta, state.theta), alpha)
     fitted = model.batch(state, alpha, converged, iteration)
     fitted.converged = np.where(boundary, poisson.converged, fitted.converged)
     return fitted
+
+
+POLISH_STEPS = 12  # Newton steps on alpha's score after the search has converged
+POLISH_TOL = 1e-11  # in log(alpha)
+
+
+def _polish_alpha(model, y, state, log_alpha, active):
+    """Newton steps on the score of log(alpha), theta re-scored at each alpha, with no line
+    search: near the optimum the likelihood is flat in alpha to within rounding (so the search
+    stops wherever a kernel's rounding leaves it), but its score still points at the root.
+    This fixes alpha, and so every output, to far more digits than the search alone."""
+    for _ in range(POLISH_STEPS):
+        if not active.any():
+            break
+        alpha = np.exp(log_alpha)
+        new = model.step(model.state(state.theta, alpha), alpha)
+        g, h = _alpha_derivatives(y, new.mu, log_alpha)
+        newton = np.where(h < 0, -g / np.where(h < 0, h, -1.0), 0.0)
+        newton = np.clip(np.where(np.isfinite(newton) & active, newton, 0.0), -0.5, 0.5)
+        state = state.where(~active, new)
+        log_alpha = log_alpha + newton
+        active = active & (np.abs(newton) > POLISH_TOL)
+    return state, log_alpha
 
 
 def _alpha_line_search(y, mu, m, log_alpha, newton):
@@ -476,6 +503,7 @@ class PartsFit:
             params = np.r_[params, self.alpha]
         self.params = params
         self.info = batch.info  # the Fisher information of the mean coefficients (unscaled)
+        self.jacobian = batch.jacobian
         self._cov = cov
         with np.errstate(invalid="ignore"):  # an unidentified fit: refused by its caller
             self.bse = np.sqrt(np.diag(cov))

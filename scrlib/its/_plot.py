@@ -154,7 +154,8 @@ def plot_explanations(explanations, ax=None, title=None, marks=None):
     styles = ["-", "--", "-.", ":", (0, (5, 2, 1, 2)), (0, (1, 3))]
     greys = ["0.05", "0.35", "0.55", "0.25", "0.45", "0.65"]
     gap = np.r_[False, np.diff(times.asi8) > 1]  # a missing period: break the line there
-    for i, row in enumerate(explanations.table.itertuples(index=False)):
+    drawn = explanations.table[explanations.table["explanation"].isin(explanations.fitted)]
+    for i, row in enumerate(drawn.itertuples(index=False)):
         weight = "" if np.isnan(row.weight) else f" (weight {row.weight:.2f})"
         values = digits.significant(explanations.fitted[row.explanation], digits.OUTPUT_DIGITS)
         runs = np.split(np.arange(len(values)), np.flatnonzero(gap))

@@ -553,7 +553,7 @@ def _best_of_placements(y, model, theta):
     X, A, patterns, m, family, n, k = model
     fits = fit_patterns(y[:, None, :], X, A[None], patterns, m=m, start=theta[None], **FAST)
     dev = np.where(fits.usable, fits.deviance, np.inf)
-    best = np.argmin(dev, axis=1)
+    best = np.argmin(digits.key(dev), axis=1)
     rows = np.arange(len(best))
     phi = (fits.pearson[rows, best] / (n - k) if family == "quasipoisson"
            else np.ones(len(best)))

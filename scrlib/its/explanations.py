@@ -60,11 +60,13 @@ class Explanations:
     c_hat: float
     fitted: pd.DataFrame
     observed: pd.DataFrame
+    c_from: str = ""  # the identified explanation whose dispersion all share (quasipoisson)
 
     def summary(self) -> str:
         """The ranking, the nested tests and the verdict as text."""
+        source = f", from {self.c_from}" if self.c_from else ""
         lines = [f"Competing explanations ({self.criterion}, dispersion c = {self.c_hat:.3g} "
-                 "for all; k counts coefficients and searched dates):"]
+                 f"for all{source}; k counts coefficients and searched dates):"]
         for r in self.table.itertuples(index=False):
             judged = (f"{self.criterion}={r.criterion:7.2f}  delta={r.delta:5.2f}  "
                       f"weight={r.weight:.2f}" if not r.searched_dates else
@@ -143,11 +145,11 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
         if bool(fit.usable):  # only identified fits enter the comparison and its dispersion
             fits.append((name, what, patterns, searched, fit))
         else:
-            dropped.append(name)
+            dropped.append((name, what, patterns, searched))
     if not fits or fits[0][0] != "no change":
         raise IdentificationError("the baseline (no change) is not identified by these data at "
                                   "its estimate, so no explanation can be compared with it")
-    biggest = max(fits, key=lambda f: (f[4].theta.shape[-1], -float(f[4].deviance)))
+    biggest = max(fits, key=lambda f: (f[4].theta.shape[-1], -digits.key(float(f[4].deviance))))
     k_big = biggest[4].theta.shape[-1]
     c_hat = float(biggest[4].pearson) / (n - k_big) if family == "quasipoisson" else 1.0
     c_used = max(c_hat, 1.0)
@@ -167,8 +169,17 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
                      "criterion": value, "estimate": _estimate(fit.theta, kb, patterns),
                      "search_p": np.nan if found is None else found.p_value,
                      "policy_in_set": "" if found is None else ", ".join(
-                         found.candidates.loc[found.candidates["in_set"], "candidate"])})
+                         found.candidates.loc[found.candidates["in_set"], "candidate"]),
+                     "note": ""})
         fitted[name] = np.asarray(fit.mu, dtype=float)
+    for name, what, patterns, searched in dropped:  # kept in view, out of the comparison
+        coefficients = kb + patterns.shape[1]
+        rows.append({"explanation": name, "what": what,
+                     "k": coefficients + searched + (1 if family == "quasipoisson" else 0),
+                     "coefficients": coefficients, "searched_dates": searched,
+                     "deviance": np.nan, "pearson_dispersion": np.nan, "criterion": np.nan,
+                     "estimate": "", "search_p": np.nan, "policy_in_set": "",
+                     "note": "not identified by these data (left out of the comparison)"})
     table = pd.DataFrame(rows)
     table["delta"] = table["criterion"] - table["criterion"].min()
     table["weight"] = criteria.akaike_weights(table["criterion"])
@@ -182,8 +193,9 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
     verdict = _verdict(table, name, {1: step_scan, 2: dip_scan})
     if dropped:
         verdict += (" Left out because these data do not identify them: "
-                    + "; ".join(dropped) + ".")
-    return Explanations(table, tests, verdict, name, c_used, fitted_frame, observed)
+                    + "; ".join(d[0] for d in dropped) + ".")
+    return Explanations(table, tests, verdict, name, c_used, fitted_frame, observed,
+                        biggest[0] if family == "quasipoisson" else "")
 
 
 def support_words(delta: float) -> str:
@@ -251,7 +263,7 @@ def _nested_tests(fits, family, n, c_hat, step_scan, dip_scan) -> pd.DataFrame:
 
 
 def _verdict(table: pd.DataFrame, name: str, scans: dict) -> str:
-    fixed = table[table["searched_dates"] == 0]
+    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
     best = fixed.iloc[0]
     close = [e for e in fixed["explanation"][fixed["delta"] < CLOSE]
              if e != best["explanation"]]
@@ -263,7 +275,8 @@ def _verdict(table: pd.DataFrame, name: str, scans: dict) -> str:
         text = (f"Among the explanations fixed in advance, the data favour "
                 f"{best['explanation']}; the next, {runner['explanation']}, has "
                 f"{support_words(runner['delta'])} ({name} {runner['delta']:.1f} higher)")
-    for row in table[table["searched_dates"] > 0].itertuples(index=False):
+    for row in table[(table["searched_dates"] > 0) & table["deviance"].notna()].itertuples(
+            index=False):
         scan = scans.get(row.searched_dates)
         if scan is None:
             continue

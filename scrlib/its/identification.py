@@ -12,13 +12,16 @@ that "converged"). So identification is decided here, by rule, on every path tha
    coefficients; its condition number (largest over smallest singular value) must be at most
    ``MAX_CONDITION``.
 2. **The information at the estimate.** The same test for the variance-weighted Jacobian of the
-   mean, ``V^(-1/2) d mu / d theta``: for a year that contains a policy date, the derivative of
-   the sum of its parts. Its scaled singular values are the square roots of the eigenvalues of
-   the Fisher information in correlation form (unit diagonal), which is how it is computed. An
-   estimate that runs off to infinity (a part whose mean goes to 0) loses rank here.
+   mean, ``V^(-1/2) d mu / d theta`` (whose cross-product is the Fisher information): for a year
+   that contains a policy date, the derivative of the sum of its parts. An estimate that runs
+   off to infinity (a part whose mean goes to 0) loses rank here. A single fit takes the
+   Jacobian's singular values; a batch of refits (bootstraps, profiles, scans) the eigenvalues of
+   the information in correlation form, their squares. A refusal here has one wording, whatever
+   the size of the smallest singular value, so that no kernel's rounding changes it.
 3. **The standard errors.** Finite, and for count families (log or logit link) at most
-   ``MAX_SE``: a 95% interval wider than a factor of ``exp(2 x 1.96 x MAX_SE)`` (over 3 x 10^8)
-   says nothing about the effect.
+   ``MAX_SE`` before any dispersion scaling (quasi-Poisson's scale makes a fit imprecise, not
+   unidentified): a 95% interval wider than a factor of ``exp(2 x 1.96 x MAX_SE)`` (over
+   3 x 10^8) says nothing about the effect.
 
 A model that fails is *not identified*, with the reason in words; the reason holds no digits
 that a kernel could change.
@@ -76,8 +79,7 @@ def _scaled_singular_values(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return s, vt
 
 
-def _verdict(s: np.ndarray, vt: np.ndarray, names, what: str,
-             at_estimate: bool = False) -> Identification:
+def _verdict(s: np.ndarray, vt: np.ndarray, names, at_estimate: bool = False) -> Identification:
     k = len(names)
     top = float(s[0]) if s.size and s[0] > 0 else 0.0
     rank = int(np.sum(s > RANK_RTOL * top)) if top > 0 else 0
@@ -89,23 +91,42 @@ def _verdict(s: np.ndarray, vt: np.ndarray, names, what: str,
     share = np.sum(null**2, axis=0)  # the diagonal of the projector onto the weak directions
     involved = tuple(n for n, v in zip(names, share, strict=True) if v > _INVOLVED)
     together = ", ".join(repr(t) for t in involved) or "the terms"
-    if rank < k:
-        reason = (f"{what} has rank {rank} of {k}: {together} cannot be told apart "
+    if at_estimate:  # one wording: whether a tiny singular value is 1e-9 or 1e-17 is rounding
+        reason = (f"at the estimate, {together} cannot be told apart: the information matrix "
+                  f"(the Jacobian of the mean, columns scaled to length 1) has a condition "
+                  f"number above {MAX_CONDITION:g}, so the estimate runs off along a "
+                  "combination of them")
+    elif rank < k:
+        reason = (f"the design matrix has rank {rank} of {k}: {together} cannot be told apart "
                   f"(singular values below {RANK_RTOL:g} of the largest count as zero)")
     else:
-        reason = (f"{what} is nearly singular: {together} can hardly be told apart (condition "
-                  f"number above {MAX_CONDITION:g} with each column scaled to length 1)")
+        reason = (f"the design matrix is nearly singular: {together} can hardly be told apart "
+                  f"(condition number above {MAX_CONDITION:g} with each column scaled to "
+                  "length 1)")
     return Identification(False, rank, k, condition, involved, reason, at_estimate)
 
 
 def check_design(design: np.ndarray, names) -> Identification:
     """Rule 1: the design matrix's rank and condition number, columns scaled to length 1."""
     s, vt = _scaled_singular_values(np.asarray(design, dtype=float))
-    return _verdict(s, vt, list(names), "the design matrix")
+    return _verdict(s, vt, list(names))
+
+
+def check_jacobian(jacobian: np.ndarray, names) -> Identification:
+    """Rule 2: the variance-weighted Jacobian of the mean at the estimate (n x k), by its
+    singular values (not the eigenvalues of the information, whose small end is rounding)."""
+    jacobian = np.asarray(jacobian, dtype=float)
+    names = list(names)
+    if not np.isfinite(jacobian).all():
+        return Identification(False, 0, len(names), float("inf"), tuple(names),
+                              "the Jacobian of the mean at the estimate is not finite", True)
+    s, vt = _scaled_singular_values(jacobian)
+    return _verdict(s, vt, names, at_estimate=True)
 
 
 def check_information(info: np.ndarray, names) -> Identification:
-    """Rule 2: the Fisher information at the estimate (k x k), in correlation form."""
+    """Rule 2 from the Fisher information (k x k) in correlation form, where no Jacobian is at
+    hand; its eigenvalues are the squared scaled singular values of the Jacobian."""
     info = np.asarray(info, dtype=float)
     names = list(names)
     if not np.isfinite(info).all():
@@ -116,8 +137,7 @@ def check_information(info: np.ndarray, names) -> Identification:
     values, vectors = np.linalg.eigh((scaled + scaled.T) / 2)
     order = np.argsort(values)[::-1]
     s = np.sqrt(np.clip(values[order], 0.0, None))
-    return _verdict(s, vectors[:, order].T, names,
-                    "the information matrix at the estimate (the Jacobian of the mean)", True)
+    return _verdict(s, vectors[:, order].T, names, at_estimate=True)
 
 
 def check_standard_errors(se, names, *, link_scale: bool) -> Identification:

@@ -169,7 +169,8 @@ def plain_label(name: str) -> str:
 def _which_explanation(explanations, result, ordered) -> str:
     from scrlib.its.explanations import support_words
 
-    fixed = explanations.table[explanations.table["searched_dates"] == 0]
+    table = explanations.table
+    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
     best = fixed.iloc[0]
     close = [e for e in fixed["explanation"][fixed["delta"] < 2.0] if e != best["explanation"]]
     text = f"Of the explanations fixed in advance, {plain_label(best['explanation'])} fits best"
@@ -199,7 +200,8 @@ def _which_explanation(explanations, result, ordered) -> str:
 
 
 def _how_sure(result, step_scan, dip_scan, explanations, influence) -> str:
-    fixed = explanations.table[explanations.table["searched_dates"] == 0]
+    table = explanations.table
+    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
     best = fixed.iloc[0]["explanation"]
     scan = dip_scan if "temporary" in best else step_scan
     parts = []

@@ -152,7 +152,7 @@ def explanations(result) -> pd.DataFrame:
                      else "not searched",
                      "Policy dates in its 95% set": (r.policy_in_set or "none") if searched
                      else fmt.DASH,
-                     "Estimate": r.estimate or fmt.DASH})
+                     "Estimate": r.estimate or getattr(r, "note", "") or fmt.DASH})
     return fmt.labelled(pd.DataFrame(rows))
 
 
