@@ -104,6 +104,7 @@ bench: setup
 simulate: setup
 	$(PY) benchmarks/sim_breaks.py
 	$(PY) benchmarks/sim_inference.py
+	$(PY) benchmarks/sim_power.py
 
 clean:
 	rm -rf $(VENV) reports/ .pytest_cache .ruff_cache

@@ -22,7 +22,7 @@ OTHER = {
     "01-sources": {"conflict_rule": "alternative", "events": "full-publication"},
     "02-initiated": {"family": "negativebinomial", "conflict_rule": "alternative",
                      "event_rule": "alternative", "transition": "whole", "compare_with": "",
-                     "replicates": "19", "seed": "7"},
+                     "replicates": "19", "seed": "7", "power_replicates": "100"},
     "03-publication": {"conflict_rule": "alternative", "ci_method": "beta"},
     "04-notifications": {"family": "quasipoisson", "before": "2012-13,2013-14",
                          "after": "2014-15,2015-16", "ci_method": "beta"},
@@ -115,7 +115,8 @@ def test_full_report_pages_index_and_charts(tmp_path):
     opens with the answers and the headline chart; pages read like a publication. Smaller
     bootstraps than the defaults keep it short; the committed notebooks use the defaults."""
     full_report = tmp_path / "latest"
-    config = report.ReportConfig(notebooks={"02-initiated": {"replicates": 49},
+    config = report.ReportConfig(notebooks={"02-initiated": {"replicates": 49,
+                                                             "power_replicates": 200},
                                             "05-sensitivity": {"joint_replicates": 19}})
     report.build(full_report, config=config, log=lambda *_: None)
     _every_page_chart_and_dataset(full_report)

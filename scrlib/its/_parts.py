@@ -221,30 +221,31 @@ def _solve(a, b):
 
 def fit_batch(y, rows, weights, *, family: str, m=None, part_offset=None, alpha=0.0,
               start=None, maxiter: int = 100, tol: float = 1e-10,
-              step_tol: float = 1e-9, alpha_start=None) -> Batch:
+              step_tol: float = 1e-9, alpha_start=None, polish: bool = True) -> Batch:
     """Maximum likelihood for every model in the batch.
 
     Fisher scoring with step-halving; converged when the relative change in deviance is below
     ``tol`` (R's glm criterion) and no coefficient moves by more than ``step_tol``. For
     ``negativebinomial``, ``alpha=None`` estimates alpha by maximum likelihood (see
-    :func:`_fit_negbin`, starting from ``alpha_start`` if given); a number holds it fixed. A
-    model whose estimate does not exist ends unconverged.
+    :func:`_fit_negbin`, starting from ``alpha_start`` if given, its last digits polished
+    unless ``polish=False``, as simulations may); a number holds it fixed. A model whose
+    estimate does not exist ends unconverged.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # trial steps may overflow; a non-finite objective is rejected by step-halving
         return _fit_batch(y, rows, weights, family, m, part_offset, alpha, start, maxiter, tol,
-                          step_tol, alpha_start)
+                          step_tol, alpha_start, polish)
 
 
 def _fit_batch(y, rows, weights, family, m, part_offset, alpha, start, maxiter, tol,
-               step_tol, alpha_start=None) -> Batch:
+               step_tol, alpha_start=None, polish=True) -> Batch:
     y = np.asarray(y, dtype=float)
     rows = np.asarray(rows, dtype=float)
     weights = np.asarray(weights, dtype=float)
     m = np.ones(y.shape[-1]) if m is None else np.asarray(m, dtype=float)
     if family == "negativebinomial" and alpha is None:
         return _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol,
-                           alpha_start)
+                           alpha_start, polish)
     model = _Model(y, rows, weights, m, part_offset, family)
     shape = model.shape(np.shape(alpha))
     theta = model.start(shape, start)
@@ -346,7 +347,7 @@ def _alpha_derivatives(y, mu, log_alpha):
 
 
 def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol,
-                alpha_start=None) -> Batch:
+                alpha_start=None, polish=True) -> Batch:
     """NB2 with alpha by maximum likelihood: scoring steps for theta alternate with Newton steps
     for log(alpha). Where the likelihood falls as alpha leaves 0, alpha = 0 and the Poisson fit
     is returned (the boundary)."""
@@ -388,8 +389,9 @@ def _fit_negbin(y, rows, weights, m, part_offset, start, maxiter, tol, step_tol,
                      | (log_alpha < np.log(MIN_ALPHA)))
         if converged.all():
             break
-    state, log_alpha = _polish_alpha(model, y, state, log_alpha,
-                                     ~boundary & (log_alpha >= np.log(MIN_ALPHA)))
+    if polish:
+        state, log_alpha = _polish_alpha(model, y, state, log_alpha,
+                                         ~boundary & (log_alpha >= np.log(MIN_ALPHA)))
     boundary = boundary | (log_alpha < np.log(MIN_ALPHA))
     alpha = np.where(boundary, 0.0, np.exp(log_alpha))
     state = model.state(np.where(boundary[..., None], poisson.theta, state.theta), alpha)

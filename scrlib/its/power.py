@@ -23,8 +23,12 @@ COLUMNS = ["intervention", "effect", "mde_increase", "mde_decrease", "measure", 
            "df", "power", "level", "n_points", "unit", "note"]
 
 
-def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8,
-                              level: float = 0.05) -> pd.DataFrame:
+OTHERS = ("estimated", "absent")
+
+
+def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8, level: float = 0.05,
+                              others: str = "estimated", replicates: int = 0,
+                              seed: int = 2024) -> pd.DataFrame:
     """The smallest rise and fall per effect that this design detects with probability ``power``.
 
     Promises one row per (intervention, effect) of ``result``: ``mde_increase``, the smallest
@@ -34,11 +38,11 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8,
     effect (up to 1000 times, down to 1/1000; 10,000 standard errors for differences) gets
     there.
 
-    Method: for an effect delta on the link scale the means are the fit's no-policy means
-    (:meth:`ItsResult.counterfactual`, every intervention term at 0) moved by delta times the
-    effect's design column (log link: times exp(delta x_j); logit: on the log-odds; identity:
-    plus delta x_j); a transition year coded as the sum of its parts uses the averaged column
-    ``result.design[:, j]`` (the fractional coding), a close approximation. The standard error
+    Method: the means are the fitted model's, with the effect under test set to delta and, by
+    default (``others="estimated"``), every other effect held at its estimate: a fall at an
+    earlier policy date stays in the baseline, as in the data. ``others="absent"`` sets every
+    other policy term to 0 (no-policy means), which overstates what a design with an earlier
+    fall can detect. A year coded as the sum of its parts keeps its parts. The standard error
     of delta is from the expected Fisher information of the whole design at those means, with
     the family's variance: poisson mu; quasipoisson dispersion x mu; negativebinomial
     mu + alpha mu^2; binomial n p (1 - p); gaussian the residual variance (constant). The power
@@ -50,13 +54,28 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8,
     crossing on a grid. The model-based information is used even when the fit used HAC
     standard errors (said in ``note``). ``se_at_null`` is the standard error at delta = 0.
 
+    That approximation can be off by much where an earlier fall leaves few counts (a Wald
+    test is not the profile test the fit reports). With ``replicates`` > 0 (poisson,
+    quasipoisson, negativebinomial) each value is then solved by simulation instead: the
+    effect at which the fit's own test rejects in ``power`` of ``replicates`` series drawn
+    from the fitted model (:func:`simulated_power`, the same uniform draws at every trial
+    value, so the share rises with the effect), by bisection on the log scale from the
+    approximation. ``simulated_power`` and ``power_se`` give the share at the reported value
+    and its Monte Carlo standard error; ``method`` says which was used.
+
     Also returned: ``measure`` (as in ``result.effects``), ``df``, ``power``, ``level``,
-    ``n_points`` and ``unit`` (for :func:`mde_sentence`).
+    ``n_points``, ``unit`` and ``others`` (for :func:`mde_sentence`).
     """
 
     power = _fraction("power", power)
     level = _fraction("level", level)
-    model = _Design(result)
+    if others not in OTHERS:
+        raise ValueError(f"others must be one of {', '.join(OTHERS)}, not {others!r}")
+    simulate = _replicates(replicates) > 0
+    if simulate and result.family not in SIMULATED:
+        raise ValueError(f"replicates > 0 (a simulated MDE) covers {', '.join(SIMULATED)}, not "
+                         f"{result.family!r}; use replicates=0")
+    model = _Design(result, others)
     use_t = result.family in SCALE_FAMILIES and result.interval != "wald-normal"
     df = float(result.df_resid) if use_t else math.inf
     measures = {(r.intervention, r.effect): r.measure
@@ -67,7 +86,9 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8,
         row = {"intervention": name, "effect": effect, "mde_increase": np.nan,
                "mde_decrease": np.nan, "measure": measure, "se_at_null": np.nan, "df": df,
                "power": power, "level": level, "n_points": result.n,
-               "unit": result.axis.unit, "note": ""}
+               "unit": result.axis.unit, "note": "", "others": others,
+               "n_effects": len(measures), "method": "Wald approximation",
+               "simulated_power_up": np.nan, "simulated_power_down": np.nan, "power_se": np.nan}
         notes = []
         if power <= level:
             notes.append(f"the target power {power:g} is at or below the level {level:g}: a "
@@ -85,15 +106,110 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8,
                              "or the information cannot be computed)")
             else:
                 curve = _PowerCurve(model, j, df, level)
+                unreached = []
                 for side, key in ((1.0, "mde_increase"), (-1.0, "mde_decrease")):
                     delta, best = curve.solve(side, power, se0)
                     if np.isnan(delta):
-                        notes.append(_unreached(result.family, side, power, best, se0))
+                        unreached.append(_unreached(result.family, side, power, best, se0))
                     else:
                         row[key] = delta if result.family == "gaussian" else math.exp(delta)
+                if simulate:
+                    row.update(_by_simulation(result, model, j, row, power, level,
+                                              replicates, seed))
+                    unreached = [f"no {way} up to {MAX_RATIO:g} times is detected with "
+                                 f"probability {power:g} in the simulated series"
+                                 for way, key in (("rise", "mde_increase"),
+                                                  ("fall", "mde_decrease"))
+                                 if np.isnan(row[key])]
+                notes += unreached
         row["note"] = "; ".join(notes)
         rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=[*COLUMNS, "others", "n_effects", "method",
+                                       "simulated_power_up", "simulated_power_down",
+                                       "power_se"])
+
+
+def _replicates(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
+            value == 0 or 100 <= value <= 100_000):
+        raise ValueError(f"replicates must be 0 (no simulation) or a whole number from 100 to "
+                         f"100000, not {value!r}")
+    return int(value)
+
+
+def _by_simulation(result, model, j, row, power, level, replicates, seed) -> dict:
+    """The row's two values solved by simulation (see :func:`minimum_detectable_effect`)."""
+    draws = _Draws(result, model, j, replicates, seed)
+    out = {"method": f"simulation of {replicates} series (seed {seed})",
+           "power_se": math.sqrt(power * (1 - power) / replicates)}
+    for key, side, share in (("mde_increase", 1.0, "simulated_power_up"),
+                             ("mde_decrease", -1.0, "simulated_power_down")):
+        start = row[key]
+        start = math.log(start) if np.isfinite(start) and start > 0 else side * math.log(3.0)
+        found = _bisect(lambda d: draws.power(d, level), start, side, power)
+        out[key] = math.exp(found) if np.isfinite(found) else np.nan
+        out[share] = draws.power(found, level) if np.isfinite(found) else np.nan
+    return out
+
+
+class _Draws:
+    """Series from the fit's model with effect j at a trial value, from fixed uniform draws
+    (common random numbers): the simulated power rises with the effect, without jitter."""
+
+    def __init__(self, result, model, j, replicates, seed):
+        self.result, self.model, self.j = result, model, j
+        self.uniform = np.random.default_rng(seed).random((replicates, result.n))
+
+    def counts(self, delta: float) -> np.ndarray:
+        from scipy import stats
+
+        mu = self.model.mean(np.array([delta]), self.j)[0][0]
+        phi = self.model.dispersion
+        if self.result.family == "negativebinomial" and phi > 0:
+            size = np.full(mu.shape, 1.0 / phi)
+        elif self.result.family == "quasipoisson" and phi > 1:
+            size = mu / (phi - 1.0)
+        else:
+            return stats.poisson.ppf(self.uniform, mu)
+        return stats.nbinom.ppf(self.uniform, size, size / (size + mu))
+
+    def power(self, delta: float, level: float) -> float:
+        p = _refit_pvalues(self.result.family, self.counts(delta), self.result.parts, self.j,
+                           self.model.m)
+        return float(np.mean(np.nan_to_num(p, nan=1.0) < level))
+
+
+def _bisect(power_at, start: float, side: float, target: float, *, steps: int = 14) -> float:
+    """The smallest |delta| on ``side`` whose simulated power reaches ``target``: from
+    ``start`` (log-rate scale) step outwards by factors of 1.25 until it does (NaN if the power
+    turns down first, as it does where the counts after a huge fall are mostly 0 and the fit is
+    not identified, or beyond log(MAX_RATIO)), or inwards while it still does; then bisect."""
+    cap = math.log(MAX_RATIO)
+    size = min(max(abs(start), 1e-3), cap)
+    here = power_at(side * size)
+    if here >= target:
+        low, high = 0.0, size
+        while high > 1e-3:
+            if power_at(side * high / 1.25) < target:
+                low = high / 1.25
+                break
+            high /= 1.25
+    else:
+        low, high = size, size
+        while here < target:
+            low, high = high, high * 1.25
+            if high > cap:
+                return float("nan")
+            before, here = here, power_at(side * high)
+            if here < before:
+                return float("nan")
+    for _ in range(steps):
+        middle = (low + high) / 2
+        if power_at(side * middle) >= target:
+            high = middle
+        else:
+            low = middle
+    return side * high
 
 
 def _fraction(argument: str, value) -> float:
@@ -104,44 +220,58 @@ def _fraction(argument: str, value) -> float:
 
 
 class _Design:
-    """The design, no-policy means and variance function of a fit, to get se(delta)."""
+    """A fit's model with one effect moved: its means, their Jacobian and the variance
+    function, to get se(delta). Count families keep a transition year's parts."""
 
-    def __init__(self, result: ItsResult):
-        from scipy import special
+    def __init__(self, result: ItsResult, others: str = "estimated"):
         self.family = result.family
         self.X = np.asarray(result.design, dtype=float)
-        base = result.counterfactual()["mean"].to_numpy(dtype=float)
-        if self.family == "binomial":
-            self.eta0 = special.logit(base)
-            self.m = np.asarray(result.n_trials, dtype=float)
-        elif self.family == "gaussian":
-            self.eta0 = base
-        else:
-            self.eta0 = np.log(base)
+        self.parts = result.parts
+        self.theta = np.asarray(result._beta, dtype=float).copy()
+        if others == "absent":
+            self.theta[result._intervention_columns()] = 0.0
         self.dispersion = float(result.dispersion)
-
-    def weights(self, delta: np.ndarray, j: int) -> np.ndarray:
-        """Fisher weights (d mu / d eta)^2 / Var(y), shape (len(delta), n)."""
-        from scipy import special
-
-        eta = self.eta0[None, :] + delta[:, None] * self.X[None, :, j]
-        if self.family == "gaussian":
-            return np.full(eta.shape, 1.0 / self.dispersion)
         if self.family == "binomial":
-            p = special.expit(eta)
+            self.m = np.asarray(result.n_trials, dtype=float)
+        else:
+            self.m = (np.ones(result.n) if result.log_exposure is None
+                      else np.exp(np.asarray(result.log_exposure, dtype=float)))
+
+    def thetas(self, delta: np.ndarray, j: int) -> np.ndarray:
+        """Coefficients (len(delta), k): the fit's (or 0 for absent policies), j at delta."""
+        out = np.repeat(self.theta[None, :], len(delta), axis=0)
+        out[:, j] = delta
+        return out
+
+    def mean(self, delta: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Means (len(delta), n) and their derivatives in theta (len(delta), n, k)."""
+        from scrlib.its._parts import _mean
+
+        theta = self.thetas(delta, j)
+        if self.family == "gaussian":
+            mu = theta @ self.X.T
+            return mu, np.broadcast_to(self.X, (len(delta), *self.X.shape))
+        link = "logit" if self.family == "binomial" else "log"
+        return _mean(theta, self.parts.rows, self.parts.weights, None, self.m, link)
+
+    def variance(self, mu: np.ndarray) -> np.ndarray:
+        """Var(y) at the means, by family."""
+        if self.family == "gaussian":
+            return np.full(mu.shape, self.dispersion)
+        if self.family == "binomial":
+            p = mu / self.m
             return self.m * p * (1 - p)
-        mu = np.exp(eta)
         if self.family == "quasipoisson":
-            return mu / self.dispersion
+            return self.dispersion * mu
         if self.family == "negativebinomial":
-            return mu / (1 + self.dispersion * mu)
+            return mu + self.dispersion * mu**2
         return mu
 
     def se(self, delta: np.ndarray, j: int) -> np.ndarray:
         """Standard error of the coefficient of column j when its true value is delta."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            w = self.weights(delta, j)
-            info = np.einsum("gn,nk,nl->gkl", w, self.X, self.X)
+            mu, d_mu = self.mean(np.asarray(delta, dtype=float), j)
+            info = np.einsum("gnk,gn,gnl->gkl", d_mu, 1.0 / self.variance(mu), d_mu)
             out = np.full(len(delta), np.nan)
             ok = np.isfinite(info).all(axis=(1, 2))
             unit = np.zeros(self.X.shape[1])
@@ -152,6 +282,77 @@ class _Design:
                 except (np.linalg.LinAlgError, ValueError):
                     pass
         return out
+
+
+SIMULATED = ("poisson", "quasipoisson", "negativebinomial")
+
+
+def simulated_power(result: ItsResult, intervention: str, effect: str, value: float, *,
+                    replicates: int = 1000, seed: int = 2024, level: float = 0.05,
+                    others: str = "estimated") -> tuple[float, float]:
+    """(power, its Monte Carlo standard error): the share of series simulated from the fit's own
+    model, with the effect at ``value`` (a rate ratio) and the others as ``others`` says, in
+    which the fit's test rejects no change at ``level``.
+
+    Each series is drawn with the fitted means (a transition year as the sum of its parts) and
+    the family's noise: Poisson; quasipoisson as negative binomial counts with variance
+    dispersion x mean (at least Poisson); negativebinomial with the fitted alpha. It is then
+    refitted with and without the effect and tested as the fit tests it: the deviance drop over
+    the series' own Pearson dispersion against F(1, df) for quasipoisson (the profile test),
+    the likelihood-ratio chi-squared(1) otherwise. The check of :func:`minimum_detectable_effect`.
+    """
+
+
+    if result.family not in SIMULATED:
+        raise ValueError(f"simulated_power covers {', '.join(SIMULATED)}, not "
+                         f"{result.family!r}")
+    if others not in OTHERS:
+        raise ValueError(f"others must be one of {', '.join(OTHERS)}, not {others!r}")
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real)
+                                       and math.isfinite(value) and value > 0):
+        raise ValueError(f"value must be a positive rate ratio, not {value!r}")
+    j = result.names.index(f"{intervention}:{effect}")
+    model = _Design(result, others)
+    mu = model.mean(np.array([math.log(value)]), j)[0][0]
+    rng = np.random.default_rng(seed)
+    if result.family == "negativebinomial" and model.dispersion > 0:
+        size = 1.0 / model.dispersion
+        y = rng.negative_binomial(size, size / (size + mu), size=(replicates, len(mu)))
+    elif result.family == "quasipoisson" and model.dispersion > 1:
+        size = mu / (model.dispersion - 1.0)
+        y = rng.negative_binomial(size, size / (size + mu), size=(replicates, len(mu)))
+    else:
+        y = rng.poisson(mu, size=(replicates, len(mu)))
+    p = _refit_pvalues(result.family, y.astype(float), result.parts, j, model.m)
+    rejected = np.nan_to_num(p, nan=1.0) < level
+    share = float(rejected.mean())
+    return share, math.sqrt(share * (1 - share) / replicates)
+
+
+def _refit_pvalues(family: str, y: np.ndarray, parts, j: int, m=None) -> np.ndarray:
+    """The p-value of the test that coefficient j is 0, for every series in ``y`` (rows), by
+    the fit's own test (F for quasipoisson, likelihood ratio otherwise); NaN where a refit is
+    not usable (:mod:`scrlib.its.identification`)."""
+    from scipy import stats
+
+    from scrlib.its._parts import fit_batch
+
+    n, k = y.shape[-1], parts.rows.shape[-1]
+    likelihood = "negativebinomial" if family == "negativebinomial" else "poisson"
+    alpha = None if likelihood == "negativebinomial" else 0.0
+    reduced = np.delete(parts.rows, j, axis=-1)
+    options = {"family": likelihood, "alpha": alpha, "m": m, "tol": 1e-8, "step_tol": 1e-6,
+               "maxiter": 50, "polish": False}
+    full = fit_batch(y, parts.rows, parts.weights, **options)
+    null = fit_batch(y, reduced, parts.weights, **options)
+    if likelihood == "negativebinomial":
+        p = stats.chi2.sf(np.maximum(null.objective - full.objective, 0), 1)
+    elif family == "quasipoisson":
+        phi = full.pearson / (n - k)
+        p = stats.f.sf(np.maximum(null.deviance - full.deviance, 0) / phi, 1, n - k)
+    else:
+        p = stats.chi2.sf(np.maximum(null.deviance - full.deviance, 0), 1)
+    return np.where(full.usable & null.usable, p, np.nan)
 
 
 class _PowerCurve:
@@ -254,7 +455,8 @@ def mde_sentence(row) -> str:
     points = f"{n} {adjective} points" if adjective else f"{n} points"
     how = (f"({_percent(_get(row, 'power'))} of the time, at the "
            f"{_percent(_get(row, 'level'))} level)")
-    head = f"With {points} and this much {between} noise, the design would"
+    held = _held_words(row)
+    head = f"With {points} and this much {between} noise{held}, the design would"
     at = f"at {_get(row, 'intervention')}"
     up, down = float(_get(row, "mde_increase")), float(_get(row, "mde_decrease"))
     if np.isnan(up) and np.isnan(down):
@@ -269,6 +471,20 @@ def mde_sentence(row) -> str:
     else:
         body = f"only {rise} or {fall}"
     return f"{head} detect {how} {body}; smaller changes could be there and go unseen."
+
+
+def _held_words(row) -> str:
+    """", the other changes held at their estimates" where there are other changes."""
+    others = _get(row, "others") if _has(row, "others") else "estimated"
+    if not _has(row, "n_effects") or int(_get(row, "n_effects")) < 2:
+        return ""
+    if others == "estimated":
+        return ", and the other changes in the model held at their estimates"
+    return ", and no other change in the model"
+
+
+def _has(row, key: str) -> bool:
+    return key in row if isinstance(row, pd.Series | dict) else hasattr(row, key)
 
 
 def _phrases(measure: str, slope: bool, up: float, down: float, at: str,

@@ -258,11 +258,16 @@ def _cannot_say(frame, first, last, detectable, nearby) -> str:
             + (f"{_join(list(nearby))} came within a year of {last}, " if nearby else "")
             + f"{len(frame)} yearly points are few")
     if detectable is not None and len(detectable):
-        row = detectable[detectable["effect"] == "step"].iloc[-1]
-        text += (f", and this design would reliably detect (80% of the time) only a lasting "
-                 f"change at {row['intervention']} to at least {fmt.ratio(row['mde_increase'])} "
-                 f"times or at most {fmt.ratio(row['mde_decrease'])} times the level, so "
-                 "smaller changes could go unseen")
+        steps = detectable[detectable["effect"] == "step"]
+        row = steps.iloc[-1]
+        others = [r for r in steps["intervention"] if r != row["intervention"]]
+        held = (f", with the change at {_join(others)} as estimated,"
+                if others and row.get("others", "estimated") == "estimated" else "")
+        text += (f", and this design would reliably detect (80% of the time){held} only a "
+                 f"lasting change at {row['intervention']} to at least "
+                 f"{fmt.ratio(row['mde_increase'])} times or at most "
+                 f"{fmt.ratio(row['mde_decrease'])} times the level, so smaller changes could "
+                 "go unseen")
     return text + "."
 
 

@@ -201,12 +201,18 @@ def _cell(value, low, high) -> str:
 
 
 def detectable(table: pd.DataFrame) -> pd.DataFrame:
-    """Minimum detectable effects (80% power, 5% level) per policy effect."""
+    """Minimum detectable effects (80% power, 5% level) per policy effect, the other effects
+    held at their estimates, and how they were found."""
     rows = []
     for r in table.itertuples(index=False):
+        found = getattr(r, "method", "")
+        if found.startswith("simulation"):
+            found = (f"by simulating {int(found.split()[2]):,} series: the test rejects "
+                     f"no change in {r.power:.0%} of them")
         rows.append({"Policy": r.intervention, "Effect": EFFECT_WORDS.get(r.effect, r.effect),
                      "Smallest rise it would detect": fmt.ratio(r.mde_increase),
                      "Smallest fall it would detect": fmt.ratio(r.mde_decrease),
+                     "Found": found or "approximation",
                      "Note": r.note or ""})
     return fmt.labelled(pd.DataFrame(rows))
 

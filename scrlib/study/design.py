@@ -159,6 +159,16 @@ class Specification:
         return its.leave_one_out(frame, family=self.family,
                                  **self._its_arguments(dataset, frame))
 
+    def detectable(self, result, *, replicates: int = 2000, seed: int = 2024):
+        """The smallest changes this design would detect (``its.minimum_detectable_effect``),
+        the other effects held at their estimates; solved by simulating ``replicates`` series
+        where the family allows (poisson, quasipoisson, negativebinomial), else approximated."""
+        from scrlib import its
+        from scrlib.its.power import SIMULATED
+
+        return its.minimum_detectable_effect(
+            result, replicates=replicates if self.family in SIMULATED else 0, seed=seed)
+
     def codings(self, dataset) -> dict:
         """The same fit under each coding of a year that contains a policy date."""
         return {coding: self.with_(transition=coding).fit(dataset) for coding in TRANSITIONS}
