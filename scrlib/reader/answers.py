@@ -421,30 +421,27 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=Non
         f"{fmt.number(share)}% of their intervals exclude no change"
         + _driver(choices, labels or {}) + "."]
     if joint is not None and joint.models:
-        share_p = fmt.p_phrase(joint.p_values["share"], joint.smallest_p)
-        size_p = fmt.p_phrase(joint.p_values["median"], joint.smallest_p)
-        share_ok = joint.p_values["share"] <= 0.05
-        size_ok = joint.p_values["median"] <= 0.05
-        lead = (f"Taken together, against {joint.replicates} simulated series with no policy "
-                "change (the more cautious of two assumptions about their noise), ")
-        if share_ok and size_ok:
+        share, size = joint.p_values["share"], joint.p_values["median"]
+        share_p = fmt.p_phrase(share, joint.smallest_p)
+        size_p = fmt.p_phrase(size, joint.smallest_p)
+        margin = 2 * max(joint.monte_carlo_se(share), joint.monte_carlo_se(size))
+        lead = (f"Taken together, against {joint.replicates} simulated series with no change "
+                f"at the date tested (the earlier changes kept as estimated, with "
+                f"{joint.assumption_words}), ")
+        if max(share, size) + margin <= 0.05:
             text = ("the curve as a whole is more than such series give (share of intervals "
                     f"excluding no change {share_p}, median size {size_p}), though not under "
                     "every choice.")
-        elif size_ok or share_ok:
-            strong, weak = (("the estimates are larger than such series give", size_p),
-                            ("intervals excluding no change are not clearly more common",
-                             share_p))
-            if share_ok:
-                strong, weak = (("intervals excluding no change are more common than such "
-                                 "series give", share_p),
-                                ("the estimates are not clearly larger", size_p))
-            text = (f"{strong[0]} ({strong[1]}), but {weak[0]} ({weak[1]}): read the curve as "
-                    "suggestive, and no single specification's interval as a finding.")
-        else:
+        elif min(share, size) - margin > 0.05:
             text = ("the curve is not clearly more than such series give (share of intervals "
                     f"excluding no change {share_p}, median size {size_p}), so no single "
                     "specification's interval should be read as a finding.")
+        else:
+            text = ("the curve is at the edge of what such series give (share of intervals "
+                    f"excluding no change {share_p}, median size {size_p}; with "
+                    f"{joint.replicates} simulated series each p is uncertain by about "
+                    f"{fmt.number(margin, 2)} either way): read it as suggestive at most, and no "
+                    "single specification's interval as a finding.")
         sentences.append(lead + text)
     sentences.append("What the data cannot say: the policy dates tested fall within a year of "
                      "each other, so the curve cannot say which of them mattered.")
