@@ -81,11 +81,37 @@ def test_verdict_says_when_the_data_cannot_tell_explanations_apart():
     fixed = result.table[result.table["searched_dates"] == 0]
     assert (fixed["delta"] < 2).sum() >= 2  # the constructed case: two within 2 units
     assert "the data cannot tell apart" in result.verdict
-    clear = frame([140, 138, 141, 70, 70, 140, 139, 142, 141])
-    verdict = run(clear).verdict
-    assert verdict.startswith("Among the explanations fixed in advance, the data favour a "
-                              "temporary change between first and second; the next")
-    assert "much less support" in verdict
+    assert "fits best" not in result.verdict
+    # a dip that fully returns: steps that cancel fit it as well, so no "fits best"
+    returned = run(frame([140, 138, 141, 70, 70, 140, 139, 142, 141]))
+    assert returned.verdict.startswith("Among the explanations at the policy dates, the data "
+                                       "cannot tell apart a temporary change")
+    assert "no change has much less support" in returned.verdict
+    # a fall that stays: QAICc ranks the temporary change first (a trend takes the fall after
+    # it), but the nested test prefers lasting steps: the two disagree, so no "fits best"
+    stays = run(frame([140, 138, 141, 70, 72, 74, 71, 73, 70]))
+    test = stays.tests[stays.tests["comparison"].str.startswith("permanent steps")
+                       & stays.tests["comparison"].str.contains("vs a temporary")]
+    assert test["p_value"].iloc[0] < 0.05
+    assert "cannot tell apart" in stays.verdict and "fits best" not in stays.verdict
+
+
+def test_fits_best_only_where_criterion_and_nested_tests_agree():
+    from scrlib.its.explanations import leading
+
+    table = pd.DataFrame({"explanation": ["a", "b", "c"], "searched_dates": [0, 0, 0],
+                          "criterion": [10.0, 18.0, 30.0], "delta": [0.0, 8.0, 20.0],
+                          "coefficients": [3, 4, 2]})
+    tests = pd.DataFrame({"comparison": ["b vs a", "a vs c"], "p_value": [0.30, 0.001],
+                          "test": ["F", "F"], "exploratory": [False, False]})
+    best, tied, rest = leading(table, tests)
+    assert best["explanation"] == "a" and [r["explanation"] for r, _ in tied] == ["b"]
+    assert [r["explanation"] for r, _ in rest] == ["c"]
+    tests.loc[0, "p_value"] = 0.01  # the larger model b is preferred by its test: disagreement
+    assert [r["explanation"] for r, _ in leading(table, tests)[1]] == ["b"]
+    table.loc[1, "coefficients"] = 2  # b smaller than a, and rejected against it: a fits best
+    best, tied, rest = leading(table, tests)
+    assert tied == [] and [r["explanation"] for r, _ in rest] == ["b", "c"]
 
 
 def test_verdict_judges_searched_dates_by_their_bootstrap_test():
@@ -93,9 +119,35 @@ def test_verdict_judges_searched_dates_by_their_bootstrap_test():
     dip = scan(data, outcome="n", time="year", breaks=2, kind="dip", replicates=19,
                candidates=POLICY)
     verdict = run(data, dip_scan=dip).verdict
-    assert "once the search over dates is allowed for" in verdict or (
-        "allowing for the search" in verdict)
+    assert verdict.startswith("Allowing for the search over dates, a temporary change")
+    assert verdict.index("Allowing for the search") < verdict.index("Among the explanations")
     assert f"p = {dip.p_value:.2g}" in verdict or "p \u2264" in verdict
+
+
+def test_an_explanation_the_data_suggested_is_exploratory_wherever_it_appears():
+    from scipy import special
+
+    data = frame([140, 133, 138, 80, 85, 118, 139, 142, 137])
+    result = run(data, suggested=("temporary",))
+    dip = row(result, "a temporary change between")
+    assert dip["basis"] == "suggested by the data (exploratory)"
+    assert row(result, "permanent steps")["basis"] == "fixed in advance"
+    involved = result.tests["comparison"].str.contains("a temporary change between")
+    assert result.tests.loc[involved, "exploratory"].all()
+    assert not result.tests.loc[~involved & ~result.tests["searched"], "exploratory"].any()
+    assert "(suggested by the data: exploratory)" in result.verdict
+    # the weights without the small-sample penalty, from QAIC written out here
+    y = data["n"].to_numpy(dtype=float)
+    fixed = result.table[result.table["searched_dates"] == 0]
+    qaic = []
+    for r in fixed.itertuples(index=False):
+        mu = result.fitted[r.explanation].to_numpy()
+        llf = np.sum(special.xlogy(y, mu) - mu - special.gammaln(y + 1))
+        qaic.append(-2 * llf / result.c_hat + 2 * r.k)
+    w = np.exp(-(np.array(qaic) - min(qaic)) / 2)
+    np.testing.assert_allclose(fixed["weight_no_penalty"], w / w.sum(), rtol=1e-9)
+    with pytest.raises(ValueError, match="suggested names \\['dip'\\]; allowed: steps"):
+        run(data, suggested=("dip",))
 
 
 def test_only_poisson_families_and_a_policy_date():

@@ -157,6 +157,8 @@ def plot_explanations(explanations, ax=None, title=None, marks=None):
     drawn = explanations.table[explanations.table["explanation"].isin(explanations.fitted)]
     for i, row in enumerate(drawn.itertuples(index=False)):
         weight = "" if np.isnan(row.weight) else f" (weight {row.weight:.2f})"
+        if getattr(row, "basis", "").startswith("suggested"):
+            weight = " (exploratory" + (f", weight {row.weight:.2f})" if weight else ")")
         values = digits.significant(explanations.fitted[row.explanation], digits.OUTPUT_DIGITS)
         runs = np.split(np.arange(len(values)), np.flatnonzero(gap))
         for r, run in enumerate(runs):

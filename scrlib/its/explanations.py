@@ -88,16 +88,28 @@ class Explanations:
         return plot_explanations(self, ax=ax, title=title, marks=marks)
 
 
+SUGGESTIBLE = ("steps", "temporary")  # explanations at the policy dates a study may mark
+BASIS = {"fixed": "fixed in advance", "suggested": "suggested by the data (exploratory)",
+         "searched": "placed by a search over dates"}
+
+
 def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str, object],
             family: str = "quasipoisson", trend: bool = True, offset: str | None = None,
-            step_scan=None, dip_scan=None) -> Explanations:
+            step_scan=None, dip_scan=None, suggested=()) -> Explanations:
     """Fit and rank the competing explanations (see the module docstring).
 
     ``policy`` maps labels to dates (one or more; the temporary change uses the first two in
     date order). ``step_scan`` and ``dip_scan`` are :class:`~scrlib.its.breaks.BreakScan`
     results on the same data (``breaks=1`` and ``breaks=2, kind="dip"``); without them the
-    data-placed explanations are left out.
+    data-placed explanations are left out. ``suggested`` names the explanations at the policy
+    dates that were suggested by the data rather than fixed before they were seen ("steps",
+    "temporary"): each is labelled exploratory in ``table["basis"]``, and a nested test that
+    involves it is marked so in ``tests["exploratory"]`` and is not offered as confirmation.
     """
+    suggested = tuple(suggested)
+    unknown = [v for v in suggested if v not in SUGGESTIBLE]
+    if unknown:
+        raise ValueError(f"suggested names {unknown}; allowed: {', '.join(SUGGESTIBLE)}")
     from scipy import special
 
     if family not in ("poisson", "quasipoisson"):
@@ -117,6 +129,8 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
 
     steps_shares, steps_patterns = _policy_steps(dates, starts, ends)
     names = " and ".join(label for _, label in dates)
+    roles = {"no change": "fixed", f"permanent steps at {names}":
+             "suggested" if "steps" in suggested else "fixed"}
     models.append((f"permanent steps at {names}", "a lasting change at each policy date",
                    steps_shares, steps_patterns, 0))
     if len(dates) >= 2:
@@ -126,6 +140,7 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
         models.append((f"a temporary change between {dates[0][1]} and {dates[1][1]}",
                        "a different level between the two policy dates, then a return",
                        shares, patterns, 0))
+        roles[models[-1][0]] = "suggested" if "temporary" in suggested else "fixed"
     for scan_result, searched in ((step_scan, 1), (dip_scan, 2)):
         if scan_result is None:
             continue
@@ -162,11 +177,16 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
         value = (np.nan if searched else criteria.qaicc(llf, k, n, c_used)
                  if family == "quasipoisson" else criteria.aicc(llf, k, n))
         found = scans.get(searched) if searched else None
+        plain = (np.nan if searched else criteria.qaicc(llf, k, n, c_used)
+                 - criteria.small_sample_penalty(k, n) if family == "quasipoisson"
+                 else criteria.aicc(llf, k, n) - criteria.small_sample_penalty(k, n))
         rows.append({"explanation": name, "what": what, "k": k,
                      "coefficients": coefficients, "searched_dates": searched,
+                     "basis": BASIS[roles.get(name, "searched")],
                      "deviance": float(fit.deviance),
                      "pearson_dispersion": float(fit.pearson) / max(n - coefficients, 1),
-                     "criterion": value, "estimate": _estimate(fit.theta, kb, patterns),
+                     "criterion": value, "criterion_no_penalty": plain,
+                     "estimate": _estimate(fit.theta, kb, patterns),
                      "search_p": np.nan if found is None else found.p_value,
                      "policy_in_set": "" if found is None else ", ".join(
                          found.candidates.loc[found.candidates["in_set"], "candidate"]),
@@ -177,20 +197,26 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
         rows.append({"explanation": name, "what": what,
                      "k": coefficients + searched + (1 if family == "quasipoisson" else 0),
                      "coefficients": coefficients, "searched_dates": searched,
+                     "basis": BASIS[roles.get(name, "searched")],
                      "deviance": np.nan, "pearson_dispersion": np.nan, "criterion": np.nan,
+                     "criterion_no_penalty": np.nan,
                      "estimate": "", "search_p": np.nan, "policy_in_set": "",
                      "note": "not identified by these data (left out of the comparison)"})
     table = pd.DataFrame(rows)
     table["delta"] = table["criterion"] - table["criterion"].min()
     table["weight"] = criteria.akaike_weights(table["criterion"])
+    table["weight_no_penalty"] = criteria.akaike_weights(table["criterion_no_penalty"])
     table = (table.assign(order=digits.key(table["criterion"]))
              .sort_values(["searched_dates", "order", "k"], kind="mergesort")
              .drop(columns="order").reset_index(drop=True))
     tests = _nested_tests(fits, family, n, c_hat, step_scan, dip_scan)
+    tests["exploratory"] = [
+        any(roles.get(side) == "suggested" for side in str(c).split(" vs "))
+        for c in tests["comparison"]]
     name = "QAICc" if family == "quasipoisson" else "AICc"
     observed = pd.DataFrame({"time": axis.values.array, "observed": y})
     fitted_frame = pd.DataFrame({"time": axis.values.array, **fitted})
-    verdict = _verdict(table, name, {1: step_scan, 2: dip_scan})
+    verdict = _verdict(table, tests, name, {1: step_scan, 2: dip_scan})
     if dropped:
         verdict += (" Left out because these data do not identify them: "
                     + "; ".join(d[0] for d in dropped) + ".")
@@ -262,48 +288,93 @@ def _nested_tests(fits, family, n, c_hat, step_scan, dip_scan) -> pd.DataFrame:
                                        "searched"])
 
 
-def _verdict(table: pd.DataFrame, name: str, scans: dict) -> str:
-    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
-    best = fixed.iloc[0]
-    close = [e for e in fixed["explanation"][fixed["delta"] < CLOSE]
-             if e != best["explanation"]]
-    if close:
-        text = (f"Among the explanations fixed in advance, the data cannot tell apart "
-                f"{_join([best['explanation'], *close])} ({name} within {CLOSE:g})")
-    else:
-        runner = fixed.iloc[1]
-        text = (f"Among the explanations fixed in advance, the data favour "
-                f"{best['explanation']}; the next, {runner['explanation']}, has "
-                f"{support_words(runner['delta'])} ({name} {runner['delta']:.1f} higher)")
+def _verdict(table: pd.DataFrame, tests: pd.DataFrame, name: str, scans: dict) -> str:
+    """The plain conclusion: first what allows for a search over dates, then the explanations
+    at the policy dates (:func:`leading`), an exploratory one labelled, and no "fits best"
+    while a nested test cannot tell the leading ones apart."""
+    from scrlib.its import fmt
+
+    pieces = []
     for row in table[(table["searched_dates"] > 0) & table["deviance"].notna()].itertuples(
             index=False):
         scan = scans.get(row.searched_dates)
         if scan is None:
             continue
-        from scrlib.its import fmt
-
         kind = scan.description.split(" (")[0]
-        better = row.deviance < best["deviance"]
         beyond = row.search_p <= 0.05
         when = row.explanation.split("(")[-1].rstrip(")")
-        fit_words = (f"fits {'better' if better else 'worse'} than {best['explanation']} "
-                     f"(deviance {row.deviance:.1f} against {best['deviance']:.1f})")
         search = fmt.p_phrase(row.search_p, scan.smallest_p)
-        if better and not beyond:
-            chance = (f", but once the search over dates is allowed for it is not clearly more "
-                      f"than chance ({search})")
-        elif better:
-            chance = f", and it is more than chance even allowing for the search ({search})"
-        else:
-            chance = (f"; allowing for the search it is "
-                      f"{'' if beyond else 'not clearly '}more than chance ({search})")
-        text += f". Placing {kind} where the data put it ({when}) {fit_words}{chance}"
+        text = (f"Allowing for the search over dates, {kind} where the data put it ({when}) is "
+                f"{'' if beyond else 'not clearly '}more than chance ({search})")
         inside = list(scan.candidates.loc[scan.candidates["in_set"], "candidate"])
         text += (f"; {_join(inside)} {'lies' if len(inside) == 1 else 'lie'} inside its 95% "
                  "confidence set, so the data cannot tell "
                  f"{'it' if len(inside) == 1 else 'them'} apart from the best placement"
                  if inside else "; no policy date lies inside its 95% confidence set")
-    return text + "."
+        pieces.append(text)
+
+    def label(row) -> str:
+        exploratory = row["basis"] == BASIS["suggested"]
+        return row["explanation"] + (" (suggested by the data: exploratory)" if exploratory
+                                     else "")
+
+    best, tied, rest = leading(table, tests)
+    if best is None:
+        return ". ".join(pieces) + "."
+    if tied:
+        names = [label(best), *(label(r) for r, _ in tied)]
+        tests_words = "; ".join(
+            f"against {r['explanation']}: nested {t['test']} p = {t['p_value']:.2g}"
+            + (" (exploratory, not a confirmation)" if t["exploratory"] else "")
+            for r, t in tied if t is not None)
+        weights = (f"{name} weights " + _join([f"{w:.2f}" for w in
+                                              [best["weight"], *(r["weight"] for r, _ in tied)]])
+                   + ", or " + _join([f"{w:.2f}" for w in [best["weight_no_penalty"], *(
+                       r["weight_no_penalty"] for r, _ in tied)]])
+                   + " without the small-sample penalty")
+        text = (f"Among the explanations at the policy dates, the data cannot tell apart "
+                f"{_join(names)} ({tests_words + '; ' if tests_words else ''}{weights})")
+    else:
+        text = f"Among the explanations at the policy dates, {label(best)} fits best"
+    for row, test in rest:
+        text += (f"; {label(row)} has {support_words(row['delta'])} ({name} "
+                 f"{row['delta']:.1f} higher"
+                 + ("" if test is None else f"; nested {test['test']} p = {test['p_value']:.2g}"
+                    + ("; exploratory, not a confirmation" if test["exploratory"] else ""))
+                 + ")")
+    pieces.append(text)
+    return ". ".join(pieces) + "."
+
+
+def leading(table: pd.DataFrame, tests: pd.DataFrame):
+    """(best, tied, rest) among the identified explanations at the policy dates: the best by
+    the criterion; those the data cannot tell from it, each with the nested test between them
+    (or None); the others, each with theirs. An explanation is tied with the best when its
+    criterion is within ``CLOSE``, when the nested test cannot tell them apart (p > 0.05), or
+    when it is the larger model and the nested test prefers it (the criterion and the test
+    disagree). (None, [], []) when none was fitted."""
+    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
+    if fixed.empty:
+        return None, [], []
+    best = fixed.iloc[0]
+    tied, rest = [], []
+    for _, row in fixed.iloc[1:].iterrows():
+        test = _nested_between(tests, best["explanation"], row["explanation"])
+        larger = row["coefficients"] > best["coefficients"]
+        if (row["delta"] < CLOSE
+                or (test is not None and (test["p_value"] > 0.05 or larger))):
+            tied.append((row, test))
+        else:
+            rest.append((row, test))
+    return best, tied, rest
+
+
+def _nested_between(tests: pd.DataFrame, a: str, b: str):
+    """The nested test comparing explanations ``a`` and ``b`` (either way round), or None."""
+    for row in tests.itertuples(index=False):
+        if row.comparison in (f"{a} vs {b}", f"{b} vs {a}"):
+            return row._asdict()
+    return None
 
 
 def _join(items: list[str]) -> str:

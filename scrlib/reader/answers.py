@@ -82,8 +82,9 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
                 f"{_join([f'{k} ({pd.Timestamp(v):%B %Y})' for k, v in ordered])}?")
     series_name = mid_sentence(series_name)
     sentences = [_what_changed(frame, ordered, series_name)]
-    sentences.append(_which_explanation(explanations, result, ordered))
-    sentences.append(_how_sure(result, step_scan, dip_scan, explanations, influence))
+    sentences.append(_allowing_for_the_search(step_scan, dip_scan, explanations))
+    sentences.append(_which_explanation(explanations, result, ordered, frame))
+    sentences.append(_one_at_a_time(result, influence))
     sentences.append(_cannot_say(frame, first, last, detectable, nearby))
     estimates = [*_effect_estimates(result)]
     if step_scan is not None and step_scan.p_value is not None:
@@ -166,27 +167,61 @@ def plain_label(name: str) -> str:
     return name
 
 
-def _which_explanation(explanations, result, ordered) -> str:
-    from scrlib.its.explanations import support_words
-
+def _allowing_for_the_search(step_scan, dip_scan, explanations) -> str:
+    """The lead on how sure we are: the test that allows for the search over dates, for the
+    kind of change the leading explanation at the policy dates is."""
     table = explanations.table
     fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
-    best = fixed.iloc[0]
-    close = [e for e in fixed["explanation"][fixed["delta"] < 2.0] if e != best["explanation"]]
-    text = f"Of the explanations fixed in advance, {plain_label(best['explanation'])} fits best"
-    if close:
-        text += (f", but {_join([plain_label(c) for c in close])} "
-                 f"{'has' if len(close) == 1 else 'have'} about as much support, and these "
-                 "data cannot tell them apart")
-    elif len(fixed) > 1:
-        runner = fixed.iloc[1]
-        text += (f" (the next, {plain_label(runner['explanation'])}, has "
-                 f"{support_words(runner['delta'])})")
+    best = fixed.iloc[0]["explanation"] if len(fixed) else ""
+    scan = dip_scan if "temporary" in best else step_scan
+    if scan is None:
+        return ""
+    chance = (f"fewer than 1 in {scan.replicates + 1}" if scan.p_value <= scan.smallest_p
+              else f"about {_one_in(scan.p_value)}")
+    kind = scan.description.split(" (")[0]
+    text = (f"How sure we are: allowing for a search over every placement of its dates, {kind} "
+            f"as large as this turns up by chance in {chance} series like this one "
+            f"({fmt.p_phrase(scan.p_value, scan.smallest_p)})")
+    if scan.p_value > 0.05:
+        text += ", so these data alone do not show that it is more than chance"
+    return text + "."
+
+
+def _which_explanation(explanations, result, ordered, frame) -> str:
+    """The explanations at the policy dates: an exploratory one labelled, no "fits best" where
+    a nested test cannot tell the leading two apart; then the model's counterfactual, described
+    as fitted, beside the plain comparison of the years before and after."""
+    from scrlib.its.explanations import BASIS, leading, support_words
+
+    def named(row) -> str:
+        note = (" (suggested by these data, so exploratory)"
+                if row["basis"] == BASIS["suggested"] else "")
+        return plain_label(row["explanation"]) + note
+
+    best, tied, rest = leading(explanations.table, explanations.tests)
+    if best is None:
+        return ""
+    text = f"Of the explanations at the policy dates, {named(best)}"
+    if tied:
+        direct = [f"p = {t['p_value']:.2f}" for _, t in tied if t is not None]
+        test = (f"a direct test between them gives {_join(direct)}; " if direct else "")
+        weights = [best, *(r for r, _ in tied)]
+        text += (f" and {_join([named(r) for r, _ in tied])} fit about as well as each other "
+                 f"({test}weights {_join([f'{r.weight:.2f}' for r in weights])} with the "
+                 f"small-sample penalty, "
+                 f"{_join([f'{r.weight_no_penalty:.2f}' for r in weights])} without)")
+    else:
+        text += " fits best"
+    if rest:
+        text += (f", and {_join([named(r) for r, _ in rest])} "
+                 f"{'has' if len(rest) == 1 else 'have'} "
+                 f"{support_words(float(min(r['delta'] for r, _ in rest)))}")
     steps = [f"{name}:step" for name, _ in ordered if f"{name}:step" in result.names]
     if len(steps) >= 2:
         both = result.contrast(dict.fromkeys(steps, 1.0))
         interval = fmt.interval(both["ci_low"], both["ci_high"])
-        base = f"what the level and trend before {ordered[0][0]} would predict"
+        base = ("what the level and trend fitted across all the years, without the policy "
+                "changes, would predict")
         if both["ci_low"] <= 1.0 <= both["ci_high"]:
             text += (f"; by the end the count was not clearly different from {base} (all the "
                      f"changes together: rate ratio {fmt.ratio(both['rate_ratio'])}, 95% "
@@ -196,23 +231,26 @@ def _which_explanation(explanations, result, ordered) -> str:
             text += (f"; by the end the count was {fmt.times(both['rate_ratio'])} {base} (all "
                      f"the changes together: rate ratio {fmt.ratio(both['rate_ratio'])}, 95% "
                      f"interval {interval})")
+        text += _without_a_model(frame, ordered)
     return text + "."
 
 
-def _how_sure(result, step_scan, dip_scan, explanations, influence) -> str:
-    table = explanations.table
-    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
-    best = fixed.iloc[0]["explanation"]
-    scan = dip_scan if "temporary" in best else step_scan
-    parts = []
-    if scan is not None:
-        chance = (f"fewer than 1 in {scan.replicates + 1}" if scan.p_value <= scan.smallest_p
-                  else f"about {_one_in(scan.p_value)}")
-        kind = scan.description.split(" (")[0]
-        parts.append(f"How sure we are: {kind} as large as this, placed anywhere in these "
-                     f"years, turns up by chance in {chance} series like this one "
-                     f"({fmt.p_phrase(scan.p_value, scan.smallest_p)} once the search over "
-                     "dates is allowed for)")
+def _without_a_model(frame, ordered) -> str:
+    """The years after the last date against the years before the first, as plain averages."""
+    from scrlib.study.analysis import regimes
+
+    labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
+    before = labelled[labelled["regime_order"] == 0]["count"]
+    after = labelled[labelled["regime_order"] == len(ordered)]["count"]
+    if not (len(before) and len(after)):
+        return ""
+    return (f"; without a model, the {len(after)} years after averaged "
+            f"{fmt.times(after.mean() / before.mean())} the {len(before)} years before "
+            f"({fmt.number(after.mean())} against {fmt.number(before.mean())} a year)")
+
+
+def _one_at_a_time(result, influence) -> str:
+    """Each policy's own step: clear, not clear, or clear with the caveats that weaken it."""
     flips = {} if influence is None else influence.influence().set_index(
         ["intervention", "effect"])
     pieces = []
@@ -242,10 +280,10 @@ def _how_sure(result, step_scan, dip_scan, explanations, influence) -> str:
                           f"change ({shown}), but {_join(caveats)}")
         else:
             pieces.append(f"the change at {r.intervention} is clear on its own ({shown})")
-    lead = ("; taken one policy at a time, " if parts
-            else "How sure we are: taken one policy at a time, ")
-    return ("".join(parts) + lead + _join(pieces, "; ") + ".") if pieces else (
-        "".join(parts) + ".")
+    if not pieces:
+        return ""
+    text = "Taken one policy at a time, " + _join(pieces, "; ") + "."
+    return text[0].upper() + text[1:]
 
 
 def _one_in(p: float) -> str:

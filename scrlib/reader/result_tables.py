@@ -144,10 +144,13 @@ def explanations(result) -> pd.DataFrame:
     for r in result.table.itertuples(index=False):
         searched = bool(r.searched_dates)
         rows.append({"Explanation": r.explanation, "What it says": r.what,
+                     "Basis": getattr(r, "basis", ""),
                      "Parameters": str(r.k),
                      f"{result.criterion} above the best": fmt.DASH if searched
                      else fmt.number(r.delta, 1),
                      "Weight": fmt.DASH if searched else fmt.number(r.weight, 2),
+                     "Weight without the small-sample penalty": fmt.DASH if searched
+                     else fmt.number(getattr(r, "weight_no_penalty", float("nan")), 2),
                      "Allowing for the search: p": fmt.p(r.search_p) if searched
                      else "not searched",
                      "Policy dates in its 95% set": (r.policy_in_set or "none") if searched
@@ -158,11 +161,18 @@ def explanations(result) -> pd.DataFrame:
 
 def nested_tests(result) -> pd.DataFrame:
     """The explanations' nested comparisons and the scans' tests."""
-    return fmt.labelled(pd.DataFrame({"Comparison": result.tests["comparison"],
-                         "Test": result.tests["test"],
-                         "p": [fmt.p(v) for v in result.tests["p_value"]],
+    tests = result.tests
+    exploratory = tests["exploratory"] if "exploratory" in tests else [False] * len(tests)
+    return fmt.labelled(pd.DataFrame({"Comparison": tests["comparison"],
+                         "Test": tests["test"],
+                         "p": [fmt.p(v) for v in tests["p_value"]],
                          "Allows for searching": ["yes" if s else "no (dates fixed in advance)"
-                                                  for s in result.tests["searched"]]}))
+                                                  for s in tests["searched"]],
+                         "Confirmatory": ["no: an explanation the data suggested is in it"
+                                          if e else ("no: dates found by searching" if s
+                                                     else "yes")
+                                          for e, s in zip(exploratory, tests["searched"],
+                                                          strict=True)]}))
 
 
 def leave_one_out(result) -> pd.DataFrame:

@@ -22,6 +22,13 @@ TRANSITIONS = ("sum", "fractional", "whole")  # how a year containing a policy d
 DENOMINATOR_USES = ("trials", "offset")
 
 
+# Explanations at the policy dates that the data suggested rather than the study fixed before
+# seeing them: lasting changes at the policy dates are the question the project set out with;
+# a temporary change between two policy dates was noticed once the yearly figures had been
+# assembled, so it is exploratory wherever it appears and its nested test is no confirmation.
+SUGGESTED_BY_DATA = ("temporary",)
+
+
 @dataclass(frozen=True)
 class Specification:
     """Every choice of one fit: what is modelled, around which dates, with which model."""
@@ -142,14 +149,15 @@ class Specification:
                         else None)
 
     def explain(self, dataset, *, step_scan=None, dip_scan=None, trend: bool = True):
-        """Competing explanations on one footing (``its.explain``)."""
+        """Competing explanations on one footing (``its.explain``), those the data suggested
+        (``SUGGESTED_BY_DATA``) labelled exploratory."""
         from scrlib import its
 
         frame = self.data(dataset)
         return its.explain(frame, outcome="count", time="fiscal_year",
                            policy=self.dates(dataset), step_scan=step_scan, dip_scan=dip_scan,
                            family="poisson" if self.family == "poisson" else "quasipoisson",
-                           trend=trend)
+                           trend=trend, suggested=SUGGESTED_BY_DATA)
 
     def leave_one_out(self, dataset):
         """The fit with each year left out in turn (``its.leave_one_out``)."""
