@@ -79,7 +79,7 @@ from scrlib.its.models import ModelComparison, compare_models
 from scrlib.its.placebo import PlaceboResult, placebo_in_time
 from scrlib.its.power import mde_sentence, minimum_detectable_effect
 from scrlib.its.result import INTERVALS, ItsResult
-from scrlib.its.twoperiods import PeriodComparison, compare_periods
+from scrlib.its.twoperiods import PeriodComparison, ShareComparison, compare_periods, compare_shares
 
 __all__ = [
     "FAMILIES",
@@ -94,8 +94,10 @@ __all__ = [
     "ModelComparison",
     "PeriodComparison",
     "PlaceboResult",
+    "ShareComparison",
     "compare_models",
     "compare_periods",
+    "compare_shares",
     "explain",
     "fit",
     "hac_lags_rule",

@@ -159,3 +159,105 @@ def _row(quantity, estimate, low, high, p, count, denominator, method) -> dict:
     return {"quantity": quantity, "estimate": float(estimate), "ci_low": float(low),
             "ci_high": float(high), "p_value": p, "count": count,
             "denominator": denominator, "method": method}
+
+
+@dataclass(frozen=True)
+class ShareComparison:
+    """Shares before and after with their year-to-year variation: a quasi-binomial comparison.
+
+    ``dispersion`` is how many times more the yearly shares vary than binomial counts would
+    (Pearson chi-squared over its df), ``df`` its degrees of freedom and ``source`` where it
+    comes from ("these years", or the borrowed estimate's description). ``chi2`` and
+    ``chi2_p`` test binomial variation in these years (NaN without residual df). The
+    difference (after - before, proportions) and the odds ratio have intervals with t on
+    ``df``; ``t`` and ``p_value`` test no change.
+    """
+
+    before: float
+    after: float
+    difference: float
+    difference_low: float
+    difference_high: float
+    odds_ratio: float
+    odds_ratio_low: float
+    odds_ratio_high: float
+    t: float
+    p_value: float
+    dispersion: float
+    df: float
+    chi2: float
+    chi2_p: float
+    source: str
+    binomial_z: float  # the same comparison if the shares varied only as binomial counts
+    binomial_p: float
+
+
+def compare_shares(before_successes, before_trials, after_successes, after_trials, *,
+                   dispersion: float | None = None, dispersion_df: float | None = None,
+                   dispersion_source: str = "", level: float = LEVEL) -> ShareComparison:
+    """Before/after shares allowing for year-to-year variation beyond binomial (quasi-binomial).
+
+    Each year is one observation (successes out of trials); the model is a logistic
+    regression on an after-indicator, as R's ``glm(cbind(y, n - y) ~ after, family =
+    quasibinomial)``: the estimates are those of the binomial fit (the pooled shares), the
+    variances are multiplied by the dispersion, Pearson chi-squared over the residual df
+    (n years - 2), and intervals and tests use t on that df. With only one year on each side
+    there is no df: give ``dispersion`` (with ``dispersion_df`` and ``dispersion_source``, say
+    where it was estimated) or the comparison refuses. A dispersion below 1 is used as 1 (never
+    narrower than binomial). The difference uses the delta method on the same variances, its
+    interval cut at -1 and 1.
+    """
+    from scipy import stats
+
+    yb, nb_ = _pairs(before_successes, before_trials, "before")
+    ya, na_ = _pairs(after_successes, after_trials, "after")
+    pb, pa = yb.sum() / nb_.sum(), ya.sum() / na_.sum()
+    if not (0 < pb < 1 and 0 < pa < 1):
+        raise ValueError("a pooled share of 0 or 1 has no logit: use compare_periods "
+                         "(exact methods) instead")
+    fitted = np.r_[np.full(len(yb), pb), np.full(len(ya), pa)]
+    y, n = np.r_[yb, ya], np.r_[nb_, na_]
+    chi2 = float(np.sum((y - n * fitted) ** 2 / (n * fitted * (1 - fitted))))
+    residual_df = len(y) - 2
+    if dispersion is None:
+        if residual_df < 1:
+            raise ValueError("one year on each side leaves no df to estimate the year-to-year "
+                             "variation: give dispersion= (and dispersion_df=, "
+                             "dispersion_source=) estimated elsewhere")
+        phi, df, source = chi2 / residual_df, float(residual_df), "these years"
+    else:
+        if not (np.isfinite(dispersion) and dispersion > 0):
+            raise ValueError(f"dispersion must be a positive number, not {dispersion!r}")
+        if dispersion_df is None or not dispersion_df >= 1:
+            raise ValueError("a borrowed dispersion needs dispersion_df= (its degrees of "
+                             "freedom, at least 1)")
+        phi, df = float(dispersion), float(dispersion_df)
+        source = dispersion_source or "estimated elsewhere"
+    phi_used = max(phi, 1.0)  # never narrower than binomial
+    logit_se = np.sqrt(1 / (nb_.sum() * pb * (1 - pb)) + 1 / (na_.sum() * pa * (1 - pa)))
+    diff_se = np.sqrt(pb * (1 - pb) / nb_.sum() + pa * (1 - pa) / na_.sum())
+    log_or = np.log(pa / (1 - pa)) - np.log(pb / (1 - pb))
+    crit = stats.t.ppf(0.5 + level / 2, df)
+    t = log_or / (logit_se * np.sqrt(phi_used))
+    z = log_or / logit_se
+    return ShareComparison(
+        before=float(pb), after=float(pa), difference=float(pa - pb),
+        difference_low=float(max(pa - pb - crit * diff_se * np.sqrt(phi_used), -1.0)),
+        difference_high=float(min(pa - pb + crit * diff_se * np.sqrt(phi_used), 1.0)),
+        odds_ratio=float(np.exp(log_or)),
+        odds_ratio_low=float(np.exp(log_or - crit * logit_se * np.sqrt(phi_used))),
+        odds_ratio_high=float(np.exp(log_or + crit * logit_se * np.sqrt(phi_used))),
+        t=float(t), p_value=float(2 * stats.t.sf(abs(t), df)), dispersion=float(phi),
+        df=df, chi2=chi2 if residual_df >= 1 else float("nan"),
+        chi2_p=float(stats.chi2.sf(chi2, residual_df)) if residual_df >= 1 else float("nan"),
+        source=source, binomial_z=float(z), binomial_p=float(2 * stats.norm.sf(abs(z))))
+
+
+def _pairs(successes, trials, side: str) -> tuple[np.ndarray, np.ndarray]:
+    y = np.atleast_1d(np.asarray(successes, dtype=float))
+    n = np.atleast_1d(np.asarray(trials, dtype=float))
+    if y.size == 0 or y.shape != n.shape:
+        raise ValueError(f"{side}: successes and trials must be equally long and not empty")
+    if (y < 0).any() or (n <= 0).any() or (y > n).any() or not np.isfinite(np.r_[y, n]).all():
+        raise ValueError(f"{side}: successes must be between 0 and the trials, trials > 0")
+    return y, n

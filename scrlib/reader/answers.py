@@ -330,49 +330,73 @@ def _join(items, last_sep: str = " and ") -> str:
 
 
 # -- 03: the published share -------------------------------------------------------------------
-def publication(shares: pd.DataFrame, comparison, before, after, *, events=(),
+def publication(shares: pd.DataFrame, comparison, before, after, *, variation, events=(),
                 sources=(), notebook: str = "03-publication") -> Answer:
     """How the published share of commissioned reviews moved, how sure, and what is unknown.
 
     ``shares``: :func:`scrlib.study.analysis.paired` rows (``year``, ``successes``, ``trials``,
-    ``share``); ``comparison``: the exact before/after comparison; ``sources``: the kinds of
-    source the figures come from.
+    ``share``); ``comparison``: the exact before/after comparison (binomial variation only);
+    ``variation``: the same years compared allowing for year-to-year variation
+    (:func:`scrlib.its.compare_shares`); ``sources``: the kinds of source the figures come from.
     """
     question = "Did the share of commissioned SCRs that were published rise?"
     events, sources = list(events), list(sources)
     years = _join([f"{fmt.number(r.share)}% in {r.year} ({fmt.number(r.successes)} of "
                    f"{fmt.number(r.trials)})" for r in shares.itertuples(index=False)])
-    table = comparison.table.set_index("quantity")
-    diff = table.loc["difference"]
-    clear = diff["ci_low"] > 0 or diff["ci_high"] < 0
+    diff = comparison.table.set_index("quantity").loc["difference"]
     sentences = [f"Published SCRs as a share of those commissioned were {years}.",
                  f"Comparing {_join(list(before))} with {_join(list(after))}, the share "
-                 f"{'rose' if diff['estimate'] > 0 else 'fell'} by "
-                 f"{fmt.number(100 * abs(diff['estimate']))} percentage points (95% interval "
-                 f"{fmt.number(100 * diff['ci_low'])} to {fmt.number(100 * diff['ci_high'])}; "
-                 f"Fisher's exact {fmt.p_phrase(diff['p_value'])}), "
-                 + ("more than chance variation in these counts would readily give." if clear
-                    else "which chance variation in these counts could give."),
+                 f"{'rose' if variation.difference > 0 else 'fell'} by "
+                 f"{_points(variation.difference)} percentage points. "
+                 + _beyond_binomial(variation, diff),
                  f"What the data cannot say: {len(shares)} years"
                  + (f" from {_join(sorted(set(sources)))}" if sources else "")
                  + " cannot separate "
                  + (_join(list(events)) if events else "the policy changes")
                  + " from each other or from a backlog of older reviews being published, and a "
                  "review published in one year may have been commissioned in an earlier one."]
-    return Answer(notebook, question, tuple(sentences), estimates=_difference(diff))
+    return Answer(notebook, question, tuple(sentences), estimates=_shares(variation, diff))
 
 
-def _difference(diff) -> tuple[tuple[str, float], ...]:
-    """The before/after difference in shares (percentage points), its interval and p."""
-    return _numbers([("difference in share (points)", 100 * diff["estimate"]),
-                     ("difference: 95% low", 100 * diff["ci_low"]),
-                     ("difference: 95% high", 100 * diff["ci_high"]),
-                     ("difference: Fisher's exact p", diff["p_value"])])
+def _beyond_binomial(variation, diff) -> str:
+    """The comparison first as binomial counts would have it, then allowing for how much such
+    shares vary from year to year, in words."""
+    clear = variation.p_value <= 0.05
+    own = variation.source == "these years"
+    how = (f"these years' shares varied {fmt.number(variation.dispersion, 1)} times as much as "
+           f"binomial counts would (chi-squared {fmt.number(variation.chi2, 1)} on "
+           f"{fmt.number(variation.df)} df, {fmt.p_phrase(variation.chi2_p)})" if own else
+           f"shares of this kind vary more: {variation.source} varied "
+           f"{fmt.number(variation.dispersion, 1)} times as much as binomial counts would")
+    return (f"If the shares varied from year to year only as binomial counts do, that would "
+            f"{'be' if diff['p_value'] <= 0.05 else 'not be'} more than chance (Fisher's "
+            f"exact {fmt.p_phrase(diff['p_value'])}); but {how}, and allowing for that the "
+            f"change is {'' if clear else 'not clearly '}more than chance (95% interval "
+            f"{fmt.number(100 * variation.difference_low)} to "
+            f"{fmt.number(100 * variation.difference_high)} points; "
+            f"{fmt.p_phrase(variation.p_value)}, t on {fmt.number(variation.df)} df).")
+
+
+def _points(share_difference: float) -> str:
+    """A difference of shares in percentage points: one decimal below 10 points."""
+    points = 100 * abs(share_difference)
+    return fmt.number(points, 1 if points < 10 else 0)
+
+
+def _shares(variation, diff) -> tuple[tuple[str, float], ...]:
+    """The before/after difference in shares (percentage points) allowing for year-to-year
+    variation, its interval and p, and the binomial-only exact p beside them."""
+    return _numbers([("difference in share (points)", 100 * variation.difference),
+                     ("difference: 95% low", 100 * variation.difference_low),
+                     ("difference: 95% high", 100 * variation.difference_high),
+                     ("difference: p (quasi-binomial)", variation.p_value),
+                     ("year-to-year dispersion", variation.dispersion),
+                     ("difference: Fisher's exact p (binomial only)", diff["p_value"])])
 
 
 # -- 04: SCRs per serious incident notification ------------------------------------------------
 def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: str | None,
-                  event: str, sources=(), numerator: str = "SCRs initiated",
+                  event: str, variation, sources=(), numerator: str = "SCRs initiated",
                   denominator: str = "serious incident notifications",
                   notebook: str = "04-notifications") -> Answer:
     """Was a rise in reviews a rise in incidents, or in the share of incidents reviewed?"""
@@ -383,16 +407,15 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
     change = 100 * (last["trials"] / first["trials"] - 1)
     reviews = 100 * (last["successes"] / first["successes"] - 1)
     years = _join([f"{fmt.number(r.share)} in {r.year}" for r in shares.itertuples(index=False)])
-    table = comparison.table.set_index("quantity")
-    diff = table.loc["difference"]
-    clear = diff["ci_low"] > 0 or diff["ci_high"] < 0
+    diff = comparison.table.set_index("quantity").loc["difference"]
+    clear = variation.p_value <= 0.05
     baseline = (f"a single baseline year ({_join(list(before))})" if len(before) == 1
                 else _join(list(before)))
     if clear:
-        verdict = (f"the share reviewed {'rose' if diff['estimate'] > 0 else 'fell'}, so the "
-                   f"change in {numerator} was not only a change in {denominator}.")
+        verdict = (f"the share reviewed {'rose' if variation.difference > 0 else 'fell'}, so "
+                   f"the change in {numerator} was not only a change in {denominator}.")
     else:
-        verdict = ("the interval is too wide to tell whether the share reviewed changed, so "
+        verdict = ("the interval is too wide to tell whether the share reviewed changed: "
                    f"these years cannot say whether the change in {numerator} was more than "
                    f"the change in {denominator}.")
     cannot = []
@@ -408,12 +431,11 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
         f"{numerator} {'up' if reviews >= 0 else 'down'} {fmt.number(abs(reviews))}% from "
         f"{first['year']} to {last['year']}.",
         f"Comparing {baseline} with {_join(list(after))} pooled, the share "
-        f"{'rose' if diff['estimate'] > 0 else 'fell'} by "
-        f"{fmt.number(100 * abs(diff['estimate']), 1)} points (95% interval "
-        f"{fmt.number(100 * diff['ci_low'], 1)} to {fmt.number(100 * diff['ci_high'], 1)}; "
-        f"Fisher's exact {fmt.p_phrase(diff['p_value'])}): {verdict}",
+        f"{'rose' if variation.difference > 0 else 'fell'} by "
+        f"{_points(variation.difference)} points. "
+        + _beyond_binomial(variation, diff) + " " + verdict[0].upper() + verdict[1:],
         "What the data cannot say: " + "; ".join(cannot) + "."]
-    return Answer(notebook, question, tuple(sentences), estimates=_difference(diff))
+    return Answer(notebook, question, tuple(sentences), estimates=_shares(variation, diff))
 
 
 KIND_WORDS = {"news": "news reports", "blog": "blog posts", "web-page": "web pages",

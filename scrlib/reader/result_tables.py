@@ -278,3 +278,28 @@ def date_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
                                                                 sweep["ci_high"], strict=True)],
         "p": [fmt.p(v) for v in sweep["p_value"]],
     }).set_index("Date of the event")
+
+
+def share_comparison(variation) -> pd.DataFrame:
+    """A before/after share comparison allowing for year-to-year variation
+    (:func:`scrlib.its.compare_shares`), beside the binomial-only reading."""
+    rows = [("Share before", fmt.percent(100 * variation.before, 1) + "%"),
+            ("Share after", fmt.percent(100 * variation.after, 1) + "%"),
+            ("Difference (points)",
+             f"{fmt.number(100 * variation.difference, 1)} (95% interval "
+             f"{fmt.number(100 * variation.difference_low, 1)} to "
+             f"{fmt.number(100 * variation.difference_high, 1)})"),
+            ("Odds ratio", f"{fmt.ratio(variation.odds_ratio)} (95% interval "
+                           f"{fmt.interval(variation.odds_ratio_low, variation.odds_ratio_high)})"),
+            ("Year-to-year variation (times binomial)",
+             f"{fmt.number(variation.dispersion, 2)}, from {variation.source}"),
+            ("Test of no change", f"{fmt.p_phrase(variation.p_value)} (t on "
+                                  f"{fmt.number(variation.df)} df)"),
+            ("If the shares varied only as binomial counts",
+             f"z = {fmt.number(variation.binomial_z, 2)}, "
+             f"{fmt.p_phrase(variation.binomial_p)}")]
+    if variation.source == "these years":
+        rows.insert(5, ("Test of binomial variation",
+                        f"chi-squared {fmt.number(variation.chi2, 1)} on "
+                        f"{fmt.number(variation.df)} df, {fmt.p_phrase(variation.chi2_p)}"))
+    return pd.DataFrame(rows, columns=["Quantity", "Value"]).set_index("Quantity")

@@ -160,6 +160,36 @@ def compare_years(frame: pd.DataFrame, before, after, *, value: str = "count",
     return compare_periods(b[value], a[value], kind="rate")
 
 
+# Where shares of this kind show how much they vary from year to year: SCRs initiated per
+# serious incident notification, 2012-13 against the three years after (the only cited run of
+# such shares with more than one year on a side). Notebook 03's two publication years have
+# none of their own, so its comparison borrows this estimate, and says so.
+VARIATION_REFERENCE = ("scr-initiated", "sin-total", ("2012-13",),
+                       ("2013-14", "2014-15", "2015-16"))
+
+
+def compare_share_years(frame: pd.DataFrame, before, after, *, dispersion=None,
+                        dispersion_df=None, source: str = ""):
+    """The chosen 'before' and 'after' years' shares compared allowing for year-to-year
+    variation beyond binomial (:func:`scrlib.its.compare_shares`)."""
+    from scrlib.its import compare_shares
+
+    b, a = split_years(frame, before), split_years(frame, after)
+    return compare_shares(b["successes"], b["trials"], a["successes"], a["trials"],
+                          dispersion=dispersion, dispersion_df=dispersion_df,
+                          dispersion_source=source)
+
+
+def borrowed_dispersion(dataset, *, rule: str = "recorded") -> tuple[float, float, str]:
+    """(dispersion, its df, where it comes from in words) of ``VARIATION_REFERENCE``."""
+    numerator, denominator, before, after = VARIATION_REFERENCE
+    frame = paired(dataset, numerator, denominator, rule=rule)
+    found = compare_share_years(frame, before, after)
+    words = (f"{dataset.series_info(numerator).name} as a share of "
+             f"{dataset.series_info(denominator).name.lower()} ({before[0]} to {after[-1]})")
+    return found.dispersion, found.df, words
+
+
 def comparison_table(comparison) -> pd.DataFrame:
     """A PeriodComparison as a compact table for readers (estimates to 3 significant figures)."""
     table = comparison.table
