@@ -52,3 +52,29 @@ def test_each_reported_p_comes_from_one_stated_noise_assumption(dataset, curve):
     assert joint.p_values == joint.by_noise[cautious]
     assert f"dispersion {joint.dispersions[cautious]:.2f}, the larger" in joint.assumption_words
     assert joint.monte_carlo_se(0.05) == pytest.approx(np.sqrt(0.05 * 0.95 / 19))
+
+
+def test_tipping_points_are_the_smallest_undercount_that_changes_a_conclusion(dataset):
+    """Issue 24, point 8: refitted here at the count found and one below it."""
+    import hashlib
+
+    from scrlib.record.paths import data_dir as folder
+
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder().glob("*")}
+    table = sensitivity.tipping_points(dataset, BASE, ["2012-13"])
+    row = table[table["policy"] == "Ofsted evaluation ends"].iloc[0]
+    assert row["recorded"] == 93 and not row["excludes_no_change"]
+    frame = BASE.data(dataset)
+
+    def excludes(count):
+        moved = frame.assign(count=np.where(frame["year"] == "2012-13", count, frame["count"]))
+        step = BASE.fit(dataset, data=moved).effect("Ofsted evaluation ends")
+        return not step["ci_low"] <= 1.0 <= step["ci_high"]
+
+    assert excludes(row["tipping_count"]) and not excludes(row["tipping_count"] - 1)
+    assert row["tipping_share"] == pytest.approx(row["tipping_count"] / 93 - 1)
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder().glob("*")}
+    assert after == before  # a sensitivity analysis: nothing is written to data/
+    assert sensitivity.largest_revision(dataset, "scr-initiated") == ("2010-11", 71.0, 72.0)
+    with pytest.raises(ValueError, match="year '2011-12' is not in the series"):
+        sensitivity.tipping_points(dataset, BASE, ["2011-12"])

@@ -63,3 +63,20 @@ def test_bad_shares_are_refused_in_words():
         compare_shares([60], [50], [10, 12], [40, 40])
     with pytest.raises(ValueError, match="a pooled share of 0 or 1 has no logit"):
         compare_shares([0], [50], [0, 0], [40, 40])
+
+
+def test_the_rebound_is_set_against_notifications_in_words(dataset):
+    """Issue 24, point 7: from 2012-13 to 2015-16 notifications rose 64% and SCRs initiated
+    44% (computed here from the paired counts), so the answer may not call it boards reviewing
+    more readily."""
+    from scrlib.reader import answers
+
+    paired = analysis.paired(dataset, "scr-initiated", "sin-total")
+    first, last = paired.iloc[0], paired.iloc[-1]
+    rise = round(100 * (last["trials"] / first["trials"] - 1))
+    reviews = round(100 * (last["successes"] / first["successes"] - 1))
+    assert (rise, reviews) == (64, 44)
+    text = answers._set_against(paired, "Serious incident notifications", "SCRs initiated")
+    assert f"went up {rise}% and SCRs initiated up {reviews}%" in text
+    assert "no more than the rise in serious incident notifications" in text
+    assert text.startswith("whether the rebound was more incidents notified or boards")

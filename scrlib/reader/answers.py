@@ -65,7 +65,8 @@ def read(folder) -> list[Answer]:
 
 # -- 02: SCRs initiated around the policy dates ------------------------------------------------
 def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_scan=None,
-              dip_scan=None, detectable=None, influence=None, nearby=(),
+              dip_scan=None, detectable=None, influence=None, tipping=None, against=None,
+              nearby=(),
               series_name: str = "SCRs initiated", notebook: str = "02-initiated",
               chart: str = "") -> Answer:
     """What happened to a yearly count around the policy dates, how sure, what is unknown.
@@ -73,8 +74,11 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
     ``frame``: ``year`` and ``count``; ``dates``: {label: date}; ``result``: the ITS fit;
     ``explanations``: :func:`scrlib.its.explain`; ``detectable``: the
     :func:`scrlib.its.minimum_detectable_effect` table; ``influence``: the
-    :func:`scrlib.its.leave_one_out` result; ``nearby``: labels of other events close to the
-    policy dates (shown as what the data cannot separate).
+    :func:`scrlib.its.leave_one_out` result; ``tipping``: the
+    :func:`scrlib.study.sensitivity.tipping_points` table; ``against``: the count paired with
+    a series it is set against (:func:`scrlib.study.analysis.paired`, e.g. serious incident
+    notifications) and that series' name, as ``(frame, name)``; ``nearby``: labels of other
+    events close to the policy dates (shown as what the data cannot separate).
     """
     ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
     first, last = ordered[0][0], ordered[-1][0]
@@ -84,8 +88,10 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
     sentences = [_what_changed(frame, ordered, series_name)]
     sentences.append(_allowing_for_the_search(step_scan, dip_scan, explanations))
     sentences.append(_which_explanation(explanations, result, ordered, frame))
-    sentences.append(_one_at_a_time(result, influence))
-    sentences.append(_cannot_say(frame, first, last, detectable, nearby))
+    sentences.append(_one_at_a_time(result, influence, tipping))
+    sentences.append(_cannot_say(frame, first, last, detectable, nearby,
+                                 "" if against is None else _set_against(*against,
+                                                                         series_name)))
     estimates = [*_effect_estimates(result)]
     if step_scan is not None and step_scan.p_value is not None:
         estimates.append(("one lasting change anywhere: bootstrap p", step_scan.p_value))
@@ -249,8 +255,9 @@ def _without_a_model(frame, ordered) -> str:
             f"({fmt.number(after.mean())} against {fmt.number(before.mean())} a year)")
 
 
-def _one_at_a_time(result, influence) -> str:
-    """Each policy's own step: clear, not clear, or clear with the caveats that weaken it."""
+def _one_at_a_time(result, influence, tipping=None) -> str:
+    """Each policy's own step: clear, not clear, or clear with the caveats that weaken it, and
+    the smallest undercount of a year that would change that (``tipping``)."""
     flips = {} if influence is None else influence.influence().set_index(
         ["intervention", "effect"])
     pieces = []
@@ -259,9 +266,12 @@ def _one_at_a_time(result, influence) -> str:
             continue
         shown = (f"rate ratio {fmt.ratio(r.rate_ratio)}, 95% interval "
                  f"{fmt.interval(r.ci_low, r.ci_high)}")
+        tip = _smallest_tip(tipping, r.intervention)
         if r.ci_low <= 1.0 <= r.ci_high:
             pieces.append(f"the change at {r.intervention} is not clear ({shown}, which "
-                          "includes no change)")
+                          "includes no change)" + (
+                              f", though {tip} would make its interval exclude no change"
+                              if tip else ""))
             continue
         caveats = []
         before, after = result.support(r.intervention)
@@ -275,6 +285,8 @@ def _one_at_a_time(result, influence) -> str:
             years = [y for y in str(flips.loc[key, "flipped_by"]).split(", ") if y]
             caveats.append(f"leaving out {_join(years, ' or ')} makes its interval include no "
                            "change")
+        if tip:
+            caveats.append(f"{tip} would make its interval include no change")
         if caveats:
             pieces.append(f"the change at {r.intervention} has an interval that excludes no "
                           f"change ({shown}), but {_join(caveats)}")
@@ -286,15 +298,46 @@ def _one_at_a_time(result, influence) -> str:
     return text[0].upper() + text[1:]
 
 
+def _set_against(paired: pd.DataFrame, name: str, series_name: str) -> str:
+    """A clause: whether the rebound was more than the rise in another series over the years
+    both are cited, which these years cannot separate from boards reviewing more readily."""
+    if len(paired) < 2:
+        return ""
+    first, last = paired.iloc[0], paired.iloc[-1]
+    other = 100 * (last["trials"] / first["trials"] - 1)
+    mine = 100 * (last["successes"] / first["successes"] - 1)
+    name = mid_sentence(name)
+    return (f"whether the rebound was more incidents notified or boards reviewing more readily: "
+            f"from {first['year']} to {last['year']} {name} went "
+            f"{'up' if other >= 0 else 'down'} {fmt.number(abs(other))}% and {series_name} "
+            f"{'up' if mine >= 0 else 'down'} {fmt.number(abs(mine))}% ("
+            f"{fmt.number(first['share'])} then {fmt.number(last['share'])} per 100), so the "
+            f"rebound was {'more' if mine > other else 'no more'} than the rise in {name}")
+
+
+def _smallest_tip(tipping, policy: str) -> str:
+    """The smallest undercount that changes ``policy``'s conclusion, in words ('' if none)."""
+    if tipping is None or not len(tipping):
+        return ""
+    mine = tipping[(tipping["policy"] == policy) & tipping["tipping_share"].notna()]
+    if mine.empty:
+        return ""
+    row = mine.loc[mine["tipping_share"].idxmin()]
+    extra = int(row["tipping_count"] - row["recorded"])
+    return (f"{extra} more {'review' if extra == 1 else 'reviews'} in {row['year']} than "
+            f"recorded ({fmt.number(100 * row['tipping_share'])}%)")
+
+
 def _one_in(p: float) -> str:
     n = max(2, round(1 / max(p, 1e-9)))
     return f"1 in {n}"
 
 
-def _cannot_say(frame, first, last, detectable, nearby) -> str:
+def _cannot_say(frame, first, last, detectable, nearby, against: str = "") -> str:
     text = ("What the data cannot say: which policy, if any, caused the change, since "
             + (f"{_join(list(nearby))} came within a year of {last}, " if nearby else "")
-            + f"{len(frame)} yearly points are few")
+            + f"{len(frame)} yearly points are few"
+            + (f"; {against}" if against else ""))
     if detectable is not None and len(detectable):
         steps = detectable[detectable["effect"] == "step"]
         row = steps.iloc[-1]

@@ -6,6 +6,7 @@ in a report (strings, not floats), so a notebook displays results without consol
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from scrlib.its import fmt
@@ -303,3 +304,18 @@ def share_comparison(variation) -> pd.DataFrame:
                         f"chi-squared {fmt.number(variation.chi2, 1)} on "
                         f"{fmt.number(variation.df)} df, {fmt.p_phrase(variation.chi2_p)}"))
     return pd.DataFrame(rows, columns=["Quantity", "Value"]).set_index("Quantity")
+
+
+def tipping_points(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.study.sensitivity.tipping_points` for readers: per year and policy, the
+    conclusion as recorded and the undercount that would change it."""
+    rows = []
+    for r in table.itertuples(index=False):
+        rows.append({
+            "Year undercounted": r.year, "Policy": r.policy,
+            "As recorded": f"{fmt.number(r.recorded)}: rate ratio {fmt.ratio(r.estimate)} "
+                           f"({fmt.interval(r.ci_low, r.ci_high)})",
+            "Conclusion changes at": fmt.DASH if np.isnan(r.tipping_share) else
+            f"{fmt.number(r.tipping_count)} (+{fmt.number(100 * r.tipping_share)}%): "
+            f"{fmt.ratio(r.estimate_there)} ({fmt.interval(r.ci_low_there, r.ci_high_there)})"})
+    return fmt.labelled(pd.DataFrame(rows))

@@ -33,13 +33,16 @@ def choose_one(name: str, value, allowed: Iterable[str]) -> str:
     return value
 
 
-def choose_many(name: str, value, allowed: Iterable[str], *, min_count: int = 1) -> list[str]:
+def choose_many(name: str, value, allowed: Iterable[str], *, min_count: int = 1,
+                max_count: int | None = None) -> list[str]:
     """A list of allowed values from a list or a comma-separated string; errors list the allowed."""
     allowed = list(allowed)
     chosen = _as_list(value)
     bad = [v for v in chosen if v not in allowed]
-    if bad or len(chosen) < min_count:
-        what = f"{', '.join(map(repr, bad))} not allowed" if bad else f"needs at least {min_count}"
+    many = max_count is not None and len(dict.fromkeys(chosen)) > max_count
+    if bad or len(chosen) < min_count or many:
+        what = (f"{', '.join(map(repr, bad))} not allowed" if bad else
+                f"at most {max_count} value(s)" if many else f"needs at least {min_count}")
         raise ParameterError(
             f"parameter {name!r} = {value!r}: {what}; allowed values (a list, or comma-separated "
             f"text): {', '.join(allowed)}"

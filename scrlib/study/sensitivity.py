@@ -422,3 +422,106 @@ def date_sweep_sentence(sweep: pd.DataFrame, label: str) -> str:
             f"sources allow, {len(sweep)} dates) gives a step of "
             f"{fmt.ratio(sweep['rate_ratio'].min())} to {fmt.ratio(sweep['rate_ratio'].max())} "
             f"times the level before; {clear} of the {len(sweep)} intervals exclude no change.")
+
+
+# -- how large an undercount would change the answer --------------------------------------------
+MAX_UNDERCOUNT = 1.0  # search up to a true count twice the recorded one
+
+
+def tipping_points(dataset, spec: Specification, years, *, step: float = 0.005) -> pd.DataFrame:
+    """For each year in ``years`` and each policy step of ``spec``: the smallest undercount of
+    that year (the true count this much higher than recorded, as a share) at which the step's
+    conclusion changes, i.e. its 95% interval starts or stops excluding no change.
+
+    A sensitivity analysis, not data: nothing is written to ``data/``; each trial count is the
+    recorded one times (1 + u), rounded, refitted with the specification's own model. Searched
+    on a grid of ``step`` up to ``MAX_UNDERCOUNT``; NaN where the conclusion never changes. One
+    row per (year, policy): recorded count, the conclusion as recorded, the tipping share and
+    count, and the estimate and interval just past it.
+    """
+    frame = spec.data(dataset)
+    labels = {dataset.event(e).label: e for e in spec.events}
+    rows = []
+    for year in years:
+        if year not in set(frame["year"]):
+            raise ValueError(f"year {year!r} is not in the series {spec.series!r}; allowed: "
+                             f"{', '.join(frame['year'])}")
+        recorded = float(frame.loc[frame["year"] == year, "count"].iloc[0])
+        base = _steps(dataset, spec, frame)
+        trials = np.unique(np.round(recorded * (1 + np.arange(step, MAX_UNDERCOUNT + 1e-9,
+                                                                step))))
+        trials = trials[trials > recorded]
+        found: dict[str, tuple] = {}
+        for count in trials:
+            if len(found) == len(base):
+                break
+            moved = frame.assign(count=np.where(frame["year"] == year, count, frame["count"]))
+            try:
+                steps = _steps(dataset, spec, moved)
+            except ValueError:  # not identified (or not fitted) at this count: no verdict
+                continue
+            for label, (ratio, low, high) in steps.items():
+                if label not in found and _excludes(low, high) != _excludes(*base[label][1:]):
+                    found[label] = (count, ratio, low, high)
+        for label, (ratio, low, high) in base.items():
+            hit = found.get(label)
+            rows.append({"year": year, "policy": label, "event_id": labels[label],
+                         "recorded": recorded, "excludes_no_change": _excludes(low, high),
+                         "estimate": ratio, "ci_low": low, "ci_high": high,
+                         "tipping_count": np.nan if hit is None else hit[0],
+                         "tipping_share": np.nan if hit is None else hit[0] / recorded - 1,
+                         "estimate_there": np.nan if hit is None else hit[1],
+                         "ci_low_there": np.nan if hit is None else hit[2],
+                         "ci_high_there": np.nan if hit is None else hit[3]})
+    return pd.DataFrame(rows)
+
+
+def _steps(dataset, spec: Specification, frame: pd.DataFrame) -> dict:
+    """{policy label: (rate ratio, 95% low, 95% high)} of each step of ``spec`` on ``frame``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        effects = spec.fit(dataset, data=frame).effects
+    steps = effects[effects["effect"] == "step"]
+    return {r.intervention: (float(r.rate_ratio), float(r.ci_low), float(r.ci_high))
+            for r in steps.itertuples(index=False)}
+
+
+def _excludes(low: float, high: float) -> bool:
+    return not low <= 1.0 <= high
+
+
+def largest_revision(dataset, series: str) -> tuple[str, float, float] | None:
+    """The largest relative difference between two cited values for one year of ``series``
+    (year, smaller, larger): how much the record itself has moved; None if no year has two."""
+    conflicts = dataset.conflicts()
+    mine = conflicts[conflicts["series_id"] == series]
+    best = None
+    for period, group in mine.groupby("period"):
+        low, high = float(group["value"].min()), float(group["value"].max())
+        if low > 0 and (best is None or high / low > best[2] / best[1]):
+            best = (str(period).removeprefix("FY"), low, high)
+    return best
+
+
+def tipping_sentence(table: pd.DataFrame, revision) -> str:
+    """The tipping points in plain words, set beside the largest revision in the record."""
+    from scrlib.its import fmt
+
+    parts = []
+    for r in table.itertuples(index=False):
+        now = "excludes" if r.excludes_no_change else "includes"
+        if np.isnan(r.tipping_share):
+            parts.append(f"no undercount of {r.year} up to {fmt.number(100 * MAX_UNDERCOUNT)}% "
+                         f"changes whether the interval at {r.policy} {now} no change")
+        else:
+            parts.append(f"the interval at {r.policy} ({now} no change as recorded) would "
+                         f"{'stop' if r.excludes_no_change else 'start'} excluding it if "
+                         f"{r.year} were undercounted by {fmt.number(100 * r.tipping_share)}% "
+                         f"({fmt.number(r.tipping_count)} instead of {fmt.number(r.recorded)})")
+    text = "A sensitivity analysis, not data: " + "; ".join(parts) + "."
+    if revision is not None:
+        year, low, high = revision
+        text += (f" For scale, the largest revision the cited record shows is {year}: "
+                 f"{fmt.number(low)} or {fmt.number(high)} "
+                 f"({fmt.number(100 * (high / low - 1), 1)}%).")
+    return text
