@@ -168,6 +168,57 @@ VARIATION_REFERENCE = ("scr-initiated", "sin-total", ("2012-13",),
                        ("2013-14", "2014-15", "2015-16"))
 
 
+# The national panel's counts about publication (written question 68088), in reading order.
+PANEL_PUBLICATION = ("panel-scrs-received", "panel-nonpublication-considered",
+                     "panel-nonpublication-agreed", "panel-nonpublication-disagreed",
+                     "panel-anonymous-publication", "panel-summary-publication")
+
+
+def panel_publication_sentence(dataset, panel: pd.DataFrame) -> str:
+    """The panel's publication decisions over its years, in one plain sentence, every number
+    from ``panel`` (``Dataset.resolved`` rows of ``PANEL_PUBLICATION``)."""
+    wide = panel.pivot_table(index="period", columns="series_id", values="value",
+                             aggfunc="first")
+    needed = [s for s in PANEL_PUBLICATION if s in wide.columns]
+    if "panel-scrs-received" not in needed or len(needed) < 2:
+        return ""
+    wide = wide.sort_index()
+    years = [str(p).removeprefix("PY") for p in wide.index]
+
+    def counts(series: str) -> str:
+        values = [fmt.number(v) for v in wide[series]]
+        return ", ".join(values[:-1]) + " and " + values[-1] if len(values) > 1 else values[0]
+
+    received = wide["panel-scrs-received"].sum()
+    withheld = wide.get("panel-nonpublication-agreed")
+    text = (f"In the panel years {years[0]} to {years[-1]} the panel received "
+            f"{counts('panel-scrs-received')} completed SCRs")
+    if "panel-nonpublication-considered" in wide:
+        text += (f"; it considered a case for not publishing in "
+                 f"{counts('panel-nonpublication-considered')} of them")
+    if withheld is not None:
+        text += (f", agreed not to publish in {counts('panel-nonpublication-agreed')} "
+                 f"({fmt.number(100 * withheld.sum() / received, 1)}% of all it received)")
+    if "panel-nonpublication-disagreed" in wide:
+        text += f" and disagreed in {counts('panel-nonpublication-disagreed')}"
+    extra = [f"anonymous publication on the NSPCC website in "
+             f"{counts('panel-anonymous-publication')}"
+             if "panel-anonymous-publication" in wide else "",
+             f"a summary in {counts('panel-summary-publication')}"
+             if "panel-summary-publication" in wide else ""]
+    extra = [e for e in extra if e]
+    if extra:
+        text += "; it agreed to " + " and to ".join(extra)
+    text += "."
+    if "panel-nonpublication-considered" in wide and withheld is not None:
+        considered = wide["panel-nonpublication-considered"].sum()
+        share = "a minority" if considered < received / 2 else "most"
+        fewer = "fewer still" if withheld.sum() < considered else "all of them"
+        text += (f" So a case for not publishing was made for {share} of the reviews it "
+                 f"received, and the panel agreed to it for {fewer}.")
+    return text
+
+
 def compare_share_years(frame: pd.DataFrame, before, after, *, dispersion=None,
                         dispersion_df=None, source: str = ""):
     """The chosen 'before' and 'after' years' shares compared allowing for year-to-year
