@@ -180,3 +180,29 @@ def test_confidence_set_holds_the_true_date_at_close_to_its_level():
     # and the set is informative: a method whose set held every placement would pass the
     # line above, but these sets leave some placement out in about half of the series
     assert np.mean(np.array(sizes) < 1) >= 0.35, sizes
+
+
+def test_the_cutoff_band_covers_the_true_quantile_as_stated():
+    """Issue 24, point 6: the confidence set's size is shown with the Monte Carlo error of its
+    cutoffs; the band from the order statistics covers the true 95% quantile about 95% of the
+    time (here: uniform statistics, whose quantile is 0.95)."""
+    from scrlib.its.breaks import _cutoff_band
+
+    rng = np.random.default_rng(5)
+    covered = 0
+    for _ in range(400):
+        cutoff, low, high = _cutoff_band(rng.random(499), 0.95)
+        assert low <= cutoff <= high
+        covered += low <= 0.95 <= high
+    assert 0.92 <= covered / 400 <= 0.985
+
+
+def test_the_set_size_is_reported_with_its_monte_carlo_range():
+    data = pd.DataFrame({"year": pd.period_range("2008", periods=9, freq="Y-MAR"),
+                         "n": [140, 133, 138, 80, 85, 118, 139, 142, 137]})
+    found = scan(data, outcome="n", time="year", breaks=2, kind="dip", replicates=99, seed=4)
+    low, high = found.set_size_range
+    size = int(found.profile["in_set"].sum())
+    assert low <= size <= high
+    assert (found.profile["in_set_surely"] <= found.profile["in_set"]).all()
+    assert (found.profile["in_set"] <= found.profile["in_set_possibly"]).all()

@@ -111,6 +111,17 @@ class BreakScan:
         return self.profile[self.profile["in_set"]]
 
     @property
+    def set_size_range(self) -> tuple[int, int]:
+        """How many placements the confidence set could hold given the Monte Carlo error of
+        its cutoffs: (those surely in it, those possibly in it); the set's own size lies
+        between them."""
+        if "in_set_surely" not in self.profile:
+            size = int(self.profile["in_set"].sum())
+            return size, size
+        return (int(self.profile["in_set_surely"].sum()),
+                int(self.profile["in_set_possibly"].sum()))
+
+    @property
     def candidates(self) -> pd.DataFrame:
         """The candidate placements (policy dates), with their ``lr`` and set membership."""
         return self.profile[self.profile["candidate"] != ""]
@@ -279,14 +290,14 @@ def scan(data: pd.DataFrame, *, outcome: str, time: str, breaks: int = 1, kind: 
     null_stats = _sup_statistics(null_y, model, q, null.theta, fits.theta)
     set_y = _simulate(rng, fits.mu[best_u], phi_sim, set_replicates)
     set_stats = _set_statistics(set_y, model, best_u, fits.theta)
-    critical = float(np.quantile(set_stats, level, method="higher"))
+    critical, *band = _cutoff_band(set_stats, level)
     p_value = (1 + int(np.sum(null_stats >= statistic - 1e-9))) / (replicates + 1)
     # One date: invert the test at every placement (its own bootstrap cutoff). Two dates:
     # hundreds of placements, so only the candidates (the policy dates, about which the report
     # makes claims) are tested exactly; the rest use the cutoff at the best placement.
     exact = (range(len(A)) if breaks == 1 else
              sorted({index[i] for i, p in enumerate(placements) if p.label}))
-    cutoffs = np.full(len(A), critical)
+    cutoffs = np.tile(np.array([critical, *band]), (len(A), 1))
     for u in exact:
         if u == best_u:
             continue
@@ -294,14 +305,31 @@ def scan(data: pd.DataFrame, *, outcome: str, time: str, breaks: int = 1, kind: 
                  else 1.0)
         stats_u = _set_statistics(_simulate(rng, fits.mu[u], phi_u, set_replicates), model,
                                   u, fits.theta)
-        cutoffs[u] = float(np.quantile(stats_u, level, method="higher"))
+        cutoffs[u] = _cutoff_band(stats_u, level)
     cutoff = cutoffs[index]
 
-    profile = _profile_frame(placements, deviance[index], lr, cutoff,
-                             lr <= cutoff + 1e-9, np.exp(fits.theta[:, base:]), index, q)
+    profile = _profile_frame(placements, deviance[index], lr, cutoff[:, 0],
+                             lr <= cutoff[:, 0] + 1e-9, np.exp(fits.theta[:, base:]), index, q)
+    # Monte Carlo error of each cutoff (a quantile of set_replicates simulations): placements
+    # inside the set for the lowest plausible cutoff surely belong; those inside it only for the
+    # highest plausible one may or may not, with more simulations
+    profile["in_set_surely"] = lr <= cutoff[:, 1] + 1e-9
+    profile["in_set_possibly"] = lr <= cutoff[:, 2] + 1e-9
     return BreakScan(breaks, kind, family, trend, resolution, float(min_segment), level,
                      replicates, int(seed), n, axis, profile, float(null.deviance), phi,
                      statistic, p_value, critical, null_stats, set_stats, set_replicates)
+
+
+def _cutoff_band(statistics: np.ndarray, level: float) -> tuple[float, float, float]:
+    """The bootstrap cutoff (the ``level`` quantile, 'higher') and a 95% band for it from
+    the order statistics (distribution-free: ranks B level -/+ 1.96 sqrt(B level (1 - level)))."""
+    ordered = np.sort(np.asarray(statistics, dtype=float))
+    b = len(ordered)
+    cutoff = float(np.quantile(ordered, level, method="higher"))
+    spread = 1.96 * np.sqrt(b * level * (1 - level))
+    low = int(np.clip(np.floor(b * level - spread), 1, b)) - 1
+    high = int(np.clip(np.ceil(b * level + spread), 1, b)) - 1
+    return cutoff, float(ordered[low]), float(ordered[high])
 
 
 def _profile_frame(placements, deviance, lr, cutoff, in_set, ratio, index, q) -> pd.DataFrame:

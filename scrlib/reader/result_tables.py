@@ -114,6 +114,9 @@ def scans(*results) -> pd.DataFrame:
         dates = (f"{best['start']:%b %Y}" if s.breaks == 1
                  else f"{best['start']:%b %Y} to {best['end']:%b %Y}")
         share = f"{int(s.profile['in_set'].sum())} of {len(s.profile)}"
+        low, high = s.set_size_range
+        if high > low:
+            share += f" (about: {low} to {high} within simulation error)"
         rows.append({"Scanned": s.description,
                      "Best-fitting date(s)": dates,
                      "Rate ratio there": fmt.ratio(best["rate_ratio"]) + (

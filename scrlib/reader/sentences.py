@@ -126,12 +126,22 @@ def scan_findings(*scans) -> str:
                     "place such a break anywhere in particular")
         else:
             text = f"  The 95% confidence set holds {share} of the {len(s.profile)} placements"
+            low, high = s.set_size_range
+            if (low, high) != (share, share):
+                text += (f" (between {low} and {high} allowing for the Monte Carlo error of its "
+                         f"{s.set_replicates} simulations: the count is approximate)")
         kind = "pair" if two else "date"
         if inside:
             text += (f"; it includes the policy {kind}{'s' if len(inside) > 1 else ''} "
                      f"{escape_markdown(_join(inside))}, so the data cannot tell "
                      + (f"these policy {kind}s apart from each other or from the best fit"
                         if len(inside) > 1 else f"this policy {kind} apart from the best fit"))
+            if "in_set_surely" in s.candidates:
+                edge = s.candidates[s.candidates["in_set"]
+                                    & ~s.candidates["in_set_surely"]]["candidate"].tolist()
+                if edge:
+                    text += (f" ({escape_markdown(_join(edge))} near the set's edge: within "
+                             "the simulations' error it could fall outside)")
         if outside:
             text += (f"; the policy {kind}{'s' if len(outside) > 1 else ''} "
                      f"{escape_markdown(_join(outside))} "
