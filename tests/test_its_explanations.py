@@ -88,12 +88,13 @@ def test_verdict_says_when_the_data_cannot_tell_explanations_apart():
                                        "cannot tell apart a temporary change")
     assert "no change has much less support" in returned.verdict
     # a fall that stays: QAICc ranks the temporary change first (a trend takes the fall after
-    # it), but the nested test prefers lasting steps: the two disagree, so no "fits best"
+    # it), but the nested test prefers lasting steps: the two disagree, and it says so
     stays = run(frame([140, 138, 141, 70, 72, 74, 71, 73, 70]))
     test = stays.tests[stays.tests["comparison"].str.startswith("permanent steps")
                        & stays.tests["comparison"].str.contains("vs a temporary")]
     assert test["p_value"].iloc[0] < 0.05
-    assert "cannot tell apart" in stays.verdict and "fits best" not in stays.verdict
+    assert "the criterion and the test disagree" in stays.verdict
+    assert "fits best" not in stays.verdict
 
 
 def test_fits_best_only_where_criterion_and_nested_tests_agree():
@@ -104,14 +105,31 @@ def test_fits_best_only_where_criterion_and_nested_tests_agree():
                           "coefficients": [3, 4, 2]})
     tests = pd.DataFrame({"comparison": ["b vs a", "a vs c"], "p_value": [0.30, 0.001],
                           "test": ["F", "F"], "exploratory": [False, False]})
-    best, tied, rest = leading(table, tests)
+    best, tied, disputed, rest = leading(table, tests)
     assert best["explanation"] == "a" and [r["explanation"] for r, _ in tied] == ["b"]
-    assert [r["explanation"] for r, _ in rest] == ["c"]
+    assert disputed == [] and [r["explanation"] for r, _ in rest] == ["c"]
     tests.loc[0, "p_value"] = 0.01  # the larger model b is preferred by its test: disagreement
-    assert [r["explanation"] for r, _ in leading(table, tests)[1]] == ["b"]
+    best, tied, disputed, rest = leading(table, tests)
+    assert tied == [] and [r["explanation"] for r, _ in disputed] == ["b"]
     table.loc[1, "coefficients"] = 2  # b smaller than a, and rejected against it: a fits best
-    best, tied, rest = leading(table, tests)
-    assert tied == [] and [r["explanation"] for r, _ in rest] == ["b", "c"]
+    best, tied, disputed, rest = leading(table, tests)
+    assert tied == disputed == [] and [r["explanation"] for r, _ in rest] == ["b", "c"]
+
+
+def test_a_weaker_explanation_is_set_against_every_leading_one():
+    """No change can have less support than an exploratory leader, yet lose a confirmatory test
+    to another leader while the criterion prefers it: the clause says both."""
+    from scrlib.its.explanations import against_others
+
+    rows = pd.DataFrame({"explanation": ["dip", "steps", "none"], "criterion": [10.0, 18.0, 17.3],
+                         "coefficients": [3, 4, 2]})
+    tests = pd.DataFrame({"comparison": ["steps vs none", "dip vs none"],
+                          "p_value": [0.036, 0.007], "test": ["F", "F"],
+                          "exploratory": [False, True]})
+    clause = against_others(rows.iloc[2], [rows.iloc[0], rows.iloc[1]], tests,
+                            lambda r: r["explanation"])
+    assert clause == ("a confirmatory test prefers steps to none (p = 0.036), though the "
+                      "small-sample criterion slightly prefers the latter")
 
 
 def test_verdict_judges_searched_dates_by_their_bootstrap_test():

@@ -318,7 +318,7 @@ def _verdict(table: pd.DataFrame, tests: pd.DataFrame, name: str, scans: dict) -
         return row["explanation"] + (" (suggested by the data: exploratory)" if exploratory
                                      else "")
 
-    best, tied, rest = leading(table, tests)
+    best, tied, disputed, rest = leading(table, tests)
     if best is None:
         return ". ".join(pieces) + "."
     if tied:
@@ -334,39 +334,74 @@ def _verdict(table: pd.DataFrame, tests: pd.DataFrame, name: str, scans: dict) -
                    + " without the small-sample penalty")
         text = (f"Among the explanations at the policy dates, the data cannot tell apart "
                 f"{_join(names)} ({tests_words + '; ' if tests_words else ''}{weights})")
+    elif disputed:
+        text = f"Among the explanations at the policy dates, {name} favours {label(best)}"
     else:
         text = f"Among the explanations at the policy dates, {label(best)} fits best"
-    for row, test in rest:
-        text += (f"; {label(row)} has {support_words(row['delta'])} ({name} "
-                 f"{row['delta']:.1f} higher"
-                 + ("" if test is None else f"; nested {test['test']} p = {test['p_value']:.2g}"
-                    + ("; exploratory, not a confirmation" if test["exploratory"] else ""))
-                 + ")")
+    for row, test in disputed:
+        text += (f"; but a nested {test['test']} test prefers {label(row)} (p = "
+                 f"{test['p_value']:.2g}"
+                 + ("; exploratory, not a confirmation" if test["exploratory"] else "")
+                 + "): the criterion and the test disagree, so the data do not settle which")
+    leaders = [best, *(r for r, _ in tied), *(r for r, _ in disputed)]
+    for row, _ in rest:
+        text += (f"; {label(row)} has {support_words(row['delta'])} than {label(best)} "
+                 f"({name} {row['delta']:.1f} higher)")
+        also = against_others(row, leaders, tests, label)
+        if also:
+            text += f", and {also}"
     pieces.append(text)
     return ". ".join(pieces) + "."
 
 
+def judge(better: pd.Series, other: pd.Series, tests: pd.DataFrame):
+    """How ``other`` stands against ``better`` (the one with the lower criterion), and the nested
+    test between them (or None): "disagree" when the nested test prefers ``other`` (the larger
+    model, p <= 0.05) although the criterion prefers ``better``; "close" when the criteria are
+    within ``CLOSE`` or the nested test cannot tell them apart (p > 0.05); else "worse"."""
+    test = _nested_between(tests, better["explanation"], other["explanation"])
+    if (test is not None and test["p_value"] <= 0.05
+            and other["coefficients"] > better["coefficients"]):
+        return "disagree", test
+    if other["criterion"] - better["criterion"] < CLOSE or (
+            test is not None and test["p_value"] > 0.05):
+        return "close", test
+    return "worse", test
+
+
 def leading(table: pd.DataFrame, tests: pd.DataFrame):
-    """(best, tied, rest) among the identified explanations at the policy dates: the best by
-    the criterion; those the data cannot tell from it, each with the nested test between them
-    (or None); the others, each with theirs. An explanation is tied with the best when its
-    criterion is within ``CLOSE``, when the nested test cannot tell them apart (p > 0.05), or
-    when it is the larger model and the nested test prefers it (the criterion and the test
-    disagree). (None, [], []) when none was fitted."""
+    """(best, tied, disputed, rest) among the identified explanations at the policy dates: the
+    best by the criterion, then the others by how they stand against it (:func:`judge`), each
+    with the nested test between them (or None): those the data cannot tell from it, those a
+    nested test prefers although the criterion does not, and the rest. (None, [], [], []) when
+    none was fitted."""
     fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
     if fixed.empty:
-        return None, [], []
+        return None, [], [], []
     best = fixed.iloc[0]
-    tied, rest = [], []
+    groups = {"close": [], "disagree": [], "worse": []}
     for _, row in fixed.iloc[1:].iterrows():
-        test = _nested_between(tests, best["explanation"], row["explanation"])
-        larger = row["coefficients"] > best["coefficients"]
-        if (row["delta"] < CLOSE
-                or (test is not None and (test["p_value"] > 0.05 or larger))):
-            tied.append((row, test))
-        else:
-            rest.append((row, test))
-    return best, tied, rest
+        relation, test = judge(best, row, tests)
+        groups[relation].append((row, test))
+    return best, groups["close"], groups["disagree"], groups["worse"]
+
+
+def against_others(row: pd.Series, others, tests: pd.DataFrame, named) -> str:
+    """For an explanation with less support than the best: what a confirmatory nested test says
+    of it against each leading explanation (``others``) it is nested with, in a clause."""
+    clauses = []
+    for other in others:
+        test = _nested_between(tests, row["explanation"], other["explanation"])
+        if test is None or test["exploratory"] or test["p_value"] > 0.05:
+            continue
+        prefers_other = other["coefficients"] > row["coefficients"]
+        winner, loser = (other, row) if prefers_other else (row, other)
+        text = (f"a confirmatory test prefers {named(winner)} to {named(loser)} "
+                f"(p = {test['p_value']:.2g})")
+        if prefers_other and row["criterion"] < other["criterion"]:
+            text += ", though the small-sample criterion slightly prefers the latter"
+        clauses.append(text)
+    return "; ".join(clauses)
 
 
 def _nested_between(tests: pd.DataFrame, a: str, b: str):

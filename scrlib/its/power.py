@@ -72,6 +72,10 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8, level: f
     if others not in OTHERS:
         raise ValueError(f"others must be one of {', '.join(OTHERS)}, not {others!r}")
     simulate = _replicates(replicates) > 0
+    if simulate and (result.interval != "profile" or result.cov != "model"):
+        raise ValueError("replicates > 0 simulates the fit's profile test, but this fit reports "
+                         f"{result.interval} intervals with cov={result.cov!r}; use "
+                         "replicates=0, or refit with interval='profile' and cov='model'")
     if simulate and result.family not in SIMULATED:
         raise ValueError(f"replicates > 0 (a simulated MDE) covers {', '.join(SIMULATED)}, not "
                          f"{result.family!r}; use replicates=0")

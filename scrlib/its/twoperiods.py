@@ -204,8 +204,9 @@ def compare_shares(before_successes, before_trials, after_successes, after_trial
     (n years - 2), and intervals and tests use t on that df. With only one year on each side
     there is no df: give ``dispersion`` (with ``dispersion_df`` and ``dispersion_source``, say
     where it was estimated) or the comparison refuses. A dispersion below 1 is used as 1 (never
-    narrower than binomial). The difference uses the delta method on the same variances, its
-    interval cut at -1 and 1.
+    narrower than binomial). The difference's interval is Newcombe's hybrid score interval with
+    each side's trials divided by the dispersion (effective sizes) and the t quantile, so it
+    stays within what shares can be.
     """
     from scipy import stats
 
@@ -235,15 +236,14 @@ def compare_shares(before_successes, before_trials, after_successes, after_trial
         source = dispersion_source or "estimated elsewhere"
     phi_used = max(phi, 1.0)  # never narrower than binomial
     logit_se = np.sqrt(1 / (nb_.sum() * pb * (1 - pb)) + 1 / (na_.sum() * pa * (1 - pa)))
-    diff_se = np.sqrt(pb * (1 - pb) / nb_.sum() + pa * (1 - pa) / na_.sum())
     log_or = np.log(pa / (1 - pa)) - np.log(pb / (1 - pb))
     crit = stats.t.ppf(0.5 + level / 2, df)
+    low, high = _newcombe(pb, nb_.sum() / phi_used, pa, na_.sum() / phi_used, crit)
     t = log_or / (logit_se * np.sqrt(phi_used))
     z = log_or / logit_se
     return ShareComparison(
         before=float(pb), after=float(pa), difference=float(pa - pb),
-        difference_low=float(max(pa - pb - crit * diff_se * np.sqrt(phi_used), -1.0)),
-        difference_high=float(min(pa - pb + crit * diff_se * np.sqrt(phi_used), 1.0)),
+        difference_low=float(low), difference_high=float(high),
         odds_ratio=float(np.exp(log_or)),
         odds_ratio_low=float(np.exp(log_or - crit * logit_se * np.sqrt(phi_used))),
         odds_ratio_high=float(np.exp(log_or + crit * logit_se * np.sqrt(phi_used))),
@@ -251,6 +251,22 @@ def compare_shares(before_successes, before_trials, after_successes, after_trial
         df=df, chi2=chi2 if residual_df >= 1 else float("nan"),
         chi2_p=float(stats.chi2.sf(chi2, residual_df)) if residual_df >= 1 else float("nan"),
         source=source, binomial_z=float(z), binomial_p=float(2 * stats.norm.sf(abs(z))))
+
+
+def _wilson(p: float, n: float, crit: float) -> tuple[float, float]:
+    """Wilson's score interval for a share ``p`` of ``n`` (which may be an effective size)."""
+    centre = (p + crit**2 / (2 * n)) / (1 + crit**2 / n)
+    half = crit * np.sqrt(p * (1 - p) / n + crit**2 / (4 * n**2)) / (1 + crit**2 / n)
+    return centre - half, centre + half
+
+
+def _newcombe(pb: float, nb: float, pa: float, na: float, crit: float) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for ``pa - pb`` (within -1 and 1 by construction)."""
+    lb, ub = _wilson(pb, nb, crit)
+    la, ua = _wilson(pa, na, crit)
+    diff = pa - pb
+    return (diff - np.sqrt((pa - la) ** 2 + (ub - pb) ** 2),
+            diff + np.sqrt((ua - pa) ** 2 + (pb - lb) ** 2))
 
 
 def _pairs(successes, trials, side: str) -> tuple[np.ndarray, np.ndarray]:

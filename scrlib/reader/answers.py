@@ -197,14 +197,17 @@ def _which_explanation(explanations, result, ordered, frame) -> str:
     """The explanations at the policy dates: an exploratory one labelled, no "fits best" where
     a nested test cannot tell the leading two apart; then the model's counterfactual, described
     as fitted, beside the plain comparison of the years before and after."""
-    from scrlib.its.explanations import BASIS, leading, support_words
+    from scrlib.its.explanations import BASIS, against_others, leading, support_words
 
     def named(row) -> str:
         note = (" (suggested by these data, so exploratory)"
                 if row["basis"] == BASIS["suggested"] else "")
         return plain_label(row["explanation"]) + note
 
-    best, tied, rest = leading(explanations.table, explanations.tests)
+    def short(row) -> str:
+        return plain_label(row["explanation"])
+
+    best, tied, disputed, rest = leading(explanations.table, explanations.tests)
     if best is None:
         return ""
     text = f"Of the explanations at the policy dates, {named(best)}"
@@ -216,12 +219,19 @@ def _which_explanation(explanations, result, ordered, frame) -> str:
                  f"({test}weights {_join([f'{r.weight:.2f}' for r in weights])} with the "
                  f"small-sample penalty, "
                  f"{_join([f'{r.weight_no_penalty:.2f}' for r in weights])} without)")
+    elif disputed:
+        text += " is favoured by the small-sample criterion"
     else:
         text += " fits best"
-    if rest:
-        text += (f", and {_join([named(r) for r, _ in rest])} "
-                 f"{'has' if len(rest) == 1 else 'have'} "
-                 f"{support_words(float(min(r['delta'] for r, _ in rest)))}")
+    for row, t in disputed:
+        text += (f", but a direct test prefers {named(row)} (p = {t['p_value']:.2f}), so the "
+                 "data do not settle which")
+    leaders = [best, *(r for r, _ in tied), *(r for r, _ in disputed)]
+    for row, _ in rest:
+        text += (f"; {short(row)} has {support_words(row['delta'])} than {short(best)}")
+        also = against_others(row, leaders, explanations.tests, short)
+        if also:
+            text += f", and {also}"
     steps = [f"{name}:step" for name, _ in ordered if f"{name}:step" in result.names]
     if len(steps) >= 2:
         both = result.contrast(dict.fromkeys(steps, 1.0))
@@ -270,8 +280,8 @@ def _one_at_a_time(result, influence, tipping=None) -> str:
         if r.ci_low <= 1.0 <= r.ci_high:
             pieces.append(f"the change at {r.intervention} is not clear ({shown}, which "
                           "includes no change)" + (
-                              f", though {tip} would make its interval exclude no change"
-                              if tip else ""))
+                              f", though {tip} would make its interval exclude no change: it "
+                              f"sits on the edge ({fmt.p_phrase(r.p_value)})" if tip else ""))
             continue
         caveats = []
         before, after = result.support(r.intervention)
@@ -299,20 +309,28 @@ def _one_at_a_time(result, influence, tipping=None) -> str:
 
 
 def _set_against(paired: pd.DataFrame, name: str, series_name: str) -> str:
-    """A clause: whether the rebound was more than the rise in another series over the years
-    both are cited, which these years cannot separate from boards reviewing more readily."""
-    if len(paired) < 2:
+    """A clause: whether the rebound was more incidents notified or boards reviewing more
+    readily, which the share's own comparison (the first year against the rest, allowing for
+    year-to-year variation) cannot tell."""
+    from scrlib.its import compare_shares
+
+    if len(paired) < 4:
         return ""
     first, last = paired.iloc[0], paired.iloc[-1]
     other = 100 * (last["trials"] / first["trials"] - 1)
     mine = 100 * (last["successes"] / first["successes"] - 1)
+    after = paired.iloc[1:]
+    found = compare_shares([first["successes"]], [first["trials"]], after["successes"],
+                           after["trials"])
     name = mid_sentence(name)
+    verdict = ("the share of them that led to a review changed"
+               if found.p_value <= 0.05 else
+               "the share of them that led to a review cannot be told from no change")
     return (f"whether the rebound was more incidents notified or boards reviewing more readily: "
-            f"from {first['year']} to {last['year']} {name} went "
-            f"{'up' if other >= 0 else 'down'} {fmt.number(abs(other))}% and {series_name} "
-            f"{'up' if mine >= 0 else 'down'} {fmt.number(abs(mine))}% ("
-            f"{fmt.number(first['share'])} then {fmt.number(last['share'])} per 100), so the "
-            f"rebound was {'more' if mine > other else 'no more'} than the rise in {name}")
+            f"{name} also rose ({fmt.number(abs(other))}% from {first['year']} to "
+            f"{last['year']}, against {fmt.number(abs(mine))}% for {series_name}), and "
+            f"{verdict} ({first['year']} against the years after, allowing for their "
+            f"year-to-year variation: {fmt.p_phrase(found.p_value)})")
 
 
 def _smallest_tip(tipping, policy: str) -> str:
@@ -344,11 +362,12 @@ def _cannot_say(frame, first, last, detectable, nearby, against: str = "") -> st
         others = [r for r in steps["intervention"] if r != row["intervention"]]
         held = (f", with the change at {_join(others)} as estimated,"
                 if others and row.get("others", "estimated") == "estimated" else "")
-        text += (f", and this design would reliably detect (80% of the time){held} only a "
-                 f"lasting change at {row['intervention']} to at least "
+        level = " just before it" if held else ""
+        text += (f", and this design would reliably detect ({row['power']:.0%} of the time)"
+                 f"{held} only a lasting change at {row['intervention']} to at least "
                  f"{fmt.ratio(row['mde_increase'])} times or at most "
-                 f"{fmt.ratio(row['mde_decrease'])} times the level, so smaller changes could "
-                 "go unseen")
+                 f"{fmt.ratio(row['mde_decrease'])} times the level{level}, so smaller changes "
+                 "could go unseen")
     return text + "."
 
 
@@ -391,7 +410,8 @@ def publication(shares: pd.DataFrame, comparison, before, after, *, variation, e
                  f"Comparing {_join(list(before))} with {_join(list(after))}, the share "
                  f"{'rose' if variation.difference > 0 else 'fell'} by "
                  f"{_points(variation.difference)} percentage points. "
-                 + _beyond_binomial(variation, diff),
+                 + _beyond_binomial(variation, diff, _at_low_dispersion(shares, before, after,
+                                                                      variation)),
                  f"What the data cannot say: {len(shares)} years"
                  + (f" from {_join(sorted(set(sources)))}" if sources else "")
                  + " cannot separate "
@@ -401,15 +421,35 @@ def publication(shares: pd.DataFrame, comparison, before, after, *, variation, e
     return Answer(notebook, question, tuple(sentences), estimates=_shares(variation, diff))
 
 
-def _beyond_binomial(variation, diff) -> str:
+def _at_low_dispersion(shares, before, after, variation) -> str:
+    """For a borrowed dispersion: its 95% range from its df, and the comparison at the low end,
+    as a clause ('' when the dispersion is these years' own)."""
+    from scipy import stats
+
+    from scrlib.study.analysis import compare_share_years
+
+    if variation.source == "these years":
+        return ""
+    low = variation.dispersion * variation.df / stats.chi2.ppf(0.975, variation.df)
+    high = variation.dispersion * variation.df / stats.chi2.ppf(0.025, variation.df)
+    at_low = compare_share_years(shares, before, after, dispersion=max(low, 1.0),
+                                 dispersion_df=variation.df, source=variation.source)
+    return (f"; that estimate rests on {fmt.number(variation.df)} df (95% range "
+            f"{fmt.number(low, 1)} to {fmt.number(high)}), and at its low end "
+            f"{fmt.p_phrase(at_low.p_value)}")
+
+
+def _beyond_binomial(variation, diff, borrowed: str = "") -> str:
     """The comparison first as binomial counts would have it, then allowing for how much such
-    shares vary from year to year, in words."""
+    shares vary from year to year, in words; ``borrowed`` adds the range of a borrowed
+    dispersion."""
     clear = variation.p_value <= 0.05
     own = variation.source == "these years"
     how = (f"these years' shares varied {fmt.number(variation.dispersion, 1)} times as much as "
            f"binomial counts would (chi-squared {fmt.number(variation.chi2, 1)} on "
            f"{fmt.number(variation.df)} df, {fmt.p_phrase(variation.chi2_p)})" if own else
-           f"shares of this kind vary more: {variation.source} varied "
+           f"these two years cannot show how much such shares vary, so this borrows an "
+           f"assumption from another share: {variation.source} varied "
            f"{fmt.number(variation.dispersion, 1)} times as much as binomial counts would")
     return (f"If the shares varied from year to year only as binomial counts do, that would "
             f"{'be' if diff['p_value'] <= 0.05 else 'not be'} more than chance (Fisher's "
@@ -417,7 +457,8 @@ def _beyond_binomial(variation, diff) -> str:
             f"change is {'' if clear else 'not clearly '}more than chance (95% interval "
             f"{fmt.number(100 * variation.difference_low)} to "
             f"{fmt.number(100 * variation.difference_high)} points; "
-            f"{fmt.p_phrase(variation.p_value)}, t on {fmt.number(variation.df)} df).")
+            f"{fmt.p_phrase(variation.p_value)}, t on {fmt.number(variation.df)} df"
+            f"{borrowed}).")
 
 
 def _points(share_difference: float) -> str:

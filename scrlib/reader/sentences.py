@@ -128,7 +128,7 @@ def scan_findings(*scans) -> str:
             text = f"  The 95% confidence set holds {share} of the {len(s.profile)} placements"
             low, high = s.set_size_range
             if (low, high) != (share, share):
-                text += (f" (between {low} and {high} allowing for the Monte Carlo error of its "
+                text += (f" (between {low} and {high} within the Monte Carlo band of its "
                          f"{s.set_replicates} simulations: the count is approximate)")
         kind = "pair" if two else "date"
         if inside:

@@ -351,9 +351,10 @@ def _refit_batch(dataset, spec: Specification, target: str, ys: np.ndarray, year
     n, k = result.n, parts.rows.shape[-1]
     family = "negativebinomial" if spec.family == "negativebinomial" else "poisson"
     alpha = None if family == "negativebinomial" else 0.0
-    full = fit_batch(y, parts.rows, parts.weights, family=family, alpha=alpha,
+    m = None if result.log_exposure is None else np.exp(result.log_exposure)
+    full = fit_batch(y, parts.rows, parts.weights, family=family, alpha=alpha, m=m,
                      tol=1e-8, step_tol=1e-6, maxiter=50)
-    null = fit_batch(y, reduced_rows, parts.weights, family=family, alpha=alpha,
+    null = fit_batch(y, reduced_rows, parts.weights, family=family, alpha=alpha, m=m,
                      tol=1e-8, step_tol=1e-6, maxiter=50)
     if family == "negativebinomial":
         drop = null.objective - full.objective
@@ -428,14 +429,14 @@ def date_sweep_sentence(sweep: pd.DataFrame, label: str) -> str:
 MAX_UNDERCOUNT = 1.0  # search up to a true count twice the recorded one
 
 
-def tipping_points(dataset, spec: Specification, years, *, step: float = 0.005) -> pd.DataFrame:
+def tipping_points(dataset, spec: Specification, years) -> pd.DataFrame:
     """For each year in ``years`` and each policy step of ``spec``: the smallest undercount of
     that year (the true count this much higher than recorded, as a share) at which the step's
     conclusion changes, i.e. its 95% interval starts or stops excluding no change.
 
     A sensitivity analysis, not data: nothing is written to ``data/``; each trial count is the
-    recorded one times (1 + u), rounded, refitted with the specification's own model. Searched
-    on a grid of ``step`` up to ``MAX_UNDERCOUNT``; NaN where the conclusion never changes. One
+    recorded one plus 1, 2, 3, ... reviews, refitted with the specification's own model, up to
+    ``MAX_UNDERCOUNT`` more; NaN where the conclusion never changes. One
     row per (year, policy): recorded count, the conclusion as recorded, the tipping share and
     count, and the estimate and interval just past it.
     """
@@ -448,9 +449,7 @@ def tipping_points(dataset, spec: Specification, years, *, step: float = 0.005) 
                              f"{', '.join(frame['year'])}")
         recorded = float(frame.loc[frame["year"] == year, "count"].iloc[0])
         base = _steps(dataset, spec, frame)
-        trials = np.unique(np.round(recorded * (1 + np.arange(step, MAX_UNDERCOUNT + 1e-9,
-                                                                step))))
-        trials = trials[trials > recorded]
+        trials = np.arange(recorded + 1, np.floor(recorded * (1 + MAX_UNDERCOUNT)) + 1)
         found: dict[str, tuple] = {}
         for count in trials:
             if len(found) == len(base):
