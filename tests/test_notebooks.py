@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from test_report import _Checker
 
-from scrlib.publish import report
+from scrlib.publish import pages, report
 from scrlib.record.paths import notebooks_dir
 
 # Non-default, valid parameters for each notebook (small grids keep the run short).
@@ -146,15 +146,22 @@ ANSWERING = ["02-initiated", "03-publication", "04-notifications", "05-sensitivi
 def _index_opens_with_the_answers_and_the_headline_chart(full_report):
     index = (full_report / "index.html").read_text()
     first = index.index("<h2>Sections")
-    assert index.index("The answers in brief") < first
+    key = json.loads((full_report / "figures" / "key-message.json").read_text())
+    assert 2 <= len(key["sentences"]) <= 3
+    lead = index[:index.index("The policy changes on the chart")]
+    assert '<section class="key">' in lead and 'src="figures/02-initiated-headline.png"' in lead
+    plain = re.sub(r"<[^>]+>", "", lead)
+    assert html.escape(" ".join(key["sentences"])) in plain
+    assert index.index("The answers in detail") < first
     for name in ANSWERING:
         answer = json.loads((full_report / "figures" / f"{name}-answer.json").read_text())
         assert 3 <= len(answer["sentences"]) <= 5, name
         assert html.escape(answer["question"]) in index[:first], name
         assert html.escape(" ".join(answer["sentences"])) in index[:first], name
-    assert '<img src="figures/02-initiated-explanations.png"' in index[:first]
     assert index.index("About this run") > index.index("<h2>References")
-    assert "{" not in index.split("About this run")[1]  # parameters as text, not dicts
+    params = index.split("About this run")[1].split("<footer")[0]
+    assert "{" not in params  # parameters as text, not dicts
+    assert "cdn" not in index.lower() and "<script" not in index
 
 
 def _pages_read_like_a_publication(full_report):
@@ -164,3 +171,8 @@ def _pages_read_like_a_publication(full_report):
         assert not re.search(r"\bNaN\b", text), name
         assert "{'" not in text, name  # no raw parameter dicts
         assert not re.search(r"\d\.\d{6,}", text), name  # no unrounded numbers
+        assert "No description has been provided" not in page, name  # alt text from the data
+        assert "<script src=" not in page and "cdnjs" not in page, name  # nothing from the web
+        assert f"<title>{html.escape(pages.notebook_title(full_report / f'{name}.ipynb'))}" \
+            in page, name
+        assert 'href="index.html"' in page and "Data as of " in page, name

@@ -333,7 +333,7 @@ def test_workers_default_to_the_cores_this_process_may_use(monkeypatch, tmp_path
 
 
 def test_a_page_that_fails_to_render_names_its_notebook(tmp_path, monkeypatch):
-    def broken(notebook, target):
+    def broken(notebook, target, chrome=None):
         if notebook.stem == "01-ok":
             raise RuntimeError("render broke")
 

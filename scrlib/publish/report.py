@@ -8,7 +8,6 @@ good report is left exactly as it was and the partial run is kept in ``<target>.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import platform
@@ -211,125 +210,33 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def render_html(notebook: Path, target: Path) -> None:
-    """Render an executed notebook to HTML for readers: code hidden, outputs and prose shown."""
-    import nbformat
-    from nbconvert import HTMLExporter
+def render_html(notebook: Path, target: Path, chrome=None) -> None:
+    """Render an executed notebook to HTML for readers (:func:`scrlib.publish.pages.
+    render_notebook`): code hidden, outputs and prose shown, nothing loaded from the network."""
+    from scrlib.publish import pages
 
-    exporter = HTMLExporter(
-        template_name="lab",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    nb = nbformat.read(notebook, as_version=4)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
-    target.write_text(body, encoding="utf-8")
+    if chrome is None:
+        chrome = pages.Chrome("unknown", _git_commit())
+    pages.render_notebook(notebook, target, chrome)
 
 
 def _title(notebook: Path) -> str:
-    import nbformat
+    from scrlib.publish.pages import notebook_title
 
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return notebook.stem
+    return notebook_title(notebook)
 
 
-def write_index(stage: Path, runs: list, config: ReportConfig, dataset, changes=None) -> None:
-    """Write index.html: the answers in brief and the headline chart first, then the sections,
-    the references and what this run used; every string from data escaped."""
-    from scrlib.reader import answers as answer_files
-    from scrlib.record.cite import original_of, reference, sources_of
+def write_index(stage: Path, runs: list, config: ReportConfig, dataset, changes=None,
+                chrome=None) -> None:
+    """Write index.html (:func:`scrlib.publish.pages.index_page`): the key message and its
+    chart first, then the answers, sections, references and what this run used."""
+    from scrlib.publish import pages
 
-    e = html.escape
-    found = {a.notebook: a for a in answer_files.read(stage / "figures")}
-    titles = {r.name: _title(r.output) for r in runs}
-    briefs = "\n".join(
-        f'<section class="answer"><h3>{e(a.question)}</h3>\n<p>{e(a.text)}</p>\n'
-        f'<p class="more"><a href="{e(a.notebook)}.html">The evidence: {e(titles[a.notebook])}'
-        "</a></p></section>"
-        for a in (found[r.name] for r in runs if r.name in found))
-    headline = next((a for r in runs if (a := found.get(r.name)) and a.chart
-                     and (stage / "figures" / f"{a.chart}.png").is_file()), None)
-    figure = "" if headline is None else (
-        f'<figure><img src="figures/{e(headline.chart)}.png" alt="{e(headline.question)}">'
-        f"<figcaption>The headline chart, from <a href=\"{e(headline.notebook)}.html\">"
-        f"{e(titles[headline.notebook])}</a>.</figcaption></figure>")
-    items = "\n".join(
-        f'<li><a href="{e(r.name)}.html">{e(titles[r.name])}</a> '
-        f'(<a href="{e(r.name)}.ipynb">notebook</a>)</li>'
-        for r in runs
-    )
-    params = "\n".join(
-        f"<tr><td>{e(r.name)}</td><td>{_parameters_text(r.parameters)}</td></tr>"
-        for r in runs
-    )
-    refs = "\n".join(f"<li>{e(reference(s, original_of(dataset, s)))}</li>"
-                     for s in sources_of(dataset))
-    changed = "" if changes is None else (
-        f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
-        "the last report</a>.</p>")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Serious Case Reviews in England: report</title>
-<style>
-body {{ font-family: Georgia, serif; max-width: 52em; margin: 2em auto; padding: 0 1em;
-       line-height: 1.5; color: #111; }}
-code {{ font-size: 0.85em; }} table {{ border-collapse: collapse; }}
-td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left;
-          vertical-align: top; }}
-li {{ margin-bottom: 0.4em; }}
-section.answer h3 {{ margin-bottom: 0.2em; }}
-p.more {{ margin-top: 0.2em; font-size: 0.9em; }}
-figure {{ margin: 1.5em 0; }} figure img {{ max-width: 100%; }}
-figcaption {{ font-size: 0.85em; color: #444; }}
-</style>
-</head>
-<body>
-<h1>Serious Case Reviews in England: how the numbers changed around the policy changes
-of 2010-2013</h1>
-{changed}
-<h2>The answers in brief</h2>
-{briefs or "<p>No notebook in this run gives a brief answer.</p>"}
-{figure}
-<h2>Sections</h2>
-<p>Each section is a notebook run by this report, with the evidence behind its answer. Every
-figure is cited to its source; the references are listed below. The data, charts and the run
-manifest are in this folder (<a href="data/figures.csv">data/figures.csv</a>,
-<a href="manifest.json">manifest.json</a>).</p>
-<ol>
-{items}
-</ol>
-<h2>References</h2>
-<ol>
-{refs}
-</ol>
-<h2>About this run</h2>
-<table><tr><th>Notebook</th><th>Parameters changed from the notebook's defaults</th></tr>
-{params}
-</table>
-<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>
-</body>
-</html>
-"""
-    (stage / "index.html").write_text(page, encoding="utf-8")
-
-
-def _parameters_text(values: dict) -> str:
-    """A run's parameters for readers: "name: value" lines, or that the defaults were used."""
-    if not values:
-        return "none (the defaults)"
-    shown = []
-    for name, value in sorted(values.items()):
-        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        shown.append(f"{html.escape(name)}: <code>{html.escape(text)}</code>")
-    return "<br>".join(shown)
+    if chrome is None:
+        chrome = pages.Chrome(pages.data_as_of(dataset), _git_commit(),
+                              tuple((r.name, _title(r.output)) for r in runs))
+    (stage / "index.html").write_text(
+        pages.index_page(stage, runs, config, dataset, changes, chrome), encoding="utf-8")
 
 
 def _manifest(stage: Path, runs: list, started: float, kernel: str, changes) -> dict:
@@ -471,6 +378,10 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
     stage.mkdir()
     kernel = f"{runner.KERNEL_NAME} ({sys.executable}, IPC transport)"
     workers = min(config.workers or cores(), len(notebooks))
+    from scrlib.publish import pages
+
+    chrome = pages.Chrome(pages.data_as_of(load()), _git_commit(),
+                          tuple((nb.stem, pages.notebook_title(nb)) for nb in notebooks))
     log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {workers} at a time")
     try:
         with _Signals():
@@ -482,7 +393,7 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
                                      timeout=config.timeout)
                 if run.error is None:
                     try:
-                        render_html(run.output, stage / f"{run.name}.html")
+                        render_html(run.output, stage / f"{run.name}.html", chrome)
                     except Exception as exc:  # reported with the notebook's name, like a cell error
                         run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
                 return run
@@ -510,7 +421,12 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
             write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
             changes = what_changed.compare(target if target.is_dir() else None, stage)
             what_changed.write(changes, stage)
-            write_index(stage, runs, config, dataset, changes)
+            write_index(stage, runs, config, dataset, changes, chrome)
+            from scrlib.reader.answers import read_key
+
+            (stage / "figures.html").write_text(
+                pages.figures_page(dataset, chrome, read_key(stage / "figures")),
+                encoding="utf-8")
             manifest = _manifest(stage, runs, started, kernel, changes)
             (stage / "manifest.json").write_text(
                 json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"

@@ -63,6 +63,111 @@ def read(folder) -> list[Answer]:
     return out
 
 
+# -- the report's key message ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeyMessage:
+    """Two or three plain sentences for the first screen of the report, the chart that goes
+    with them and the events it marks (ids, for the glossary)."""
+
+    sentences: tuple[str, ...]
+    chart: str = ""
+    events: tuple[str, ...] = ()
+    # Each cited or computed number in the sentences: its exact words ("text"), the series and
+    # periods it comes from, and how ("" for a figure as cited, "average" or "change").
+    numbers: tuple[dict, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+    def write(self, folder) -> Path | None:
+        """Save as ``<folder>/key-message.json`` for the report's index (none if no folder)."""
+        if not folder:
+            return None
+        path = Path(folder) / "key-message.json"
+        path.write_text(json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+        return path
+
+
+def read_key(folder) -> KeyMessage | None:
+    """The key message saved in ``folder``, if any."""
+    path = Path(folder) / "key-message.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return KeyMessage(tuple(data["sentences"]), data.get("chart", ""),
+                      tuple(data.get("events", [])), tuple(data.get("numbers", [])))
+
+
+def key_message(frame: pd.DataFrame, dates: dict, *, scan=None, against=None,
+                series_name: str = "SCRs initiated", series: str = "scr-initiated", events=(),
+                chart: str = "") -> KeyMessage:
+    """What changed, whether a policy can be named as the cause, and what else rose, in plain
+    words for a reader who reads nothing else; every number from ``frame`` (the yearly counts),
+    ``scan`` (the search-adjusted test of the change seen) and ``against`` (``(paired frame,
+    name)`` of a series the counts are set against)."""
+    from scrlib.study.analysis import regimes
+
+    ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
+    sentences = [_what_changed(frame, ordered, mid_sentence(series_name))]
+    labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
+    numbers = _changed_numbers(labelled, len(ordered), series)
+    before = labelled[labelled["regime_order"] == 0]["count"].mean()
+    after = labelled[labelled["regime_order"] == len(ordered)]["count"].mean()
+    middle = labelled[(labelled["regime_order"] != 0)
+                      & (labelled["regime_order"] != len(ordered))]["count"]
+    when = [f"{label} ({pd.Timestamp(day):%B %Y})" for label, day in ordered]
+    if len(middle) and middle.mean() < min(before, after):
+        shape = (f"The fall came around {when[0]} and the recovery around "
+                 f"{_join(when[1:])}")
+    else:
+        shape = f"The changes came around {_join(when)}"
+    chance = ""
+    if scan is not None:
+        chance = (f": a dip and recovery of this size, placed anywhere in these years, turns "
+                  f"up by chance in about {_one_in(scan.p_value)} series like this one "
+                  f"({fmt.p_phrase(scan.p_value, scan.smallest_p)})"
+                  if scan.p_value > 0.05 else "")
+    sentences.append(f"{shape}, but {len(frame)} yearly figures cannot show that any one policy "
+                     f"caused it{chance}.")
+    if against is not None:
+        paired, name = against[0], against[1]
+        against_series = against[2] if len(against) > 2 else ""
+        if len(paired) >= 2:
+            first, last = paired.iloc[0], paired.iloc[-1]
+            other = 100 * (last["trials"] / first["trials"] - 1)
+            mine = 100 * (last["successes"] / first["successes"] - 1)
+            ends = [f"FY{first['year']}", f"FY{last['year']}"]
+            numbers += [{"text": f"{fmt.number(abs(other))}%", "series": against_series,
+                         "periods": ends, "how": "change"},
+                        {"text": f"{fmt.number(abs(mine))}%", "series": series,
+                         "periods": ends, "how": "change"}]
+            sentences.append(
+                f"{name} also rose ({fmt.number(abs(other))}% from {first['year']} to "
+                f"{last['year']}, against {fmt.number(abs(mine))}% for "
+                f"{mid_sentence(series_name)}), so more incidents being reported may explain "
+                "part of the rise; the figures cannot tell how much.")
+    return KeyMessage(tuple(sentences), chart, tuple(events), tuple(numbers))
+
+
+def _changed_numbers(labelled: pd.DataFrame, regimes_count: int, series: str) -> list[dict]:
+    """The numbers of :func:`_what_changed` with where each comes from."""
+    before = labelled[labelled["regime_order"] == 0]
+    after = labelled[labelled["regime_order"] == regimes_count]
+    middle = labelled[~labelled.index.isin(before.index.union(after.index))]
+    out = []
+    for rows in (before, after):
+        if len(rows):
+            out.append({"text": f"about {fmt.number(rows['count'].mean())} a year",
+                        "series": series, "periods": [f"FY{y}" for y in rows["year"]],
+                        "how": "average"})
+    for year, count in zip(middle["year"], middle["count"], strict=True):
+        out.append({"text": f"{fmt.number(count)} in {year}", "series": series,
+                    "periods": [f"FY{year}"], "how": ""})
+    return out
+
+
 # -- 02: SCRs initiated around the policy dates ------------------------------------------------
 def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_scan=None,
               dip_scan=None, detectable=None, influence=None, tipping=None, against=None,

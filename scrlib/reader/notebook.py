@@ -16,14 +16,18 @@ def setup() -> None:
 
 
 def show(fig):
-    """Display a Figure as a PNG made without pyplot (same bytes on every run on one machine)."""
+    """Display a Figure as a PNG made without pyplot (same bytes on every run on one machine),
+    with alt text from its data and, once saved, the name of its files for the page's links."""
     import io
 
     from IPython.display import Image
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
-    return Image(data=buffer.getvalue(), format="png")
+    chart = getattr(fig, "scrlib_chart", "")
+    about = {"chart": chart, "chart_data": bool(getattr(fig, "scrlib_chart_data", False))}
+    return Image(data=buffer.getvalue(), format="png", alt=plot.describe(fig),
+                 metadata=about if chart else None)
 
 
 def markdown(text: str):

@@ -6,6 +6,7 @@ byte-for-byte reproducibly (fixed SVG hash salt, no dates or software names in f
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -72,7 +73,61 @@ def save(fig: Figure, stem: Path | str, data: pd.DataFrame | None = None) -> lis
         named = any(name is not None for name in data.index.names)
         digits.rounded(data).to_csv(csv, index=named, lineterminator="\n", encoding="utf-8")
         written.append(csv)
+    meta = stem.with_suffix(".json")
+    meta.write_text(json.dumps(about(fig, stem.name, data is not None), indent=1,
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(meta)
+    fig.scrlib_chart = stem.name  # read by notebook.show: the page links the chart's files
+    fig.scrlib_chart_data = data is not None
     return written
+
+
+def about(fig: Figure, name: str, with_data: bool) -> dict:
+    """A chart's metadata, as Our World in Data serves beside its charts: title, unit (the
+    axis), sources (the chart's own source line), a description from its data, the files."""
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    title = next((t for ax in axes if (t := ax.get_title(loc="left") or ax.get_title())), "")
+    sources = next((t.get_text() for t in fig.texts if t.get_text().startswith("Source:")), "")
+    if not sources and fig._supxlabel is not None:
+        sources = fig._supxlabel.get_text()
+    return {"chart": name, "title": title,
+            "unit": next((ax.get_ylabel() for ax in axes if ax.get_ylabel()), ""),
+            "sources": sources, "description": describe(fig),
+            "files": {"image": f"{name}.png", "vector": f"{name}.svg",
+                      **({"data": f"{name}.csv"} if with_data else {})}}
+
+
+def describe(fig: Figure) -> str:
+    """Alt text from a chart's own artists: its title, what each labelled line or series shows
+    and its values (every value up to 12, else first, last, lowest and highest)."""
+    parts = []
+    for ax in fig.axes:
+        title = ax.get_title(loc="left") or ax.get_title()
+        what = ax.get_ylabel() or "values"
+        lines = []
+        for line in ax.get_lines():
+            x, y = line.get_xdata(), line.get_ydata()
+            try:
+                values = [float(v) for v in y]
+            except (TypeError, ValueError):
+                continue
+            finite = [v for v in values if math.isfinite(v)]
+            if len(finite) < 2 or len({str(v) for v in x}) < 2:
+                continue  # a marker line (an event date) or a single point
+            label = line.get_label()
+            label = what if label.startswith("_") else label
+            shown = ([f"{v:.3g}" for v in finite] if len(finite) <= 12 else
+                     [f"first {finite[0]:.3g}", f"last {finite[-1]:.3g}",
+                      f"lowest {min(finite):.3g}", f"highest {max(finite):.3g}"])
+            gaps = len(values) - len(finite)
+            lines.append(f"{label}: {', '.join(shown)}"
+                         + (f" (no figure for {gaps} of the {len(values)} points)" if gaps
+                            else ""))
+        ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        span = f" ({ticks[0]} to {ticks[-1]})" if len(ticks) >= 2 else ""
+        if lines:
+            parts.append((f"{title}{span}. " if title else "") + "; ".join(lines) + ".")
+    return " ".join(parts) or "A chart; its data are linked below it."
 
 
 def mark_events(ax, events: pd.DataFrame) -> None:
@@ -356,4 +411,51 @@ def plot_curve(dataset, table: pd.DataFrame, *, source_ids, event: str | None = 
     bottom.set_xlabel(f"Distinct model, sorted by estimate ({len(fitted)} distinct models of "
                       f"{len(table)} specifications)")
     add_source_line(fig, source_line(dataset, source_ids))
+    return fig
+
+
+def plot_headline(dataset, frame: pd.DataFrame, events: pd.DataFrame, *, ylabel: str,
+                  title: str | None = None):
+    """The reader's chart: a yearly count from zero, every year of its span on the axis (a
+    year no source gives is marked 'no figure'), each value labelled, and the policy dates as
+    lines labelled at staggered heights so they do not overlap. ``frame``: ``fiscal_year``,
+    ``count``, ``source_ids`` (``Specification.data``); ``events``: ``event_rows``."""
+    from scrlib.record.periods import fiscal_label
+
+    configure()
+    fig = Figure(figsize=(8, 4.2), layout="constrained")
+    ax = fig.subplots()
+    years = pd.PeriodIndex(frame["fiscal_year"])
+    span = pd.period_range(years[0], years[-1], freq=years.freq)
+    mids = {p: p.start_time + (p.end_time - p.start_time) / 2 for p in span}
+    counts = dict(zip(years, frame["count"].astype(float), strict=True))
+    x = [mids[p] for p in span]
+    y = [counts.get(p, float("nan")) for p in span]
+    ax.plot(x, y, color="0.1", linewidth=1.8, marker="o", markersize=6, zorder=3)
+    top = max(v for v in y if v == v)
+    for xi, yi, p in zip(x, y, span, strict=True):
+        if yi == yi:
+            ax.annotate(f"{yi:g}", (xi, yi), xytext=(0, 7), textcoords="offset points",
+                        ha="center", fontsize=9)
+        else:
+            ax.axvspan(p.start_time, p.end_time, color="0.92", zorder=0)
+            ax.annotate("no figure", (xi, top * 0.08), ha="center", fontsize=8, color="0.3")
+    ordered = events.sort_values("when")
+    for i, (_, ev) in enumerate(ordered.iterrows()):
+        when = pd.Timestamp(ev["when"])
+        ax.axvline(when, color="0.4", linewidth=1.0, linestyle=EVENT_STYLES[i % 4], zorder=1)
+        ax.annotate(f"{ev['label']} ({when:%b %Y})", xy=(when, 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(3, -4 - 12 * i),
+                    textcoords="offset points", fontsize=8, va="top", ha="left", color="0.15",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none",
+                          "alpha": 0.85})
+    ax.set_xticks(x, [fiscal_label(p) for p in span])
+    ax.set_ylim(0, top * (1.25 + 0.06 * len(ordered)))
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("Financial year (April to March)")
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    sources = [*frame["source_ids"], *ordered["source_id"]]
+    add_source_line(fig, source_line(dataset, sources))
     return fig

@@ -76,6 +76,26 @@ def reference(source: Source, original: Source | None = None) -> str:
     return " ".join(parts)
 
 
+def reference_html(source: Source, original: Source | None = None) -> str:
+    """An HTML reference (every string escaped), its address a link, anchored as
+    ``source-<id>`` (for a copy whose ``original`` is registered: the original first, then
+    "Read at:" the copy)."""
+    import html
+
+    e = html.escape
+    link = f'<a href="{e(source.url)}">{e(source.url)}</a>'
+    if original is not None:
+        return (f'<span id="source-{e(source.source_id)}">{reference_html(original)} Read at: '
+                f"{e(source.publisher)}, {link} (accessed "
+                f"{e(human_date(source.date_accessed))}).</span>")
+    parts = [f"{e(source.publisher)} ({e(_date_published(source))}). <cite>{e(source.title)}"
+             "</cite>."]
+    if source.producer and source.producer != source.publisher:
+        parts.append(f"Figures: {e(source.producer)}.")
+    parts.append(f"{link} (accessed {e(human_date(source.date_accessed))}).")
+    return f'<span id="source-{e(source.source_id)}">' + " ".join(parts) + "</span>"
+
+
 def reference_markdown(source: Source, original: Source | None = None) -> str:
     """A Markdown reference with every data string escaped, and the URL as a link (for a copy
     whose ``original`` is registered: the original first, then "Read at:" the copy)."""
@@ -171,6 +191,12 @@ def reference_list(dataset, source_ids: Iterable[str] | None = None, style: str 
 
 
 def source_line(dataset, source_ids: Iterable[str]) -> str:
-    """'Source: A (2014); B (n.d.).' for the sources of the points a chart shows."""
+    """'Source: A (2014); B (n.d., 4 articles).' for the sources of the points a chart shows;
+    sources that read alike are named once, with how many there are."""
     found = sources_of(dataset, source_ids)
-    return "Source: " + "; ".join(s.short for s in found) + "."
+    counts: dict[str, int] = {}
+    for s in found:
+        counts[s.short] = counts.get(s.short, 0) + 1
+    shown = [short if n == 1 else short.removesuffix(")") + f", {n} items)"
+             for short, n in counts.items()]
+    return "Source: " + "; ".join(shown) + "."

@@ -1,0 +1,390 @@
+"""The report's pages as a publication: one stylesheet, a navigation bar, a footer that says what a
+page was built from and how to cite it, and notebook pages rendered with nothing loaded from the
+network.
+
+Every page carries "Data as of <date>, built from commit <hash>": the date is the latest day a
+source in ``data/`` was read (never the clock, so two builds of the same inputs are the same
+bytes) and the commit is the code's.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TITLE = ("Serious Case Reviews in England: how the numbers changed around the policy changes of "
+         "2010-2013")
+SHORT_TITLE = "Serious Case Reviews in England"
+
+STYLE = """
+body.scrlib-page, body.scrlib-index {
+  font-family: Georgia, "Times New Roman", serif; color: #161616; background: #fff;
+  line-height: 1.55; margin: 0; }
+body.scrlib-page main, body.scrlib-index main {
+  max-width: 50rem; margin: 0 auto; padding: 0 1.2rem 3rem; }
+nav.scrlib-nav { background: #f3f1ec; border-bottom: 1px solid #d8d4ca; font-family: Arial,
+  Helvetica, sans-serif; font-size: 0.9rem; }
+nav.scrlib-nav ul { list-style: none; margin: 0 auto; padding: 0.5rem 1.2rem; max-width: 50rem;
+  display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; }
+nav.scrlib-nav a { color: #1d3f6e; text-decoration: none; }
+nav.scrlib-nav a[aria-current] { font-weight: bold; color: #161616; }
+h1 { font-size: 1.7rem; line-height: 1.25; margin: 1.2rem 0 0.6rem; }
+h2 { font-size: 1.3rem; margin-top: 2rem; }
+p, li { max-width: 42rem; }
+a { color: #1d3f6e; overflow-wrap: anywhere; }
+table { border-collapse: collapse; font-size: 0.9rem; margin: 0.8rem 0; }
+th, td { border-bottom: 1px solid #d8d4ca; padding: 0.3rem 0.6rem; text-align: left;
+  vertical-align: top; }
+th { background: #f3f1ec; }
+img { max-width: 100%; height: auto; }
+p.chart-links { font-family: Arial, Helvetica, sans-serif; font-size: 0.8rem; margin: 0.2rem 0; }
+footer.scrlib-footer { border-top: 1px solid #d8d4ca; margin-top: 3rem; padding-top: 0.8rem;
+  font-family: Arial, Helvetica, sans-serif; font-size: 0.8rem; color: #3b3b3b; }
+footer.scrlib-footer pre { white-space: pre-wrap; font-size: 0.75rem; background: #f7f6f2;
+  padding: 0.5rem; }
+body.scrlib-index main { max-width: 74rem; }
+body.scrlib-index main > h1, body.scrlib-index main > p, body.scrlib-index main > h2,
+body.scrlib-index main > section.answer, body.scrlib-index main > ol,
+body.scrlib-index main > dl { max-width: 48rem; }
+section.key { display: grid; grid-template-columns: minmax(16rem, 25rem) minmax(0, 1fr);
+  gap: 1.5rem; align-items: start; }
+@media (max-width: 60rem) { section.key { grid-template-columns: 1fr; } }
+.key-message { font-size: 1.05rem; margin-top: 0; }
+figure.key-chart { margin: 0; }
+figure.key-chart figcaption { font-family: Arial, Helvetica, sans-serif; font-size: 0.8rem; }
+h1 { font-size: 1.5rem; }
+dl.glossary dt { font-weight: bold; margin-top: 0.5rem; }
+dl.glossary dd { margin-left: 1rem; }
+.jp-OutputArea-output pre { white-space: pre-wrap; }
+"""
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What every page shares: the build's data date and commit, and the sections to link."""
+
+    data_as_of: str
+    commit: str
+    sections: tuple[tuple[str, str], ...] = ()  # (notebook name, title)
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit[:12] if self.commit not in ("", "unknown") else "unknown"
+
+    def nav(self, current: str = "index") -> str:
+        """The navigation bar: the report's home, its figures page, each section (by a short
+        name from its file: '02-initiated' -> 'Initiated')."""
+        e = html.escape
+        links = [("index", "Report home"), ("figures", "Every figure and its source"),
+                 *((name, short_name(name)) for name, _ in self.sections)]
+        items = "".join(
+            f'<li><a href="{e(name)}.html"'
+            + (' aria-current="page"' if name == current else "")
+            + f">{e(text)}</a></li>" for name, text in links)
+        return f'<nav class="scrlib-nav" aria-label="Report"><ul>{items}</ul></nav>'
+
+    def cite_text(self) -> str:
+        return (f"scrlib ({self.data_as_of[:4]}). {TITLE}. Report built from commit "
+                f"{self.short_commit}, data as of {self.data_as_of}.")
+
+    def cite_bibtex(self) -> str:
+        key = f"scrlib{self.data_as_of[:4]}"
+        return (f"@techreport{{{key},\n  author = {{{{scrlib}}}},\n  title = {{{TITLE}}},\n"
+                f"  year = {{{self.data_as_of[:4]}}},\n  note = {{Built from commit "
+                f"{self.short_commit}; data as of {self.data_as_of}}}\n}}")
+
+    def footer(self) -> str:
+        """Data date and commit, and how to cite the report (text and BibTeX)."""
+        e = html.escape
+        return (f'<footer class="scrlib-footer"><p>Data as of {e(self.data_as_of)}, built from '
+                f"commit {e(self.short_commit)}. Every figure is cited to its source: see "
+                '<a href="figures.html">every figure and its source</a>.</p>'
+                f"<p>Cite this report: {e(self.cite_text())}</p>"
+                f"<details><summary>BibTeX</summary><pre>{e(self.cite_bibtex())}</pre>"
+                "</details></footer>")
+
+
+def short_name(notebook: str) -> str:
+    """'02-initiated' -> 'Initiated': a section's name for the navigation bar."""
+    words = notebook.split("-", 1)[-1].replace("-", " ")
+    return words[:1].upper() + words[1:]
+
+
+def data_as_of(dataset) -> str:
+    """The latest day any source in the record was read (``date_accessed``)."""
+    days = [d for d in dataset.sources["date_accessed"] if isinstance(d, str) and d]
+    return max(days) if days else "unknown"
+
+
+def notebook_title(notebook: Path) -> str:
+    """A notebook's first level-one heading, or its name."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return notebook.stem
+
+
+def render_notebook(notebook: Path, target: Path, chrome: Chrome) -> None:
+    """An executed notebook as a page for readers: code hidden, outputs and prose shown, with
+    the report's style, navigation and footer, and nothing loaded from the network."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="scrlib",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    nb = nbformat.read(notebook, as_version=4)
+    nb.metadata["title"] = f"{notebook_title(notebook)} | {SHORT_TITLE}"
+    resources = {"metadata": {"name": notebook.stem}, "scrlib_css": STYLE,
+                 "scrlib_nav": chrome.nav(notebook.stem), "scrlib_footer": chrome.footer()}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    target.write_text(body, encoding="utf-8")
+
+
+def glossary(dataset, event_ids) -> str:
+    """Each event the key chart marks: what it was, when, and on whose word (every source that
+    dates it), as an HTML definition list."""
+    from scrlib.record.records import human_date
+
+    e = html.escape
+    items = []
+    resolved = dataset.resolved_events().set_index("event_id")
+    for event_id in dict.fromkeys(event_ids):
+        if event_id not in resolved.index:
+            continue
+        row = resolved.loc[event_id]
+        rows = dataset.events[dataset.events["event_id"] == event_id]
+        words = "; ".join(dict.fromkeys(
+            f"{dataset.source(s).publisher}" for s in rows["source_id"]))
+        when = human_date(str(row["date"])) if "date" in row else str(row["when"])
+        items.append(f'<dt id="event-{e(event_id)}">{e(str(row["label"]))} ({e(when)})</dt>'
+                     f"<dd>{e(str(row['description']))} On the word of: {e(words)}.</dd>")
+    return '<dl class="glossary">' + "".join(items) + "</dl>" if items else ""
+
+
+def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome) -> str:
+    """The report's front page: the key message and its chart first (what a reader sees at
+    1280 x 800 without scrolling), a glossary of the events it marks, then each notebook's
+    answer, the sections, the references (as links) and what the run used."""
+    from scrlib.reader import answers as answer_files
+    from scrlib.record.cite import original_of, reference_html, sources_of
+
+    e = html.escape
+    found = {a.notebook: a for a in answer_files.read(stage / "figures")}
+    key = answer_files.read_key(stage / "figures")
+    titles = dict(chrome.sections)
+    if key is not None:
+        chart = ""
+        if key.chart and (stage / "figures" / f"{key.chart}.png").is_file():
+            chart = (f'<figure class="key-chart"><img src="figures/{e(key.chart)}.png" '
+                     f'alt="{e(_alt_from_csv(stage / "figures" / f"{key.chart}.csv"))}">'
+                     f'<figcaption><a href="figures/{e(key.chart)}.csv">The chart\'s data '
+                     f'(CSV)</a> &middot; <a href="figures/{e(key.chart)}.json">What it shows '
+                     "and where from</a></figcaption></figure>")
+        lead = (f'<section class="key"><p class="key-message">{linked(key)}</p>{chart}'
+                "</section>")
+        terms = glossary(dataset, key.events)
+        terms = f"<h2>The policy changes on the chart</h2>{terms}" if terms else ""
+    else:
+        lead, terms = "", ""
+    briefs = "\n".join(
+        f'<section class="answer"><h3>{e(a.question)}</h3>\n<p>{e(a.text)}</p>\n'
+        f'<p class="more"><a href="{e(a.notebook)}.html">The evidence: '
+        f"{e(titles.get(a.notebook, a.notebook))}</a></p></section>"
+        for a in (found[r.name] for r in runs if r.name in found))
+    items = "\n".join(
+        f'<li><a href="{e(r.name)}.html">{e(titles.get(r.name, r.name))}</a> '
+        f'(<a href="{e(r.name)}.ipynb">notebook</a>)</li>' for r in runs)
+    params = "\n".join(f"<tr><td>{e(titles.get(r.name, r.name))}</td>"
+                       f"<td>{_parameters_text(r.parameters)}</td></tr>" for r in runs)
+    refs = "\n".join(f"<li>{reference_html(s, original_of(dataset, s))}</li>"
+                     for s in sources_of(dataset))
+    changed = "" if changes is None else (
+        f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
+        "the last report</a>.</p>")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{e(SHORT_TITLE)}: the report</title>
+<style>{STYLE}</style>
+</head>
+<body class="scrlib-index">
+{chrome.nav("index")}
+<main>
+<h1>{e(TITLE)}</h1>
+{lead}
+{changed}
+{terms}
+<h2>The answers in detail</h2>
+{briefs or "<p>No notebook in this run gives a brief answer.</p>"}
+<h2>Sections</h2>
+<p>Each section is a notebook run by this report, with the evidence behind its answer. The data
+and the run manifest are in this folder (<a href="data/figures.csv">data/figures.csv</a>,
+<a href="manifest.json">manifest.json</a>).</p>
+<ol>
+{items}
+</ol>
+<h2>References</h2>
+<ol class="references">
+{refs}
+</ol>
+<h2>About this run</h2>
+<table><tr><th>Section</th><th>Parameters changed from the notebook's defaults</th></tr>
+{params}
+</table>
+<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>
+{chrome.footer()}
+</main>
+</body>
+</html>
+"""
+
+
+def _parameters_text(values: dict) -> str:
+    """A run's parameters for readers: "name: value" lines, or that the defaults were used."""
+    if not values:
+        return "none (the defaults)"
+    shown = []
+    for name, value in sorted(values.items()):
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown.append(f"{html.escape(name)}: <code>{html.escape(text)}</code>")
+    return "<br>".join(shown)
+
+
+def _alt_from_csv(path: Path) -> str:
+    """Alt text for a chart from its data file: what is plotted and every value."""
+    import csv
+
+    if not path.is_file():
+        return "A chart; its data are linked below it."
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if len(rows) < 2:
+        return "A chart; its data are linked below it."
+    head, body = rows[0], rows[1:]
+    values = "; ".join(", ".join(f"{h} {v}" for h, v in zip(head, r, strict=False) if v)
+                       for r in body)
+    return f"A chart of {', '.join(head[1:])} by {head[0]}: {values}."
+
+
+def number_anchor(number: dict, i: int) -> str:
+    """Where a number of the key message links on the figures page: the figures themselves for
+    one cited value, else the entry that says how it was computed from them."""
+    if not number.get("how") and len(number["periods"]) == 1:
+        return figure_anchor(number["series"], number["periods"][0])
+    return f"computed-{i}"
+
+
+def linked(key) -> str:
+    """The key message as HTML, each of its numbers a link to its evidence (escaped)."""
+    text = html.escape(key.text)
+    for i, number in enumerate(key.numbers):
+        words = html.escape(number["text"])
+        link = (f'<a class="number" href="figures.html#{html.escape(number_anchor(number, i))}">'
+                f"{words}</a>")
+        text = text.replace(words, link, 1)
+    return text
+
+
+def computed_numbers(dataset, key) -> str:
+    """The figures page's account of each number the key message computed: how, and from which
+    figures (each a link)."""
+    e = html.escape
+    items = []
+    for i, number in enumerate(key.numbers if key is not None else ()):
+        if number_anchor(number, i) != f"computed-{i}":
+            continue
+        name = dataset.series_info(number["series"]).name
+        inputs = ", ".join(
+            f'<a href="#{e(figure_anchor(number["series"], p))}">{e(p.removeprefix("FY"))}</a>'
+            for p in number["periods"])
+        how = {"average": "the average of the yearly figures for",
+               "change": "the change between the figures for"}.get(number["how"], "from")
+        items.append(f'<li id="computed-{i}"><strong>{e(number["text"])}</strong>: {how} '
+                     f"{e(name)} in {inputs}.</li>")
+    if not items:
+        return ""
+    return ("<section><h2>Numbers on the front page, and what they are computed from</h2>"
+            f"<ul>{''.join(items)}</ul></section>")
+
+
+def figure_anchor(series_id: str, period: str) -> str:
+    """The figures page's anchor for one series and period (every figure that states it)."""
+    return f"sp-{series_id}-{period}"
+
+
+def figures_page(dataset, chrome: Chrome, key=None) -> str:
+    """Every cited figure, grouped by series and period, each with its value as the source
+    gives it, the period, the source (title, publisher, date, address, whether it is a copy and
+    of what) and the source's own words: what a number on any page links to."""
+    from scrlib.record.cite import original_of
+    from scrlib.record.records import human_date
+
+    e = html.escape
+    figs = dataset.figures.sort_values(["series_id", "start", "end", "source_id"])
+    sections = []
+    for series_id, rows in figs.groupby("series_id", sort=False):
+        info = dataset.series_info(series_id)
+        blocks = []
+        for period, group in rows.groupby("period", sort=False):
+            entries = []
+            for f in group.itertuples(index=False):
+                source = dataset.source(f.source_id)
+                value = (f"{f.value:,g}" if f.value_qualifier == "exact"
+                         else f"{f.value_qualifier} {f.value:,g}")
+                original = original_of(dataset, source)
+                copy = ""
+                if source.is_copy:
+                    copy = (f" A copy: the original is {e(original.publisher)}, "
+                            f"<cite>{e(original.title)}</cite> "
+                            f'(<a href="{e(original.url)}">{e(original.url)}</a>).'
+                            if original is not None else
+                            f" A copy: {e(source.original_note or 'its original is not named')}")
+                entries.append(
+                    f'<li id="fig-{e(f.figure_id)}"><strong>{e(value)}</strong> '
+                    f"({e(str(f.period_stated))}) &mdash; {e(source.publisher)} "
+                    f"({e(human_date(source.date_published) if source.date_published else 'n.d.')}"
+                    f"), <cite>{e(source.title)}</cite>: "
+                    f'&ldquo;<q class="excerpt">{e(f.excerpt)}</q>&rdquo; '
+                    f'<a href="{e(source.url)}">{e(source.url)}</a>'
+                    f" (read {e(human_date(source.date_accessed))}).{copy}</li>")
+            blocks.append(f'<h3 id="{e(figure_anchor(series_id, str(period)))}">'
+                          f"{e(info.name)}, {e(str(period).removeprefix('FY'))}</h3>"
+                          f"<ul>{''.join(entries)}</ul>")
+        sections.append(f'<section id="series-{e(series_id)}"><h2>{e(info.name)}</h2>'
+                        f"<p>{e(info.definition)}</p>{''.join(blocks)}</section>")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Every figure and its source | {e(SHORT_TITLE)}</title>
+<style>{STYLE}</style>
+</head>
+<body class="scrlib-index">
+{chrome.nav("figures")}
+<main>
+<h1>Every figure and its source</h1>
+<p>Each number the report uses, as its source states it: the value, the period, who published it
+and when, the source's own words, and its address. Where two sources disagree both are shown;
+which one the analysis uses, and why, is in the sources notebook.</p>
+{computed_numbers(dataset, key)}
+{''.join(sections)}
+{chrome.footer()}
+</main>
+</body>
+</html>
+"""
