@@ -204,11 +204,12 @@ def test_curve_and_coverage_charts_cite_their_sources(synthetic):
 def test_reader_tables(synthetic):
     series = record_tables.series_table(synthetic)
     assert list(series["Figures"]) == [13, 12, 3]
-    assert series.loc[0, "Covers"] == "Apr 2004 to Mar 2016"
-    events = record_tables.event_table(synthetic)
+    assert series["Covers"].iloc[0] == "Apr 2004 to Mar 2016"
+    assert "Id" not in series.columns and series.index.name == "Series"  # no code ids
+    events = record_tables.event_table(synthetic).reset_index()
     assert list(events["Event"]) == ["Early change", "Doubling", "Late"]
     assert events.set_index("Event").loc["Doubling", "Sources"] == 2
-    conflicts = record_tables.event_conflict_table(synthetic)
+    conflicts = record_tables.event_conflict_table(synthetic).reset_index()
     assert list(conflicts["Used"]) == ["yes", "no"]
 
 

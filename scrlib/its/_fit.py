@@ -298,8 +298,9 @@ def _warnings(res: ItsResult, data: pd.DataFrame, breaks, transition: str) -> li
                 span = "" if side == "before" and i == 0 else (
                     " (up to the next intervention)" if side == "from" and hi < np.inf else
                     " (since the previous intervention)" if side == "before" else "")
-                out.append(f"only {count} time point(s) {side} {s.name!r}{span}: fewer than "
-                           f"{MIN_SIDE} cannot separate a change at {s.name!r} from noise")
+                points = "time point" if count == 1 else "time points"
+                out.append(f"only {count} {points} {side} {s.name}{span}: fewer than "
+                           f"{MIN_SIDE} cannot separate a change at {s.name} from noise")
     n, k = res.n, res.k
     if k >= n:
         out.append(f"{k} parameters for {n} time points: the model is saturated and the data "
@@ -318,7 +319,8 @@ def _warnings(res: ItsResult, data: pd.DataFrame, breaks, transition: str) -> li
                             else "normal-based intervals ignore that and are too narrow",
             "negativebinomial": "the likelihood-ratio and Wald cutoffs are large-sample ones "
                                 "and may be too narrow"}[res.family]
-        out.append(f"{what} is estimated from only {df} residual degree(s) of freedom "
+        degrees = "degree" if df == 1 else "degrees"
+        out.append(f"{what} is estimated from only {df} residual {degrees} of freedom "
                    f"(< {MIN_DISPERSION_DF}): it is very uncertain and {consequence}")
     if res.family in ("poisson", "binomial") and df > 0 and res.dispersion > OVERDISPERSED:
         out.append(f"Pearson chi2/df = {res.dispersion:.2f} > {OVERDISPERSED}: the data vary "

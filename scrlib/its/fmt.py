@@ -60,13 +60,20 @@ def ratio(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+WIDE = 50.0  # a ratio interval whose ends are further apart than this many times tells nothing
+
+
 def interval(low, high, digits: int = 2) -> str:
-    """ "0.07 to 0.80"; an open end says so ("0.65 to no upper limit")."""
+    """ "0.07 to 0.80"; an open end says so ("0.65 to no upper limit"), and a ratio interval
+    whose ends are more than ``WIDE`` times apart says it is too wide to tell anything."""
     if missing(low) or missing(high):
         return DASH
     lo = "no lower limit" if math.isinf(float(low)) else ratio(low, digits)
     hi = "no upper limit" if math.isinf(float(high)) else ratio(high, digits)
-    return f"{lo} to {hi}"
+    text = f"{lo} to {hi}"
+    if 0 < float(low) and math.isfinite(float(high)) and float(high) / float(low) > WIDE:
+        text += " (too wide to tell anything)"
+    return text
 
 
 def number(value, digits: int = 0) -> str:

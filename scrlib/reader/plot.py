@@ -194,6 +194,7 @@ def plot_series(
     else:
         fig = ax.figure
     sources = list(table["source_ids"])
+    label_values = table["series_id"].nunique() <= 2  # more series: their labels would collide
     for i, (series_id, rows) in enumerate(table.groupby("series_id", sort=False)):
         style = STYLES[i % len(STYLES)]
         rows = rows.sort_values("start")
@@ -201,7 +202,7 @@ def plot_series(
         name = dataset.series_info(series_id).name
         ax.plot(*_break_gaps(x, rows["value"], rows), label=name, markersize=6, linewidth=1.4,
                 **style)
-        for xi, yi in zip(x, rows["value"], strict=True):
+        for xi, yi in zip(x, rows["value"], strict=True) if label_values else ():
             ax.annotate(
                 f"{yi:g}",
                 (xi, yi),

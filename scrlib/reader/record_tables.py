@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from scrlib.its.fmt import labelled
+
 
 def figure_table(dataset, series_ids=None) -> pd.DataFrame:
     """Every figure of ``series_ids`` (all if None) with its source and the words that state it."""
+    from scrlib.record.periods import readable
+
     figs = dataset.figures
     if series_ids is not None:
         figs = figs[figs["series_id"].isin(list(series_ids))]
@@ -14,40 +18,61 @@ def figure_table(dataset, series_ids=None) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Series": [dataset.series_info(s).name for s in figs["series_id"]],
-            "Period": figs["period"].str.replace("FY", "", regex=False).to_numpy(),
+            "Period": [readable(p) for p in figs["period"]],
             "As stated": figs["period_stated"].to_numpy(),
             "Value": figs["value"].map("{:g}".format).to_numpy(),
             "Source": [dataset.source(s).short for s in figs["source_id"]],
             "Excerpt": figs["excerpt"].to_numpy(),
         }
-    ).reset_index(drop=True)
+    ).pipe(labelled)
 
 
 def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
     """Each value in conflict, its source, whether the recorded resolution chose it, and why."""
+    from scrlib.record.periods import readable
+
     conf = dataset.conflicts()
     if series_ids is not None:
         conf = conf[conf["series_id"].isin(list(series_ids))]
     return pd.DataFrame(
         {
             "Series": [dataset.series_info(s).name for s in conf["series_id"]],
-            "Period": conf["period"].str.replace("FY", "", regex=False).to_numpy(),
+            "Period": [readable(p) for p in conf["period"]],
             "Value": conf["value"].map("{:g}".format).to_numpy(),
             "Source": [dataset.source(s).short for s in conf["source_id"]],
             "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
             "Rule": conf["rule"].to_numpy(),
             "Reason": conf["reason"].to_numpy(),
         }
-    ).reset_index(drop=True)
+    ).pipe(labelled)
 
 
 def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
-    """A resolved series as Series x Period with values (wide), for a quick read."""
-    frame = resolved.assign(
-        Series=[dataset.series_info(s).name for s in resolved["series_id"]],
-        Period=resolved["period"].str.replace("FY", "", regex=False),
+    """A resolved series as Series x Period with values (wide), for a quick read; periods in
+    time order, written as a reader writes them."""
+    from scrlib.record.periods import readable
+
+    ordered = resolved.sort_values(["start", "end"], kind="mergesort")
+    frame = ordered.assign(
+        Series=[dataset.series_info(s).name for s in ordered["series_id"]],
+        Period=[readable(p) for p in ordered["period"]],
     )
-    return frame.pivot(index="Period", columns="Series", values="value").rename_axis(columns=None)
+    wide = frame.pivot(index="Period", columns="Series", values="value")
+    order = list(dict.fromkeys(frame["Period"]))
+    return wide.reindex(order).rename_axis(columns=None)
+
+
+def plain_ids(text: str, dataset) -> str:
+    """``text`` with the record's event and series ids replaced by their labels and names."""
+    import re
+
+    if not isinstance(text, str) or not text:
+        return text
+    names = {**{e: dataset.event(e).label for e in dataset.events["event_id"].unique()},
+             **{s: dataset.series_info(s).name for s in dataset.series["series_id"]}}
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(
+        re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
+    return pattern.sub(lambda m: names[m.group(1)], text)
 
 
 def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
@@ -96,7 +121,7 @@ def readable_shares(shares: pd.DataFrame, successes: str, trials: str, stated=()
         found = dict(zip(frame["year"], frame["stated %"], strict=True))
         view["Stated %"] = [fmt.number(found.get(y), 1) if y in found else fmt.DASH
                             for y in view["Year"]]
-    return view
+    return labelled(view)
 
 
 def series_table(dataset, series_ids=None) -> pd.DataFrame:
@@ -109,10 +134,11 @@ def series_table(dataset, series_ids=None) -> pd.DataFrame:
     for s in info.itertuples(index=False):
         mine = figs[figs["series_id"] == s.series_id]
         span = (f"{mine['start'].min():%b %Y} to {mine['end'].max():%b %Y}" if len(mine) else "")
-        rows.append({"Series": s.name, "Id": s.series_id, "Stage": s.stage,
+        rows.append({"Series": s.name, "Stage": s.stage,
                      "Counted by": s.counted_by, "Unit": s.unit, "Figures": len(mine),
-                     "Covers": span, "Definition": s.definition, "Caveats": s.note})
-    return pd.DataFrame(rows)
+                     "Covers": span, "Definition": plain_ids(s.definition, dataset),
+                     "Caveats": plain_ids(s.note, dataset)})
+    return labelled(pd.DataFrame(rows))
 
 
 def event_table(dataset, rule: str = "recorded") -> pd.DataFrame:
@@ -126,7 +152,7 @@ def event_table(dataset, rule: str = "recorded") -> pd.DataFrame:
         "What happened": ev["description"].to_numpy(),
         "Source": [dataset.source(s).short for s in ev["source_id"]],
         "Sources": [int(counts[e]) for e in ev["event_id"]],
-    })
+    }).pipe(labelled)
 
 
 def event_conflict_table(dataset) -> pd.DataFrame:
@@ -140,7 +166,7 @@ def event_conflict_table(dataset) -> pd.DataFrame:
         "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
         "Rule": conf["rule"].to_numpy(),
         "Reason": conf["reason"].to_numpy(),
-    })
+    }).pipe(labelled)
 
 
 def copy_table(dataset) -> pd.DataFrame:
@@ -172,4 +198,33 @@ def copy_table(dataset) -> pd.DataFrame:
             "Series-periods on copies alone": sum(source_id in ids for ids in alone_ids),
             "Event dates on copies alone": sum(source_id in ids for ids in alone_events),
         })
-    return pd.DataFrame(rows)
+    return labelled(pd.DataFrame(rows))
+
+
+def copy_only_table(dataset) -> pd.DataFrame:
+    """The series-periods whose every figure cites a copy, for readers: series, period, values
+    and the copies (by publisher)."""
+    from scrlib.record.periods import readable
+    from scrlib.study import analysis
+
+    alone = analysis.copy_only(dataset)
+    return labelled(pd.DataFrame({
+        "Series": [dataset.series_info(s).name for s in alone["series_id"]],
+        "Period": [readable(p) for p in alone["period"]],
+        "Values": alone["values"].to_numpy(),
+        "Read only on": ["; ".join(dataset.source(c).short for c in cs.split(";"))
+                         for cs in alone["copies"]]}, columns=["Series", "Period", "Values",
+                                                               "Read only on"]))
+
+
+def copy_only_events_table(dataset) -> pd.DataFrame:
+    """The event dates that rest on copies alone, for readers."""
+    from scrlib.study import analysis
+
+    alone = analysis.copy_only_events(dataset)
+    return labelled(pd.DataFrame({
+        "Event": [dataset.event(e).label for e in alone["event_id"]],
+        "Dates given": alone["dates"].to_numpy(),
+        "Read only on": ["; ".join(dataset.source(c).short for c in cs.split(";"))
+                         for cs in alone["copies"]]}, columns=["Event", "Dates given",
+                                                               "Read only on"]))

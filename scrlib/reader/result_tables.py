@@ -16,6 +16,28 @@ INTERVAL_WORDS = {"profile": "profile likelihood", "wald": "Wald (t where the sc
                   "estimated)", "wald-normal": "Wald, normal (large-sample)"}
 CODING_WORDS = {"sum": "sum of its parts (default)", "fractional": "share of days, mixed on the "
                 "log scale", "whole": "wholly on the side with most of its days"}
+FAMILY_WORDS = {"poisson": "Poisson", "quasipoisson": "quasi-Poisson",
+                "negativebinomial": "negative binomial", "binomial": "binomial",
+                "gaussian": "least squares"}
+EFFECTS_WORDS = {"step": "changes in level", "step+slope": "changes in level and in trend"}
+RULE_WORDS = {"recorded": "the value recorded as used", "alternative": "the other source's value",
+              "lowest": "the lowest value", "highest": "the highest value"}
+CHOICE_WORDS = {"events": "Policy dates in the model", "family": "Model family",
+                "effects": "Effects", "transition": "A year containing a date counts as",
+                "conflict_rule": "Where sources disagree on a count",
+                "event_rule": "Where sources disagree on a date", "series": "Series"}
+
+
+def choice_value(choice: str, value, dataset=None) -> str:
+    """One value of a specification choice in words (event ids as their labels)."""
+    value = str(value)
+    if choice == "events" and dataset is not None:
+        return " and ".join(dataset.event(e).label for e in value.split(",") if e)
+    if choice == "series" and dataset is not None:
+        return dataset.series_info(value).name
+    return {"family": FAMILY_WORDS, "effects": EFFECTS_WORDS, "transition": CODING_WORDS,
+            "conflict_rule": RULE_WORDS, "event_rule": RULE_WORDS}.get(choice, {}).get(value,
+                                                                                      value)
 
 
 def effects(result) -> pd.DataFrame:
@@ -88,7 +110,7 @@ def models(comparison) -> pd.DataFrame:
     rows = []
     for r in comparison.table.itertuples(index=False):
         quasi = r.family == "quasipoisson"
-        rows.append({"Family": r.family, "Trend change": r.effects,
+        rows.append({"Family": FAMILY_WORDS.get(r.family, r.family), "Trend change": r.effects,
                      "Parameters": fmt.number(r.k),
                      "Criterion": "QAICc" if quasi else "AICc",
                      "Value": fmt.number(r.qaicc if quasi else r.aicc, 1),
@@ -118,7 +140,7 @@ def scans(*results) -> pd.DataFrame:
         if high > low:
             share += f" (about: {low} to {high} within simulation error)"
         rows.append({"Scanned": s.description,
-                     "Best-fitting date(s)": dates,
+                     "Best fit": dates,
                      "Rate ratio there": fmt.ratio(best["rate_ratio"]) + (
                          f" and {fmt.ratio(best['rate_ratio_2'])}" if s.q == 2 else ""),
                      "Placements in the 95% set": share,
@@ -248,14 +270,34 @@ def curve_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return fmt.labelled(pd.DataFrame(out, columns=["", "Value"]))
 
 
-def curve_by_choice(choices: pd.DataFrame) -> pd.DataFrame:
-    """:func:`scrlib.study.sensitivity.by_choice` for readers."""
+def curve_by_choice(choices: pd.DataFrame, dataset=None) -> pd.DataFrame:
+    """:func:`scrlib.study.sensitivity.by_choice` for readers, every choice in words."""
     return fmt.labelled(pd.DataFrame({
-        "Choice": [c.replace("_", " ") for c in choices["choice"]],
-        "Value": choices["value"],
+        "Choice": [CHOICE_WORDS.get(c, c.replace("_", " ")) for c in choices["choice"]],
+        "Value": [choice_value(c, v, dataset) for c, v in
+                  zip(choices["choice"], choices["value"], strict=True)],
         "Models": choices["models"].astype(str),
         "Median rate ratio": [fmt.ratio(v) for v in choices["median rate ratio"]],
         "Share excluding 1": [fmt.percent(100 * v) for v in choices["share excluding 1"]]}))
+
+
+def not_fitted(table: pd.DataFrame, dataset) -> pd.DataFrame:
+    """The specifications that could not be fitted, in words, and why (once per reason)."""
+    rows = []
+    for r in table[table["status"] != "fitted"].itertuples(index=False):
+        reason = str(r.status).removeprefix("not fitted: ")
+        why = ("these years cannot identify the model (a combination of its terms runs off to "
+               "infinity or cannot be told apart)" if "not identified" in reason
+               else reason.split("; ")[0])
+        rows.append({"Policy dates": choice_value("events", r.events, dataset),
+                     "Model family": choice_value("family", r.family),
+                     "Effects": choice_value("effects", r.effects),
+                     "A year containing a date counts as": choice_value("transition",
+                                                                         r.transition),
+                     "Why not": why})
+    frame = pd.DataFrame(rows, columns=["Policy dates", "Model family", "Effects",
+                                        "A year containing a date counts as", "Why not"])
+    return fmt.labelled(frame.drop_duplicates())
 
 
 def curve_estimates(table: pd.DataFrame) -> pd.DataFrame:

@@ -136,3 +136,23 @@ def fiscal_label(period: pd.Period) -> str:
     """The label ``'2012-13'`` for the financial year Period ending in March 2013."""
     end = period.end_time.year
     return f"{end - 1}-{end % 100:02d}"
+
+
+def readable(code: str) -> str:
+    """A period code as a reader writes it: 'FY2012-13' -> '2012-13', 'PY2013-14' ->
+    '2013-14 (July to June)', 'CY2020' -> '2020', '2010-04-01..2011-01-31' -> '1 April 2010 to
+    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'."""
+    from scrlib.record.records import human_date
+
+    if ".." in code:
+        first, last = code.split("..", 1)
+        return f"{readable(first)} to {readable(last)}"
+    if code.startswith("FY"):
+        return code[2:]
+    if code.startswith("PY"):
+        return f"{code[2:]} (July to June)"
+    if code.startswith("CY"):
+        return code[2:]
+    if _DAY.match(code) or _MONTH.match(code):
+        return human_date(code)
+    return code
