@@ -144,7 +144,11 @@ def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, mo
     assert found["summary"]["nothing_new"] is False
     assert found["estimates_moved"] == [{"notebook": "01-headline",
                                          "estimate": "published 2013-14",
-                                         "before": 71.0, "after": 70.0}]
+                                         "before": 71.0, "after": 70.0,
+                                         "because": "the data changed"}]
+    assert {c["cause"] for c in found["causes"]} == {"data"}
+    assert any(c["detail"].endswith("figures.csv changed") for c in found["causes"])
+    assert "Because the data changed." in (target / "changes.html").read_text()
     assert found["notebooks_changed"] == ["01-headline"]
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["changes"] == found["summary"]
@@ -162,3 +166,29 @@ def test_a_damaged_earlier_report_is_said_and_does_not_stop_the_run(tmp_path):
     found = changes.compare(before, now)
     assert found.summary()["previous_unreadable"] is True and not found.nothing_new
     assert "could not be read" in found.sentence()
+
+
+def test_changes_say_why_a_setting_moved_an_estimate(tmp_path):
+    """Issue 25: a run with another conflict rule says that a parameter changed, which, and
+    attributes the moved estimate to it; code and package changes are named too."""
+    from scrlib.publish import changes as what_changed
+    from scrlib.reader.answers import Answer
+
+    before, after = tmp_path / "before", tmp_path / "after"
+    for folder, value in ((before, 0.83), (after, 0.91)):
+        (folder / "figures").mkdir(parents=True)
+        Answer("02-initiated", "q", ("s",), estimates=(("ratio", value),)).write(
+            folder / "figures")
+    manifest = {"parameters": {"02-initiated": {}}, "git_commit": "a" * 40,
+                "packages": {"numpy": "2.4.6"}, "inputs": {"data/figures.csv": "x"}}
+    (before / "manifest.json").write_text(json.dumps(manifest))
+    now = {"parameters": {"02-initiated": {"conflict_rule": "alternative"}},
+           "git_commit": "b" * 40, "packages": {"numpy": "2.5.0"},
+           "inputs": {"data/figures.csv": "x"}}
+    found = what_changed.compare(before, after, now)
+    details = [c["detail"] for c in found.causes]
+    assert "02-initiated: conflict_rule (default) -> alternative" in details
+    assert f"commit {'a' * 12} -> {'b' * 12}" in details and "numpy 2.4.6 -> 2.5.0" in details
+    assert found.estimates_moved[0]["because"] == "its parameters changed"
+    assert found.sentence().endswith("Because parameters or the configuration changed, the "
+                                     "code changed and package versions changed.")

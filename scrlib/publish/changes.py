@@ -33,6 +33,9 @@ class Changes:
     estimates_moved: list = field(default_factory=list)
     charts_changed: list = field(default_factory=list)
     notebooks_changed: list = field(default_factory=list)
+    # Why: what this run was given that differs from what the last one was given (parameters,
+    # code, package versions, data), each a dict {"cause", "detail"[, "notebook"]}.
+    causes: list = field(default_factory=list)
     unreadable: str = ""  # why an earlier report could not be compared, if it could not
 
     @property
@@ -70,7 +73,13 @@ class Changes:
             (len(self.estimates_moved), "headline estimate(s) moved"),
             (len(self.charts_changed), "chart(s) changed"),
             (len(self.notebooks_changed), "notebook(s) with changed outputs")) if n]
-        return "Since the last report: " + ", ".join(parts) + "."
+        text = "Since the last report: " + ", ".join(parts) + "."
+        kinds = list(dict.fromkeys(c["cause"] for c in self.causes))
+        if kinds:
+            text += " Because " + _join([CAUSE_WORDS[k] for k in kinds]) + "."
+        elif parts:
+            text += " No recorded input changed (parameters, code, packages, data)."
+        return text
 
     def to_json(self) -> str:
         data = {"summary": self.summary(), "tolerance": TOLERANCE_TEXT, **asdict(self)}
@@ -78,27 +87,93 @@ class Changes:
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def compare(previous: Path | None, current: Path) -> Changes:
-    """Compare two report folders (``previous`` None or missing: the first report)."""
+CAUSE_WORDS = {"parameters": "parameters or the configuration changed",
+               "data": "the data changed", "code": "the code changed",
+               "packages": "package versions changed"}
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def compare(previous: Path | None, current: Path, now: dict | None = None) -> Changes:
+    """Compare two report folders (``previous`` None or missing: the first report). ``now``
+    holds what this run was given (``parameters`` by notebook, ``git_commit``, ``packages``,
+    ``inputs``: file -> sha256), set against the earlier manifest to say why things moved."""
     if previous is None or not (previous / "manifest.json").is_file():
         return Changes(previous=False)
     try:
-        return _compare(previous, current)
+        return _compare(previous, current, now)
     except Exception as exc:  # a damaged earlier report must not stop this one
         out = Changes(previous=False)
         out.unreadable = f"{type(exc).__name__}: {exc}"
         return out
 
 
-def _compare(previous: Path, current: Path) -> Changes:
+def _compare(previous: Path, current: Path, now: dict | None = None) -> Changes:
     out = Changes(previous=True)
     _figures(out, _rows(previous / "data" / "figures.csv"), _rows(current / "data" / "figures.csv"))
     out.estimates_moved = _estimates(previous / "figures", current / "figures")
+    if now is not None:
+        before = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+        out.causes = causes(before, now)
+        _attribute(out)
     out.charts_changed = _charts(previous / "figures", current / "figures")
     out.notebooks_changed = [name for name in sorted(
         {p.stem for p in (*previous.glob("*.ipynb"), *current.glob("*.ipynb"))})
         if _outputs(previous / f"{name}.ipynb") != _outputs(current / f"{name}.ipynb")]
     return out
+
+
+def causes(before: dict, now: dict) -> list[dict]:
+    """What this run was given that differs from what the earlier run was given (its
+    manifest): each notebook's parameters, the code's commit, package versions, data files."""
+    found = []
+    was_params, now_params = before.get("parameters", {}), now.get("parameters", {})
+    for notebook in sorted(set(was_params) | set(now_params)):
+        a, b = was_params.get(notebook, {}), now_params.get(notebook, {})
+        for name in sorted(set(a) | set(b)):
+            if a.get(name) != b.get(name):
+                found.append({"cause": "parameters", "notebook": notebook,
+                              "detail": f"{notebook}: {name} {_shown(a.get(name))} -> "
+                                        f"{_shown(b.get(name))}"})
+    if before.get("git_commit") != now.get("git_commit"):
+        found.append({"cause": "code", "detail": f"commit {str(before.get('git_commit'))[:12]} "
+                                                 f"-> {str(now.get('git_commit'))[:12]}"})
+    was_pkg, now_pkg = before.get("packages", {}), now.get("packages", {})
+    for name in sorted(set(was_pkg) | set(now_pkg)):
+        if name != "scrlib" and was_pkg.get(name) != now_pkg.get(name):
+            found.append({"cause": "packages", "detail": f"{name} {was_pkg.get(name)} -> "
+                                                         f"{now_pkg.get(name)}"})
+    was_in, now_in = before.get("inputs", {}), now.get("inputs", {})
+    for name in sorted(set(was_in) | set(now_in)):
+        if "data/" in name and was_in.get(name) != now_in.get(name):
+            found.append({"cause": "data", "detail": f"{name} "
+                          + ("added" if name not in was_in else "removed"
+                             if name not in now_in else "changed")})
+    return found
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "(default)"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _attribute(out: Changes) -> None:
+    """Each moved estimate's likely cause: its notebook's parameters, else the data, else the
+    code or packages; said as "not recorded" when none of them changed."""
+    kinds = {c["cause"] for c in out.causes}
+    by_notebook = {c["notebook"] for c in out.causes if c["cause"] == "parameters"}
+    for row in out.estimates_moved:
+        if row["notebook"] in by_notebook:
+            row["because"] = "its parameters changed"
+        elif "data" in kinds:
+            row["because"] = CAUSE_WORDS["data"]
+        elif kinds & {"code", "packages"}:
+            row["because"] = _join([CAUSE_WORDS[k] for k in ("code", "packages") if k in kinds])
+        else:
+            row["because"] = "no recorded input changed"
 
 
 def _rows(path: Path) -> dict[str, dict]:
@@ -208,6 +283,8 @@ def _page(changes: Changes) -> str:
     sections = ""
     if changes.previous:
         sections = f"""
+<h2>Why</h2>
+{_table(changes.causes, ["cause", "detail"])}
 <h2>Figures added</h2>
 {_table(changes.figures_added, ["figure_id", "series_id", "period", "value", "source_id"])}
 <h2>Figures revised</h2>
@@ -216,7 +293,7 @@ def _page(changes: Changes) -> str:
 {_table(changes.figures_removed, ["figure_id", "series_id", "period", "value", "source_id"])}
 <h2>Headline estimates that moved</h2>
 <p>{e(TOLERANCE_TEXT[0].upper() + TOLERANCE_TEXT[1:])}.</p>
-{_table(changes.estimates_moved, ["notebook", "estimate", "before", "after"])}
+{_table(changes.estimates_moved, ["notebook", "estimate", "before", "after", "because"])}
 <h2>Charts that changed</h2>
 {_table(changes.charts_changed, ["chart", "what"])}
 <h2>Notebooks whose outputs changed</h2>

@@ -419,7 +419,13 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
                 log(f"  ok {r.name} ({r.seconds:.1f} s)")
             dataset = load()
             write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
-            changes = what_changed.compare(target if target.is_dir() else None, stage)
+            now = {"parameters": {r.name: r.parameters for r in runs},
+                   "git_commit": chrome.commit,
+                   "packages": {name: _version(name) for name in PACKAGES},
+                   "inputs": {str(p.relative_to(PROJECT_DIR)) if p.is_relative_to(PROJECT_DIR)
+                              else str(p): sha256(p)
+                              for p in sorted(data_dir().glob("*")) if p.is_file()}}
+            changes = what_changed.compare(target if target.is_dir() else None, stage, now)
             what_changed.write(changes, stage)
             write_index(stage, runs, config, dataset, changes, chrome)
             from scrlib.reader.answers import read_key
