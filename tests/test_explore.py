@@ -55,7 +55,11 @@ def test_date_options_span_what_the_sources_allow_or_the_whole_series(explorer):
     assert [f"{m:%Y-%m}" for m in months] == ["2013-06", "2013-07"]  # the two sources' dates
     free = explorer.date_options(panel.with_(free=("national-panel-established",)),
                                  "national-panel-established")
-    assert f"{free[0]:%Y-%m}" == "2007-04" and f"{free[-1]:%Y-%m}" == "2016-03"
+    # a change needs a whole year before it and one from it on: 2008-09 to the start of 2015-16
+    assert f"{free[0]:%Y-%m}" == "2008-04" and f"{free[-1]:%Y-%m}" == "2015-04"
+    for month in (free[0], free[-1]):  # every month offered can be fitted
+        explorer.view(panel.with_(free=("national-panel-established",)).moved(
+            "national-panel-established", month))
 
 
 def test_a_date_bounded_by_an_earlier_event_starts_at_that_event(explorer, dataset):
@@ -80,7 +84,8 @@ def test_leaving_a_year_out_refits_without_it(explorer):
 
 
 @pytest.mark.parametrize(("choices", "words"), [
-    (Choices().moved(OFSTED, "2006-01-01"), "outside the years of this series"),
+    (Choices().moved(OFSTED, "2006-01-01"), "leaves no whole year of this series"),
+    (Choices().moved(OFSTED, "2015-11-01"), "it can fall from April 2008 to April 2015"),
     (Choices(events=("no-such-event",)), "no source in data/events.csv"),
     (Choices(events=("full-publication", OFSTED, "working-together-2013"),
              effects="step+slope"), "cannot be fitted"),
@@ -96,13 +101,34 @@ def test_the_widget_shows_a_message_and_keeps_the_last_good_chart(explorer):
     assert chart and "scr-estimate" in estimates and widget.message.value == ""
     widget.choices = widget.choices.moved(OFSTED, "2006-01-01")
     widget.refresh()
-    assert "outside the years" in widget.message.value
+    assert "leaves no whole year" in widget.message.value
     assert "Traceback" not in widget.message.value
     assert widget.chart.value == chart and widget.estimates.value == estimates
+    # the kept results are marked as belonging to the last good choices
+    assert widget.stale and "scr-stale" in widget.results._dom_classes
+    assert "last choices that could be fitted" in widget.message.value
     widget.family.value = "negativebinomial"  # a good change clears the message
     widget.choices = widget.choices.moved(OFSTED, "2012-07-01")
     widget.refresh()
     assert widget.message.value == "" and widget.chart.value != chart
+    assert not widget.stale and "scr-stale" not in widget.results._dom_classes
+
+
+def test_the_explorer_speaks_in_words_and_the_fit_s_own_measure(explorer):
+    """Issue 25: least squares reports a difference, not a 'rate ratio'; options are named,
+    not coded; every event is listed without scrolling; a date in a year with no figure says
+    why moving it changes nothing."""
+    gaussian = explorer.view(Choices(family="gaussian"))
+    assert "rate ratio" not in gaussian.answer and "difference" in gaussian.answer
+    widget = ExplorerWidget(explorer)
+    assert ("quasi-Poisson", "quasipoisson") in widget.family.options
+    assert all(label != value for label, value in widget.series.options)
+    assert widget.events.rows == len(widget.events.options)
+    january = explorer.view(Choices().moved(OFSTED, "2012-01-01"))
+    april = explorer.view(Choices().moved(OFSTED, "2012-04-01"))
+    assert "falls in 2011-12, which has no figure" in january.answer
+    assert january.estimate("Ofsted evaluation ends") == pytest.approx(
+        april.estimate("Ofsted evaluation ends"))
 
 
 def test_static_outputs_and_the_bootstrap_button_logic(explorer):

@@ -113,10 +113,10 @@ class Explorer:
         if rows.empty:
             raise ExploreError(f"event {event_id!r} has no source in data/events.csv, so it has "
                                "no date to move")
-        if event_id in choices.free:
+        if event_id in choices.free:  # a change needs a year before it and one from it on
             frame = choices.with_(leave_out="").specification().data(self.dataset)
-            first = frame["fiscal_year"].iloc[0].start_time
-            last = frame["fiscal_year"].iloc[-1].end_time
+            first = frame["fiscal_year"].iloc[1].start_time
+            last = frame["fiscal_year"].iloc[-1].start_time
         else:
             first = pd.Timestamp(rows["when"].min())
             last = pd.Timestamp(rows["when"].max())
@@ -155,9 +155,11 @@ class Explorer:
             for label, when in dates.items():
                 if not first.start_time < when <= last.start_time:
                     raise ExploreError(
-                        f"{label} on {when:%d %B %Y} is outside the years of this series "
-                        f"({first.start_time:%B %Y} to {last.end_time:%B %Y}): a change "
-                        "needs at least one year before it and one from it on")
+                        f"{label} on {when:%d %B %Y} leaves no whole year of this series "
+                        f"({first.start_time:%B %Y} to {last.end_time:%B %Y}) before it or "
+                        "from it on: a change needs at least one year on each side, so it can "
+                        f"fall from {first.end_time + pd.Timedelta(days=1):%B %Y} to "
+                        f"{last.start_time:%B %Y}")
             result = spec.fit(self.dataset, data=frame)
             _ = result.effects  # compute the intervals now, so their errors surface here
         except ExploreError:
@@ -165,6 +167,7 @@ class Explorer:
         except (ParameterError, its.ConvergenceError, ValueError) as err:
             raise ExploreError(f"these choices cannot be fitted: {err}") from err
         answer = " ".join(_plain(r) for r in result.effects.itertuples(index=False))
+        answer += _same_model_note(frame, dates)
         if result.warnings:
             answer += (f" The model gives {len(result.warnings)} warning(s) about what these "
                        "data can support, listed below.")
@@ -307,12 +310,35 @@ class Explorer:
 
 
 def _plain(row) -> str:
-    """One effect in plain words (no Markdown): estimate, interval, what the interval says."""
+    """One effect in plain words (no Markdown): estimate, interval, what the interval says, in
+    the fit's own measure (a rate ratio, or a difference for least squares)."""
     what = "change in level" if row.effect == "step" else "change in trend"
-    covers = row.ci_low <= 1.0 <= row.ci_high
-    return (f"{row.intervention}, {what}: rate ratio {fmt.ratio(row.rate_ratio)} (95% interval "
-            f"{fmt.interval(row.ci_low, row.ci_high)}), "
+    measure = str(row.measure).split(" per ")[0]
+    if measure.startswith("difference"):
+        null, shown = 0.0, (f"{row.rate_ratio:+.1f}", f"{row.ci_low:.1f} to {row.ci_high:.1f}")
+    else:
+        null, shown = 1.0, (fmt.ratio(row.rate_ratio), fmt.interval(row.ci_low, row.ci_high))
+    covers = row.ci_low <= null <= row.ci_high
+    return (f"{row.intervention}, {what}: {measure} {shown[0]} (95% interval {shown[1]}), "
             + ("which includes no change." if covers else "which excludes no change."))
+
+
+def _same_model_note(frame: pd.DataFrame, dates: dict) -> str:
+    """A note for each date that falls in a year with no figure: every date from there to the
+    start of the next year with a figure gives the same model."""
+    from scrlib.record.periods import fiscal_label
+
+    years = pd.PeriodIndex(frame["fiscal_year"])
+    notes = []
+    for label, when in dates.items():
+        year = pd.Period(pd.Timestamp(when), freq=years.freq)
+        if years[0] < year < years[-1] and year not in set(years):
+            following = min(y for y in years if y > year)
+            notes.append(f" {label} falls in {fiscal_label(year)}, which has no figure, so any "
+                         f"date from there to the start of {fiscal_label(following)} gives the "
+                         "same model (the change shows from "
+                         f"{fiscal_label(following)}).")
+    return "".join(notes)
 
 
 class ExplorerWidget:
@@ -332,18 +358,25 @@ class ExplorerWidget:
             return w.Dropdown(options=options, value=value, description=name, style=style,
                               layout=layout)
 
+        from scrlib.reader.result_tables import choice_value
+
+        def worded(choice, values):
+            return [(choice_value(choice, v, x.dataset), v) for v in values]
+
         c = self.choices
-        self.series = dropdown("Series", x.series_options(), c.series)
+        self.series = dropdown("Series", worded("series", x.series_options()), c.series)
         labels = [(x.dataset.event(e).label, e) for e in x.event_options(c)]
         self.events = w.SelectMultiple(options=labels, value=c.events,
-                                       description="Policy events", rows=8, style=style,
-                                       layout=layout)
-        self.conflict = dropdown("Conflict rule", ["recorded", "alternative", "lowest",
-                                                   "highest"], c.conflict_rule)
-        self.event_rule = dropdown("Event-date rule", list(design.EVENT_RULES), c.event_rule)
-        self.family = dropdown("Family", list(FAMILIES), c.family)
-        self.effects = dropdown("Effects", list(design.EFFECTS), c.effects)
-        self.transition = dropdown("Year with a date", list(design.TRANSITIONS), c.transition)
+                                       description="Policy events", rows=len(labels),
+                                       style=style, layout=layout)
+        self.conflict = dropdown("Disputed counts", worded(
+            "conflict_rule", ["recorded", "alternative", "lowest", "highest"]), c.conflict_rule)
+        self.event_rule = dropdown("Disputed dates", worded("event_rule", design.EVENT_RULES),
+                                   c.event_rule)
+        self.family = dropdown("Family", worded("family", FAMILIES), c.family)
+        self.effects = dropdown("Effects", worded("effects", design.EFFECTS), c.effects)
+        self.transition = dropdown("Year with a date", worded("transition", design.TRANSITIONS),
+                                   c.transition)
         self.leave_out = dropdown("Leave out", [("none", ""), *[(y, y) for y in
                                                                x.year_options(c)[1:]]],
                                   c.leave_out)
@@ -369,8 +402,13 @@ class ExplorerWidget:
                            self.family, self.effects, self.transition, self.leave_out,
                            self.run, self.progress],
                           layout=w.Layout(min_width="37em", flex="0 0 37em"))
-        results = w.VBox([self.message, self.estimates, self.answer, self.table_out,
-                          self.chart, self.source, self.boot_out],
+        self.results = w.VBox([self.estimates, self.answer, self.table_out, self.chart,
+                               self.source, self.boot_out],
+                              layout=w.Layout(flex="1 1 auto", min_width="30em"))
+        self.stale = False
+        self.stale_style = w.HTML("<style>.scr-stale { opacity: 0.4; filter: grayscale(1); }"
+                                  "</style>")
+        results = w.VBox([self.stale_style, self.message, self.results],
                          layout=w.Layout(flex="1 1 auto", min_width="30em"))
         self.widget = w.HBox([controls, results])
         self.widget.add_class("scr-explorer")
@@ -428,10 +466,17 @@ class ExplorerWidget:
         try:
             view = self.explorer.view(self.choices)
         except ExploreError as err:
+            kept = ("" if self.view is None else
+                    " The results below are still those of the last choices that could be "
+                    "fitted, not of these.")
             self.message.value = (f'<div class="scr-message" style="color:#8a1c1c">'
-                                  f"{html.escape(str(err))}</div>")
+                                  f"{html.escape(str(err))}{kept}</div>")
+            self.results.add_class("scr-stale")
+            self.stale = True
             return
         self.view = view
+        self.stale = False
+        self.results.remove_class("scr-stale")
         self.message.value = ""
         self.estimates.value = self.explorer.estimate_html(view)
         self.answer.value = (f"<p>{html.escape(view.answer)}</p>"
