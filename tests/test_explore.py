@@ -28,7 +28,9 @@ def test_default_view_is_the_specification_fit(explorer, dataset):
 def test_the_model_warnings_are_shown_in_words_not_pointed_at(explorer):
     view = explorer.view(Choices())
     assert view.result.warnings  # one year between the two policies: the model says so
-    assert f"{len(view.result.warnings)} warning(s)" in view.answer
+    count = len(view.result.warnings)
+    assert f"gives {count} {'warning' if count == 1 else 'warnings'} " in view.answer
+    assert "warning(s)" not in view.answer
     html = explorer.warnings_html(view)
     assert html.count("<li>") == len(view.result.warnings)
     assert "fewer than 3 cannot separate" in html

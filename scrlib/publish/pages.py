@@ -330,6 +330,7 @@ def figures_page(dataset, chrome: Chrome, key=None) -> str:
     """Every cited figure, grouped by series and period, each with its value as the source
     gives it, the period, the source (title, publisher, date, address, whether it is a copy and
     of what) and the source's own words: what a number on any page links to."""
+    from scrlib.reader.record_tables import plain_ids
     from scrlib.record.cite import original_of
     from scrlib.record.records import human_date
 
@@ -365,7 +366,8 @@ def figures_page(dataset, chrome: Chrome, key=None) -> str:
                           f"{e(info.name)}, {e(str(period).removeprefix('FY'))}</h3>"
                           f"<ul>{''.join(entries)}</ul>")
         sections.append(f'<section id="series-{e(series_id)}"><h2>{e(info.name)}</h2>'
-                        f"<p>{e(info.definition)}</p>{''.join(blocks)}</section>")
+                        f"<p>{e(plain_ids(info.definition, dataset))}</p>{''.join(blocks)}"
+                        "</section>")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -169,8 +169,9 @@ class Explorer:
         answer = " ".join(_plain(r) for r in result.effects.itertuples(index=False))
         answer += _same_model_note(frame, dates)
         if result.warnings:
-            answer += (f" The model gives {len(result.warnings)} warning(s) about what these "
-                       "data can support, listed below.")
+            count = len(result.warnings)
+            answer += (f" The model gives {count} {'warning' if count == 1 else 'warnings'} "
+                       "about what these data can support, listed below.")
         return View(choices, frame, dates, result, self._profile(choices, frame), answer)
 
     def _profile(self, choices: Choices, frame: pd.DataFrame):

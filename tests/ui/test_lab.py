@@ -236,18 +236,20 @@ def test_a_notebook_used_and_saved_in_lab_refreshes_to_the_committed_bytes(lab, 
     assert copy.read_bytes() == committed
 
 
-def test_a_report_page_renders(tmp_path, browser):
-    from scrlib.publish import report
-
-    out = tmp_path / "latest"
-    report.build(out, notebooks=[PROJECT / "notebooks" / "02-initiated.ipynb"],
-                 log=lambda *_: None)
-    page = browser.new_page(viewport={"width": 1100, "height": 1600})
+def test_a_refused_choice_marks_the_results_on_screen_as_stale(lab, browser):
+    """Leaving out 2010-11 cannot be fitted: the message says so and the results kept on
+    screen are greyed as the last good choice's, until a good choice clears them."""
+    url, _ = lab
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
     try:
-        page.goto((out / "02-initiated.html").as_uri())
-        assert "In brief." in page.inner_text("body")
-        assert page.locator("img").count() >= 4
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "report.png"))
+        _run_all(page, url, "06-explore")
+        page.locator(".jupyter-widgets .scr-estimate").first.wait_for(timeout=60_000)
+        leave = page.locator(".widget-dropdown:has-text('Leave out') select")
+        leave.select_option(label="2010-11")
+        page.wait_for_selector(".scr-stale", timeout=60_000)
+        message = page.locator(".scr-message").inner_text()
+        assert "last choices that could be fitted" in message
+        leave.select_option(label="none")
+        page.wait_for_function("() => !document.querySelector('.scr-stale')", timeout=60_000)
     finally:
         page.close()
