@@ -101,3 +101,23 @@ def test_the_answer_changes_its_words_with_the_evidence(dip):
     text = answers.initiated(flat, dates, result, expl).text
     assert "which includes no change" in text
     assert "is clear on its own" not in text
+
+
+def test_a_table_names_its_numbers_evidence_and_the_page_links_only_the_cells_still_holding_them():
+    import pandas as pd
+
+    from scrlib.its.fmt import DASH
+    from scrlib.publish.pages import _link_table
+    from scrlib.reader.notebook import LINKS, table_html, with_links
+
+    table = with_links(pd.DataFrame({"Value": ["72", DASH], "Note": ["a", "b"]},
+                                    index=pd.Index(["2010-11", "2011-12"], name="Year")),
+                       [(0, "Value", "sp-x-FY2010-11"), (1, "Value", "sp-x-FY2011-12")])
+    body, meta = table_html(table)
+    assert meta == {LINKS: [{"row": 0, "column": 0, "text": "72", "anchor": "sp-x-FY2010-11"}]}
+    linked = _link_table(body, meta[LINKS])
+    assert '<td><a class="number" href="figures.html#sp-x-FY2010-11">72</a></td>' in linked
+    assert linked.count("<a ") == 1  # the dash is not a number and links nowhere
+    moved = [{**meta[LINKS][0], "row": 1}]  # a link whose cell holds other words is not made
+    assert _link_table(body, moved) == body
+    assert table_html(pd.DataFrame({"a": [1]})) == pd.DataFrame({"a": [1]})._repr_html_()

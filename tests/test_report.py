@@ -348,6 +348,56 @@ def test_a_page_that_fails_to_render_names_its_notebook(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists() and (tmp_path / "out.failed").is_dir()
 
 
+def test_numbers_in_reader_tables_lead_to_the_words_that_state_them(good_report, dataset):
+    from scrlib.publish import pages
+
+    page = (good_report / "01-sources.html").read_text()
+    # each value of the seed articles' figures table links to that figure's entry
+    assert ('<a class="number" href="figures.html#fig-stowe-published-fy2012-13">13</a>'
+            in page)
+    shares = (good_report / "03-publication.html").read_text()
+    assert '<a class="number" href="figures.html#sp-scr-published-FY2012-13">31</a>' in shares
+    figures = (good_report / "figures.html").read_text()
+    assert 'id="fig-stowe-published-fy2012-13"' in figures
+    assert pages.broken_number_links(good_report, dataset) == []
+
+
+def test_a_figure_whose_words_no_longer_state_its_number_is_named_with_its_page(
+        good_report, dataset):
+    from copy import copy
+
+    from scrlib.publish import pages
+
+    edited = copy(dataset)
+    figures = dataset.figures.copy()
+    row = figures["figure_id"] == "stowe-published-fy2012-13"
+    figures.loc[row, "excerpt"] = "a number of reviews were published"
+    edited.figures = figures
+    problems = pages.broken_number_links(good_report, edited)
+    assert problems == ["01-sources.html: the number '13' links to stowe-published-fy2012-13, "
+                        "whose words do not state it"]
+
+
+def test_a_number_that_would_lead_nowhere_or_to_other_words_stops_the_report(tmp_path):
+    linked = ("from scrlib.reader.notebook import LinkedMarkdown\n"
+              "LinkedMarkdown('In 2010-11 there were 999 reviews, and 5 more.', "
+              "[{'text': '999', 'anchor': 'sp-scr-initiated-FY2010-11'}, "
+              "{'text': '5', 'anchor': 'sp-no-such-series-FY1999-00'}])")
+    nbs = [_notebook(tmp_path / "nbs", "01-claims", linked)]
+    target = tmp_path / "out"
+    with pytest.raises(report.EvidenceLinkError) as err:
+        report.build(target, notebooks=nbs, log=lambda *_: None)
+    message = str(err.value)
+    assert ("01-claims.html: the number '999' links to "
+            "scr-initiated-fy2010-11-cypnow-scrs-instigated-plummets, "
+            "scr-initiated-fy2010-11-cypnow-steep-rise-in-scrs, whose words do not state it"
+            ) in message
+    assert ("01-claims.html: the number '5' links to #sp-no-such-series-FY1999-00, which the "
+            "figures page does not have") in message
+    assert err.value.exit_code == report.EXIT_DATA
+    assert not target.exists() and (tmp_path / "out.failed").is_dir()
+
+
 def test_deferred_iri_grammar_still_checks_iris_when_used():
     """The report puts off importing rfc3987_syntax; jsonschema's iri check must work unchanged."""
     code = (

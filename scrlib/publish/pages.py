@@ -13,6 +13,8 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from scrlib.reader.evidence import figure_anchor, number_anchor, single_figure_anchor
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TITLE = ("Serious Case Reviews in England: how the numbers changed around the policy changes of "
          "2010-2013")
@@ -146,10 +148,64 @@ def render_notebook(notebook: Path, target: Path, chrome: Chrome) -> None:
     )
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata["title"] = f"{notebook_title(notebook)} | {SHORT_TITLE}"
+    link_numbers(nb)
     resources = {"metadata": {"name": notebook.stem}, "scrlib_css": STYLE,
                  "scrlib_nav": chrome.nav(notebook.stem), "scrlib_footer": chrome.footer()}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     target.write_text(body, encoding="utf-8")
+
+
+def link_numbers(nb) -> None:
+    """Turn the numbers an output names in its metadata (``scrlib_links``, see
+    :mod:`scrlib.reader.notebook`) into links to the figures page: a paragraph's words, or a
+    table's cell that still holds the number it named."""
+    from scrlib.reader.notebook import LINKS
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", ()):
+            data, meta = output.get("data", {}), output.get("metadata", {})
+            for mime, rewrite in (("text/markdown", _link_markdown), ("text/html", _link_table)):
+                links = meta.get(mime, {}).get(LINKS)
+                if links and mime in data:
+                    data[mime] = rewrite(data[mime], links)
+
+
+def _link_markdown(text: str, links) -> str:
+    for link in links:
+        words = link["text"]
+        text = text.replace(words, number_link(words, link["anchor"]), 1)
+    return text
+
+
+def _link_table(body: str, links) -> str:
+    """A pandas HTML table with the named cells (row and column positions in its body) as links;
+    a cell whose text is not the number named is left as it is."""
+    import re
+
+    wanted = {(link["row"], link["column"]): link for link in links}
+    head, found, rest = body.partition("<tbody>")
+    if not found:
+        return body
+    rows_html, end, tail = rest.partition("</tbody>")
+    rows = re.split(r"(?=<tr>)", rows_html)
+    out, i = [], -1
+    for row in rows:
+        if not row.startswith("<tr>"):
+            out.append(row)
+            continue
+        i += 1
+        cells = re.split(r"(?=<td>)", row)
+        for j in range(1, len(cells)):
+            link = wanted.get((i, j - 1))
+            if link is None:
+                continue
+            shown = html.escape(link["text"])
+            before = f"<td>{shown}</td>"
+            if cells[j].startswith(before):
+                cells[j] = (f"<td>{number_link(link['text'], link['anchor'])}</td>"
+                            + cells[j][len(before):])
+        out.append("".join(cells))
+    return head + found + "".join(out) + end + tail
 
 
 def glossary(dataset, event_ids) -> str:
@@ -199,7 +255,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     else:
         lead, terms = "", ""
     briefs = "\n".join(
-        f'<section class="answer"><h3>{e(a.question)}</h3>\n<p>{e(a.text)}</p>\n'
+        f'<section class="answer"><h3>{e(a.question)}</h3>\n<p>{linked(a)}</p>\n'
         f'<p class="more"><a href="{e(a.notebook)}.html">The evidence: '
         f"{e(titles.get(a.notebook, a.notebook))}</a></p></section>"
         for a in (found[r.name] for r in runs if r.name in found))
@@ -280,53 +336,46 @@ def _alt_from_csv(path: Path) -> str:
     return f"A chart of {', '.join(head[1:])} by {head[0]}: {values}."
 
 
-def number_anchor(number: dict, i: int) -> str:
-    """Where a number of the key message links on the figures page: the figures themselves for
-    one cited value, else the entry that says how it was computed from them."""
-    if not number.get("how") and len(number["periods"]) == 1:
-        return figure_anchor(number["series"], number["periods"][0])
-    return f"computed-{i}"
+def number_link(text: str, anchor: str) -> str:
+    """A number as a link to its entry on the figures page (both escaped)."""
+    return (f'<a class="number" href="figures.html#{html.escape(anchor)}">'
+            f"{html.escape(text)}</a>")
 
 
-def linked(key) -> str:
-    """The key message as HTML, each of its numbers a link to its evidence (escaped)."""
-    text = html.escape(key.text)
-    for i, number in enumerate(key.numbers):
+def linked(message) -> str:
+    """A key message or answer as HTML, each of its numbers a link to its evidence (escaped)."""
+    text = html.escape(message.text)
+    for number in message.numbers:
         words = html.escape(number["text"])
-        link = (f'<a class="number" href="figures.html#{html.escape(number_anchor(number, i))}">'
-                f"{words}</a>")
-        text = text.replace(words, link, 1)
+        text = text.replace(words, number_link(number["text"], number_anchor(number)), 1)
     return text
 
 
-def computed_numbers(dataset, key) -> str:
-    """The figures page's account of each number the key message computed: how, and from which
-    figures (each a link)."""
+def computed_numbers(dataset, messages) -> str:
+    """The figures page's account of each computed number the key message and the answers use:
+    how, and from which figures (each a link); one entry for a number several pages share."""
     e = html.escape
-    items = []
-    for i, number in enumerate(key.numbers if key is not None else ()):
-        if number_anchor(number, i) != f"computed-{i}":
-            continue
-        name = dataset.series_info(number["series"]).name
-        inputs = ", ".join(
-            f'<a href="#{e(figure_anchor(number["series"], p))}">{e(p.removeprefix("FY"))}</a>'
-            for p in number["periods"])
-        how = {"average": "the average of the yearly figures for",
-               "change": "the change between the figures for"}.get(number["how"], "from")
-        items.append(f'<li id="computed-{i}"><strong>{e(number["text"])}</strong>: {how} '
-                     f"{e(name)} in {inputs}.</li>")
+    items = {}
+    for message in messages:
+        for number in getattr(message, "numbers", ()):
+            anchor = number_anchor(number)
+            if not anchor.startswith("computed-") or anchor in items:
+                continue
+            name = dataset.series_info(number["series"]).name
+            inputs = ", ".join(
+                f'<a href="#{e(figure_anchor(number["series"], p))}">'
+                f'{e(p.removeprefix("FY"))}</a>' for p in number["periods"])
+            how = {"average": "the average of the yearly figures for",
+                   "change": "the change between the figures for"}.get(number["how"], "from")
+            items[anchor] = (f'<li id="{e(anchor)}"><strong>{e(number["text"])}</strong>: '
+                             f"{how} {e(name)} in {inputs}.</li>")
     if not items:
         return ""
-    return ("<section><h2>Numbers on the front page, and what they are computed from</h2>"
-            f"<ul>{''.join(items)}</ul></section>")
+    return ("<section><h2>Computed numbers, and the figures they come from</h2>"
+            f"<ul>{''.join(items[k] for k in sorted(items))}</ul></section>")
 
 
-def figure_anchor(series_id: str, period: str) -> str:
-    """The figures page's anchor for one series and period (every figure that states it)."""
-    return f"sp-{series_id}-{period}"
-
-
-def figures_page(dataset, chrome: Chrome, key=None) -> str:
+def figures_page(dataset, chrome: Chrome, messages=()) -> str:
     """Every cited figure, grouped by series and period, each with its value as the source
     gives it, the period, the source (title, publisher, date, address, whether it is a copy and
     of what) and the source's own words: what a number on any page links to."""
@@ -355,7 +404,7 @@ def figures_page(dataset, chrome: Chrome, key=None) -> str:
                             if original is not None else
                             f" A copy: {e(source.original_note or 'its original is not named')}")
                 entries.append(
-                    f'<li id="fig-{e(f.figure_id)}"><strong>{e(value)}</strong> '
+                    f'<li id="{e(single_figure_anchor(f.figure_id))}"><strong>{e(value)}</strong> '
                     f"({e(str(f.period_stated))}) &mdash; {e(source.publisher)} "
                     f"({e(human_date(source.date_published) if source.date_published else 'n.d.')}"
                     f"), <cite>{e(source.title)}</cite>: "
@@ -383,10 +432,70 @@ def figures_page(dataset, chrome: Chrome, key=None) -> str:
 <p>Each number the report uses, as its source states it: the value, the period, who published it
 and when, the source's own words, and its address. Where two sources disagree both are shown;
 which one the analysis uses, and why, is in the sources notebook.</p>
-{computed_numbers(dataset, key)}
+{computed_numbers(dataset, messages)}
 {''.join(sections)}
 {chrome.footer()}
 </main>
 </body>
 </html>
 """
+
+
+NUMBER_LINK = r'<a class="number" href="figures\.html#([^"]*)">(.*?)</a>'
+
+
+def broken_number_links(folder: Path, dataset) -> list[str]:
+    """Every number link in the pages of ``folder`` that leads nowhere, or to figures none of whose
+    words state that number, as 'page: what is wrong' (none for a sound report)."""
+    import re
+
+    figures_page_html = (folder / "figures.html").read_text(encoding="utf-8")
+    anchors = set(re.findall(r'\bid="([^"]+)"', figures_page_html))
+    problems = []
+    for page in sorted(folder.glob("*.html")):
+        for anchor, shown in re.findall(NUMBER_LINK, page.read_text(encoding="utf-8")):
+            anchor, text = html.unescape(anchor), html.unescape(re.sub(r"<[^>]+>", "", shown))
+            if anchor not in anchors:
+                problems.append(f"{page.name}: the number '{text}' links to #{anchor}, which "
+                                "the figures page does not have")
+                continue
+            figures = _figures_at(dataset, anchor)
+            if figures is not None and not _stated_by(text, figures):
+                named = ", ".join(figures["figure_id"]) or "no figure"
+                problems.append(f"{page.name}: the number '{text}' links to {named}, whose "
+                                "words do not state it")
+    return list(dict.fromkeys(problems))  # a number shown twice on a page is named once
+
+
+def _figures_at(dataset, anchor: str):
+    """The figures an sp- or fig- anchor gathers (None for any other anchor)."""
+    figs = dataset.figures
+    if anchor.startswith("fig-"):
+        return figs[figs["figure_id"] == anchor.removeprefix("fig-")]
+    if anchor.startswith("sp-"):
+        keys = [figure_anchor(s, str(p)) for s, p in zip(figs["series_id"], figs["period"],
+                                                         strict=True)]
+        return figs[[k == anchor for k in keys]]
+    return None
+
+
+def _stated_by(text: str, figures) -> bool:
+    """Whether the first number in ``text`` is a figure's value that its words state."""
+    import re
+
+    from scrlib.record.validate import _token_in, value_forms
+
+    found = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    if found is None:
+        return False
+    number = float(found.group().replace(",", ""))
+    for f in figures.itertuples(index=False):
+        if float(f.value) != number:
+            continue
+        excerpt = f.excerpt if isinstance(f.excerpt, str) else ""
+        written = getattr(f, "value_as_written", "")
+        forms = ([written] if isinstance(written, str) and written else
+                 value_forms(f"{float(f.value):g}", f.unit))
+        if any(_token_in(form, excerpt) for form in forms):
+            return True
+    return False

@@ -60,6 +60,11 @@ class DataCheckError(ReportError):
     exit_code = EXIT_DATA
 
 
+class EvidenceLinkError(DataCheckError):
+    """A number on a page leads nowhere, or to figures whose words do not state it; the message
+    names the page and the figure."""
+
+
 class NotebookError(ReportError):
     """A notebook failed; the message names it and the cell."""
 
@@ -428,11 +433,18 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
             changes = what_changed.compare(target if target.is_dir() else None, stage, now)
             what_changed.write(changes, stage)
             write_index(stage, runs, config, dataset, changes, chrome)
-            from scrlib.reader.answers import read_key
+            from scrlib.reader import answers as answer_files
 
+            messages = [answer_files.read_key(stage / "figures"),
+                        *answer_files.read(stage / "figures")]
             (stage / "figures.html").write_text(
-                pages.figures_page(dataset, chrome, read_key(stage / "figures")),
+                pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
                 encoding="utf-8")
+            broken = pages.broken_number_links(stage, dataset)
+            if broken:
+                raise EvidenceLinkError(
+                    "a number would not lead to words that state it (no report was "
+                    "published): " + "; ".join(broken))
             manifest = _manifest(stage, runs, started, kernel, changes)
             (stage / "manifest.json").write_text(
                 json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"

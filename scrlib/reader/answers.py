@@ -28,6 +28,9 @@ class Answer:
     chart: str = ""  # the stem of a chart in the same folder that shows the answer (optional)
     # The headline numbers behind the sentences, by name, so a later run can say what moved.
     estimates: tuple[tuple[str, float], ...] = ()
+    # Each cited or computed number in the sentences, as in :class:`KeyMessage`, so the report
+    # links it to its evidence.
+    numbers: tuple[dict, ...] = ()
 
     @property
     def text(self) -> str:
@@ -35,11 +38,15 @@ class Answer:
         return " ".join(self.sentences)
 
     def markdown(self):
-        """The answer for a notebook: a bold lead-in, then the paragraph (escaped)."""
-        from scrlib.reader.notebook import markdown
+        """The answer for a notebook: a bold lead-in, then the paragraph (escaped); in the
+        report each of its numbers links to its evidence."""
+        from scrlib.reader.evidence import number_anchor
+        from scrlib.reader.notebook import LinkedMarkdown
         from scrlib.record.cite import escape_markdown
 
-        return markdown(f"**In brief.** {escape_markdown(self.text)}")
+        return LinkedMarkdown(f"**In brief.** {escape_markdown(self.text)}",
+                              [{"text": escape_markdown(n["text"]), "anchor": number_anchor(n)}
+                               for n in self.numbers])
 
     def write(self, folder) -> Path | None:
         """Save as ``<folder>/<notebook>-answer.json`` for the report's index (none if no
@@ -59,7 +66,8 @@ def read(folder) -> list[Answer]:
         data = json.loads(path.read_text(encoding="utf-8"))
         out.append(Answer(data["notebook"], data["question"], tuple(data["sentences"]),
                           data.get("chart", ""),
-                          tuple((k, float(v)) for k, v in data.get("estimates", []))))
+                          tuple((k, float(v)) for k, v in data.get("estimates", [])),
+                          tuple(data.get("numbers", []))))
     return out
 
 
@@ -173,7 +181,7 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
               dip_scan=None, detectable=None, influence=None, tipping=None, against=None,
               nearby=(),
               series_name: str = "SCRs initiated", notebook: str = "02-initiated",
-              chart: str = "") -> Answer:
+              chart: str = "", series: str = "") -> Answer:
     """What happened to a yearly count around the policy dates, how sure, what is unknown.
 
     ``frame``: ``year`` and ``count``; ``dates``: {label: date}; ``result``: the ITS fit;
@@ -183,7 +191,8 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
     :func:`scrlib.study.sensitivity.tipping_points` table; ``against``: the count paired with
     a series it is set against (:func:`scrlib.study.analysis.paired`, e.g. serious incident
     notifications) and that series' name, as ``(frame, name)``; ``nearby``: labels of other
-    events close to the policy dates (shown as what the data cannot separate).
+    events close to the policy dates (shown as what the data cannot separate); ``series``: the
+    counted series' id, so its numbers link to their figures (none if empty).
     """
     ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
     first, last = ordered[0][0], ordered[-1][0]
@@ -202,8 +211,14 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
         estimates.append(("one lasting change anywhere: bootstrap p", step_scan.p_value))
     if dip_scan is not None and dip_scan.p_value is not None:
         estimates.append(("a temporary change anywhere: bootstrap p", dip_scan.p_value))
+    numbers = ()
+    if series:
+        from scrlib.study.analysis import regimes
+
+        labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
+        numbers = tuple(_changed_numbers(labelled, len(ordered), series))
     return Answer(notebook, question, tuple(s for s in sentences if s), chart,
-                  _numbers(estimates))
+                  _numbers(estimates), numbers)
 
 
 def _effect_estimates(result):

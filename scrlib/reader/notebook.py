@@ -6,13 +6,64 @@ import pandas as pd
 
 from scrlib.reader import plot
 
+# Where a reader table or a paragraph says which of its numbers lead to their evidence: a table
+# keeps ``{"row": i, "column": j, "text": words, "anchor": id}`` entries in ``attrs[LINKS]``; an
+# output carries them in its metadata under the same key, and the report turns each into a link
+# to ``figures.html#<anchor>`` (JupyterLab shows the output as it is).
+LINKS = "scrlib_links"
+
 
 def setup() -> None:
-    """Show whole excerpts in tables and make charts reproducible; call once in a notebook."""
+    """Show whole excerpts in tables and make charts reproducible; call once in a notebook.
+    Tables that name their numbers' evidence keep it in their output's metadata."""
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.width", 120)
     pd.set_option("display.float_format", "{:g}".format)
     plot.configure()
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebook packages
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, table_html)
+
+
+def table_html(frame: pd.DataFrame):
+    """A DataFrame's HTML, with the links of ``frame.attrs[LINKS]`` (if any) as its metadata."""
+    body = frame._repr_html_()
+    links = frame.attrs.get(LINKS)
+    return (body, {LINKS: list(links)}) if links else body
+
+
+def with_links(frame: pd.DataFrame, cells) -> pd.DataFrame:
+    """``frame`` with ``cells`` (``(row position, column name, anchor)``) recorded as the numbers
+    that lead to their evidence (a dash or an empty cell links nowhere)."""
+    from scrlib.its import fmt
+
+    links = []
+    for row, column, anchor in cells:
+        j = frame.columns.get_loc(column)
+        text = frame.iat[row, j]
+        if not anchor or fmt.missing(text) or str(text) in ("", fmt.DASH):
+            continue
+        links.append({"row": int(row), "column": int(j), "text": str(text), "anchor": anchor})
+    frame.attrs[LINKS] = links
+    return frame
+
+
+class LinkedMarkdown:
+    """Markdown whose numbers lead to their evidence in the report (``links``: ``{"text",
+    "anchor"}`` entries)."""
+
+    def __init__(self, text: str, links=()):
+        self.text, self.links = text, [dict(link) for link in links]
+
+    def _repr_markdown_(self):
+        return (self.text, {LINKS: self.links}) if self.links else self.text
+
+    def __repr__(self) -> str:  # the plain-text form of the output: the words, nothing else
+        return self.text
 
 
 def show(fig):

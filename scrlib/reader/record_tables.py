@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from scrlib.its.fmt import labelled
+from scrlib.reader.evidence import figure_anchor, single_figure_anchor
+from scrlib.reader.notebook import with_links
 
 
 def figure_table(dataset, series_ids=None) -> pd.DataFrame:
@@ -15,7 +17,7 @@ def figure_table(dataset, series_ids=None) -> pd.DataFrame:
     if series_ids is not None:
         figs = figs[figs["series_id"].isin(list(series_ids))]
     figs = figs.sort_values(["series_id", "start", "source_id"])
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Series": [dataset.series_info(s).name for s in figs["series_id"]],
             "Period": [readable(p) for p in figs["period"]],
@@ -25,6 +27,8 @@ def figure_table(dataset, series_ids=None) -> pd.DataFrame:
             "Excerpt": figs["excerpt"].to_numpy(),
         }
     ).pipe(labelled)
+    return with_links(table, [(i, "Value", single_figure_anchor(f))
+                              for i, f in enumerate(figs["figure_id"])])
 
 
 def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
@@ -34,7 +38,7 @@ def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
     conf = dataset.conflicts()
     if series_ids is not None:
         conf = conf[conf["series_id"].isin(list(series_ids))]
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Series": [dataset.series_info(s).name for s in conf["series_id"]],
             "Period": [readable(p) for p in conf["period"]],
@@ -45,6 +49,8 @@ def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
             "Reason": conf["reason"].to_numpy(),
         }
     ).pipe(labelled)
+    return with_links(table, [(i, "Value", single_figure_anchor(f))
+                              for i, f in enumerate(conf["figure_id"])])
 
 
 def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
@@ -77,8 +83,9 @@ def plain_ids(text: str, dataset) -> str:
 
 def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
     """:func:`resolved_table` for readers: values as the sources give them, a dash where no
-    source gives a figure for that series and period."""
+    source gives a figure for that series and period; each value leads to its figures."""
     from scrlib.its import fmt
+    from scrlib.record.periods import readable
 
     bounded = resolved.assign(value=[
         v if q == "exact" else f"{q} {v:,g}"  # a bound reads as the source wrote it
@@ -86,7 +93,11 @@ def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
     wide = resolved_table(bounded, dataset)
     shown = wide.apply(lambda col: [fmt.DASH if fmt.missing(v) else
                                     v if isinstance(v, str) else f"{v:,g}" for v in col])
-    return shown.rename_axis(index="Period")
+    shown = shown.rename_axis(index="Period")
+    rows = {p: i for i, p in enumerate(shown.index)}
+    return with_links(shown, [
+        (rows[readable(p)], dataset.series_info(s).name, figure_anchor(s, str(p)))
+        for s, p in zip(resolved["series_id"], resolved["period"], strict=True)])
 
 
 def share_table(shares: pd.DataFrame, successes: str, trials: str, stated=()) -> pd.DataFrame:
@@ -103,9 +114,11 @@ def share_table(shares: pd.DataFrame, successes: str, trials: str, stated=()) ->
     return view
 
 
-def readable_shares(shares: pd.DataFrame, successes: str, trials: str, stated=()) -> pd.DataFrame:
+def readable_shares(shares: pd.DataFrame, successes: str, trials: str, stated=(),
+                    series=()) -> pd.DataFrame:
     """:func:`share_table` for readers: shares to one decimal with their interval, a dash where
-    a source states no share."""
+    a source states no share; with ``series`` (the two counts' ids) each count leads to its
+    figures."""
     from scrlib.its import fmt
 
     view = pd.DataFrame({
@@ -121,7 +134,12 @@ def readable_shares(shares: pd.DataFrame, successes: str, trials: str, stated=()
         found = dict(zip(frame["year"], frame["stated %"], strict=True))
         view["Stated %"] = [fmt.number(found.get(y), 1) if y in found else fmt.DASH
                             for y in view["Year"]]
-    return labelled(view)
+    table = labelled(view)
+    if not series:
+        return table
+    return with_links(table, [(i, column, figure_anchor(sid, f"FY{year}"))
+                              for column, sid in zip((successes, trials), series, strict=True)
+                              for i, year in enumerate(shares["year"])])
 
 
 def series_table(dataset, series_ids=None) -> pd.DataFrame:

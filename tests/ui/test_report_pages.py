@@ -73,31 +73,38 @@ def test_the_first_screen_holds_the_key_message_and_its_chart(built, browser):
 
 
 def test_every_number_link_leads_to_words_that_state_it(built, browser):
-    page = _open(browser, built / "index.html")
-    try:
-        links = page.locator("a.number")
-        found = [(links.nth(i).inner_text(), links.nth(i).get_attribute("href"))
-                 for i in range(links.count())]
-    finally:
-        page.close()
-    assert len(found) >= 4
+    found = []  # (page, words, href) for every number link on every page
+    for path in _pages(built):
+        page = _open(browser, path)
+        try:
+            links = page.locator("a.number")
+            found += [(path.name, links.nth(i).inner_text(), links.nth(i).get_attribute("href"))
+                      for i in range(links.count())]
+        finally:
+            page.close()
+    pages_with_links = {name for name, _, _ in found}
+    assert {"index.html", "01-sources.html", "02-initiated.html",
+            "03-publication.html"} <= pages_with_links, pages_with_links
     figures = _open(browser, built / "figures.html")
     try:
-        for text, href in found:
+        for name, text, href in found:
             anchor = href.split("#", 1)[1]
             target = figures.locator(f"[id='{anchor}']")
-            assert target.count() == 1, (text, href)
+            assert target.count() == 1, (name, text, href)
             number = re.search(r"\d[\d,.]*", text).group(0).rstrip(".")
-            if anchor.startswith("sp-"):
-                block = figures.locator(f"[id='{anchor}'] + ul")
-                excerpts = block.locator("q.excerpt").all_inner_texts()
-                assert any(number in e for e in excerpts), (text, excerpts)
+            if anchor.startswith("sp-"):  # every figure of a series and period
+                excerpts = figures.locator(f"[id='{anchor}'] + ul q.excerpt").all_inner_texts()
+            elif anchor.startswith("fig-"):  # one figure
+                excerpts = target.locator("q.excerpt").all_inner_texts()
             else:  # a computed number: each figure it comes from is there, with its words
                 inputs = target.locator("a").all()
-                assert inputs, text
+                assert inputs, (name, text)
                 for link in inputs:
                     ref = link.get_attribute("href").lstrip("#")
                     assert figures.locator(f"[id='{ref}'] + ul q.excerpt").count() >= 1, ref
+                continue
+            assert any(re.search(rf"(?<![\d,.]){re.escape(number)}(?![\d]|[.,]\d)", e)
+                       for e in excerpts), (name, text, excerpts)
     finally:
         figures.close()
 
