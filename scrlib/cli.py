@@ -121,15 +121,13 @@ def _report(args) -> int:
 
     config = report.load_config(args.config, [p.stem for p in report.notebook_paths()])
     if args.workers is not None:
-        if args.workers < 1:
-            raise report.ConfigError("--workers must be at least 1")
         config.workers = args.workers
     if args.timeout is not None:
-        if args.timeout <= 0:
-            raise report.ConfigError("--timeout must be positive")
         config.timeout = args.timeout
-    if args.wait < 0:
-        raise report.ConfigError("--wait must be zero or more seconds")
+    report.check_limits(config, "--")  # the same limits as a config file's
+    if not 0 <= args.wait <= report.MAX_TIMEOUT:  # also refuses nan and inf
+        raise report.ConfigError(f"--wait: {args.wait!r} must be zero or more seconds, at most "
+                                 f"{report.MAX_TIMEOUT:g} (a day)")
     report.build(args.output, config=config, wait=args.wait)
     return 0
 

@@ -194,7 +194,9 @@ def test_bad_data_stops_the_run_before_any_kernel(tmp_path, data_copy, monkeypat
     [
         ("colour: blue\n", "unknown key(s) colour"),
         ("workers: 0\n", "workers: 0 must be a whole number"),
-        ("timeout: -1\n", "timeout: -1 must be a positive number"),
+        ("timeout: -1\n", "timeout: -1 must be a number of seconds above 0"),
+        ("timeout: .inf\n", "timeout: inf must be a number of seconds above 0"),
+        ("timeout: .nan\n", "timeout: nan must be a number of seconds above 0"),
         ("parameters: [1, 2]\n", "expected a mapping"),
         ("parameters:\n  output_dir: /etc\n", "output_dir is set by the report run"),
         ("parameters:\n  x: !!python/object/apply:os.system ['echo hi']\n", "not valid YAML"),
@@ -210,6 +212,34 @@ def test_bad_config_is_refused_with_exit_code_3(tmp_path, capsys, text, expected
     assert code == report.EXIT_CONFIG == 3
     assert expected in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_wait_that_is_not_a_finite_number_of_seconds_is_refused(tmp_path, capsys):
+    for option in ("nan", "inf", "-1"):
+        code = main(["report", f"--wait={option}", "--output", str(tmp_path / "out")])
+        assert code == report.EXIT_CONFIG, option
+        assert "--wait" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["nan", "inf", "-inf", "1e300"])
+def test_a_timeout_that_is_not_a_finite_number_of_seconds_is_refused_before_any_kernel(
+        tmp_path, capsys, option):
+    code = main(["report", f"--timeout={option}", "--output", str(tmp_path / "out")])
+    assert code == report.EXIT_CONFIG
+    assert "must be a number of seconds above 0 and at most 86400" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_a_config_that_is_a_folder_or_not_utf8_is_named_not_a_traceback(tmp_path, capsys):
+    folder = tmp_path / "config.yml"
+    folder.mkdir()
+    assert main(["report", "--config", str(folder), "--output", str(tmp_path / "o")]) == 3
+    assert "is a folder, not a configuration file" in capsys.readouterr().err
+    latin = tmp_path / "latin.yml"
+    latin.write_bytes("parameters:\n  conflict_rule: r\xe9corded\n".encode("latin-1"))
+    assert main(["report", "--config", str(latin), "--output", str(tmp_path / "o")]) == 3
+    err = capsys.readouterr().err
+    assert "not UTF-8 text" in err and "Traceback" not in err
 
 
 def test_config_parameters_reach_the_notebook(tmp_path):

@@ -146,10 +146,16 @@ def load_config(path: Path | str | None, notebook_names: list[str] | None = None
 
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such configuration file") from exc
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with keys {', '.join(sorted(CONFIG_KEYS))}")
@@ -171,16 +177,30 @@ def load_config(path: Path | str | None, notebook_names: list[str] | None = None
                 f"{path}: notebooks: unknown notebook {name!r}; known: {', '.join(notebook_names)}"
             )
         config.notebooks[name] = _check_values(f"{path}: notebooks.{name}", values or {})
-    workers = raw.get("workers", config.workers)
+    config.workers = raw.get("workers", config.workers)
+    config.timeout = raw.get("timeout", config.timeout)
+    check_limits(config, f"{path}: ")
+    config.timeout = float(config.timeout)
+    return config
+
+
+MAX_TIMEOUT = 86400.0  # a day: longer than any notebook should take, and finite
+
+
+def check_limits(config: ReportConfig, where: str = "") -> None:
+    """ConfigError unless ``workers`` is 1 to 32 (or unset) and ``timeout`` a finite number of
+    seconds above 0 and at most a day (``where`` prefixes the message: the file, or an option)."""
+    import math
+
+    workers, timeout = config.workers, config.timeout
     if workers is not None and (
         not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 32
     ):
-        raise ConfigError(f"{path}: workers: {workers!r} must be a whole number from 1 to 32")
-    timeout = raw.get("timeout", config.timeout)
-    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-        raise ConfigError(f"{path}: timeout: {timeout!r} must be a positive number of seconds")
-    config.workers, config.timeout = workers, float(timeout)
-    return config
+        raise ConfigError(f"{where}workers: {workers!r} must be a whole number from 1 to 32")
+    if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
+            or not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT):
+        raise ConfigError(f"{where}timeout: {timeout!r} must be a number of seconds above 0 and "
+                          f"at most {MAX_TIMEOUT:g} (a day)")
 
 
 def notebook_paths(folder: Path | None = None) -> list[Path]:
@@ -245,10 +265,8 @@ def write_index(stage: Path, runs: list, config: ReportConfig, dataset, changes=
 
 
 def _manifest(stage: Path, runs: list, started: float, kernel: str, changes) -> dict:
-    inputs = sorted(
-        [p for p in data_dir().glob("*") if p.is_file()] + notebook_paths(),
-        key=lambda p: str(p),
-    )
+    notebooks = {str(p.relative_to(PROJECT_DIR)) if p.is_relative_to(PROJECT_DIR) else str(p):
+                 sha256(p) for p in notebook_paths()}
     return {
         "git_commit": _git_commit(),
         "python": sys.version.split()[0],
@@ -257,10 +275,8 @@ def _manifest(stage: Path, runs: list, started: float, kernel: str, changes) -> 
         "kernel": kernel,
         "packages": {name: _version(name) for name in PACKAGES},
         "parameters": {r.name: r.parameters for r in runs},
-        "inputs": {
-            str(p.relative_to(PROJECT_DIR)) if p.is_relative_to(PROJECT_DIR) else str(p): sha256(p)
-            for p in inputs
-        },
+        "inputs": dict(sorted({**data_hashes(data_dir()), **notebooks}.items())),
+        "data_version": data_version(data_dir()),
         "outputs": {
             str(p.relative_to(stage)): sha256(p) for p in sorted(stage.rglob("*")) if p.is_file()
         },
@@ -271,15 +287,67 @@ def _manifest(stage: Path, runs: list, started: float, kernel: str, changes) -> 
     }
 
 
+def old_path(target: Path) -> Path:
+    """Where the last good report waits while the new one is swapped in."""
+    return target.parent / f".{target.name}.old"
+
+
 def _swap(stage: Path, target: Path) -> None:
-    old = target.parent / f".{target.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
+    """Put ``stage`` in place of ``target``. The last good report is moved aside first and
+    removed only once the new one is in place; a run killed between the two renames leaves it
+    aside, and the next run puts it back (:func:`recover`)."""
+    old = old_path(target)
+    recover(target)
+    _fsync_tree(stage)  # the new report's bytes are on disk before any rename names it
     if target.exists():
         os.replace(target, old)
+        _fsync_dir(target.parent)
     os.replace(stage, target)
+    _fsync_dir(target.parent)
     if old.exists():
         shutil.rmtree(old)
+
+
+def recover(target: Path, log=lambda *_: None) -> str:
+    """Finish what a run killed during its swap left: put the last good report back if it is
+    missing, or remove the aside copy once the new report is in place. Says what it did."""
+    old = old_path(target)
+    if not old.exists():
+        return ""
+    if target.exists():
+        shutil.rmtree(old)
+        said = f"removed {old.name}, left by a run killed after its report was in place"
+    else:
+        os.replace(old, target)
+        _fsync_dir(target.parent)
+        said = f"restored the last good report from {old.name} (a run was killed while swapping)"
+    log(f"scr report: {said}")
+    return said
+
+
+def _fsync_tree(folder: Path) -> None:
+    """fsync every file and folder under ``folder``."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    for path in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        _fsync_dir(path)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _keep_failed(stage: Path, target: Path) -> Path:
@@ -336,6 +404,7 @@ def build(
     try:
         with lock.hold(target, wait=wait, log=log):
             lock.remove_stale_partials(target, log=log)
+            recover(target, log=log)
             return _build(target, config=config, notebooks=notebooks, log=log)
     except lock.Busy as exc:
         raise OutputBusy(str(exc)) from None
@@ -343,12 +412,63 @@ def build(
 
 def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
            log) -> Path:
+    """One version of ``data/`` for the whole run: a copy taken under data/'s lock (so never
+    half an ingest), which every notebook, page and the manifest read."""
+    snapshot = target.parent / f".{target.name}.partial-data-{os.getpid()}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    take_snapshot(data_dir(), snapshot, log=log)
+    before = os.environ.get("SCRLIB_DATA")
+    os.environ["SCRLIB_DATA"] = str(snapshot)  # for this process and the kernels it starts
+    try:
+        return _build_from(target, config=config, notebooks=notebooks, log=log)
+    finally:
+        if before is None:
+            os.environ.pop("SCRLIB_DATA", None)
+        else:
+            os.environ["SCRLIB_DATA"] = before
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print) -> None:
+    """Copy the tables of ``source`` (its visible files) into ``snapshot`` while holding its lock,
+    so an ingest is either wholly in the copy or not at all."""
+    from scrlib.record import lock
+
+    if snapshot.exists():
+        shutil.rmtree(snapshot)
+    if not source.is_dir():
+        raise DataCheckError(f"{source}: the data folder does not exist or is not a folder")
+    try:
+        with lock.hold(source, wait=wait, log=log):
+            snapshot.mkdir()
+            for path in sorted(source.iterdir()):
+                if path.is_file() and not path.name.startswith("."):
+                    shutil.copy2(path, snapshot / path.name)
+    except lock.Busy as exc:
+        raise OutputBusy(f"{exc} (the data folder)") from None
+
+
+def data_hashes(folder: Path) -> dict[str, str]:
+    """``{"data/<file>": sha256}`` for the tables of a data folder, keyed the same wherever the
+    folder is."""
+    return {f"data/{p.name}": sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def data_version(folder: Path) -> str:
+    """One hash for the whole data folder: what a report was built from."""
+    joined = "".join(f"{name} {digest}\n" for name, digest in data_hashes(folder).items())
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
+                log) -> Path:
     from scrlib.publish import changes as what_changed
     from scrlib.record.validate import read_dataset
     from scrlib.study.params import ParameterError, precheck
 
     started = time.time()
     config = config or ReportConfig()
+    check_limits(config)
     notebooks = notebooks if notebooks is not None else notebook_paths()
     if not notebooks:
         raise ConfigError(f"no notebooks found in {notebooks_dir()}")
@@ -427,9 +547,7 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
             now = {"parameters": {r.name: r.parameters for r in runs},
                    "git_commit": chrome.commit,
                    "packages": {name: _version(name) for name in PACKAGES},
-                   "inputs": {str(p.relative_to(PROJECT_DIR)) if p.is_relative_to(PROJECT_DIR)
-                              else str(p): sha256(p)
-                              for p in sorted(data_dir().glob("*")) if p.is_file()}}
+                   "inputs": data_hashes(data_dir())}
             changes = what_changed.compare(target if target.is_dir() else None, stage, now)
             what_changed.write(changes, stage)
             write_index(stage, runs, config, dataset, changes, chrome)
