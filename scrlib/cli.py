@@ -26,8 +26,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="validate every file in data/; one line per problem")
     check.add_argument("--data", type=Path, help="data folder (default: the project's data/)")
-    export = sub.add_parser("export", help="write a tidy CSV of all figures with citations")
+    export = sub.add_parser(
+        "export", help="write a tidy CSV of all figures with citations",
+        description="Write every figure with its citation columns as one CSV. A text cell that "
+        "begins with =, +, -, @, a tab or a carriage return gets a single quote in front "
+        "('=1+2), so that a spreadsheet shows it as text and never runs it as a formula (CSV "
+        "injection, as OWASP recommends); --raw writes the cells as they are.")
     export.add_argument("--output", type=Path, required=True, help="CSV file to write")
+    export.add_argument("--raw", action="store_true",
+                        help="write cells as they are (for programs, not spreadsheets): no quote "
+                        "in front of a cell beginning with =, +, -, @, tab or carriage return")
     export.add_argument("--data", type=Path, help="data folder")
     cite = sub.add_parser("cite", help="print the reference list")
     cite.add_argument(
@@ -87,12 +95,24 @@ def _check(args) -> int:
     raw, problems = read_dataset(folder)
     for problem in problems:
         print(problem)
+    _warn_strays(folder)
     if problems:
         print(f"scr check: {len(problems)} problem(s) in {folder}", file=sys.stderr)
         return 4
     counts = ", ".join(f"{len(rows)} {name}" for name, rows in raw.rows.items())
     print(f"scr check: OK ({counts}) in {time.perf_counter() - started:.2f} s")
     return 0
+
+
+def _warn_strays(folder: Path) -> None:
+    """Warn (stderr; the exit code is unchanged) of files a killed ``scr ingest`` left in the
+    data folder: not part of the data, removed by the next ``scr ingest``."""
+    from scrlib.record.ingest import stray_files
+
+    for path in stray_files(folder) if folder.is_dir() else []:
+        print(f"scr check: warning: {path} was left by an ingest that was killed before it "
+              "could finish; it is not part of the data, and the next scr ingest removes it",
+              file=sys.stderr)
 
 
 def _load(args):
@@ -102,9 +122,18 @@ def _load(args):
 
 
 def _export(args) -> int:
-    from scrlib.record.export import tidy_figures, write_csv
+    from scrlib.record.export import spreadsheet_safe, tidy_figures, write_csv
 
-    path = write_csv(tidy_figures(_load(args)), args.output)
+    if args.output.is_dir():
+        print(f"scr export: --output {args.output} is a folder; give the CSV file to write",
+              file=sys.stderr)
+        return 2
+    frame = tidy_figures(_load(args))
+    try:
+        path = write_csv(frame if args.raw else spreadsheet_safe(frame), args.output)
+    except OSError as exc:
+        print(f"scr export: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"scr export: wrote {path}")
     return 0
 
@@ -148,12 +177,14 @@ def _ingest(args) -> int:
     folder = args.data or data_dir()
     accessed = args.accessed or datetime.date.today().isoformat()
     if args.finish:
-        done = ingest.finish_pending(folder)
-        print(f"scr ingest: {'swapped in ' + ', '.join(done) if done else 'nothing to finish'}")
-        return 0
+        return _finish(ingest, folder)
     if bool(args.csv) == bool(args.api):
         print("scr ingest: give a CSV file or address, or --api DATASET_ID (one of them)",
               file=sys.stderr)
+        return 2
+    wrong = _bad_dates(accessed=accessed, published=args.published)
+    if wrong:
+        print(f"scr ingest: {wrong}", file=sys.stderr)
         return 2
     try:
         if args.api:
@@ -187,10 +218,40 @@ def _ingest(args) -> int:
     return 0
 
 
+def _finish(ingest, folder: Path) -> int:
+    """``scr ingest --finish``: complete a cut-off ingest and remove a killed one's files."""
+    try:
+        done, removed = ingest.finish(folder)
+    except ingest.IngestError as exc:
+        print(f"scr ingest: {exc}", file=sys.stderr)
+        return ingest.EXIT_INGEST
+    said = [f"swapped in {', '.join(done)}"] if done else []
+    said += [f"removed {', '.join(removed)} (left by a killed ingest)"] if removed else []
+    print(f"scr ingest: {'; '.join(said) or 'nothing to finish'}")
+    return 0
+
+
+def _bad_dates(**dates: str) -> str:
+    """'--accessed: ...' for the first option whose date is malformed, else ''."""
+    from scrlib.record.schema import SOURCES
+    from scrlib.record.validate import field_problem
+
+    kinds = {"accessed": "date_accessed", "published": "date_published"}
+    columns = {c.name: c for c in SOURCES.columns}
+    for option, value in dates.items():
+        message = value and field_problem(columns[kinds[option]], value)
+        if message:
+            return f"--{option}: {message}"
+    return ""
+
+
 def _refresh(args) -> int:
     from scrlib.publish.refresh import refresh
 
     return refresh(args.notebooks or None)
+
+
+RECORD_COMMANDS = ("check", "export", "cite", "datapackage", "ingest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         }[args.command](args)
     except DataError as exc:
         print(exc, file=sys.stderr)
+        return 4
+    except OSError as exc:
+        if args.command not in RECORD_COMMANDS:
+            raise
+        print(f"scr {args.command}: {exc}", file=sys.stderr)  # a file it could not read or write
         return 4
     except KeyboardInterrupt:
         print("scr: interrupted", file=sys.stderr)

@@ -11,10 +11,14 @@ import csv
 import http.client
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from scrlib.record.periods import year_problem
+from scrlib.record.validate import CONTROL
 
 STANDARD_COLUMNS = ("time_period", "time_identifier", "geographic_level", "country_code",
                     "country_name")
@@ -44,21 +48,23 @@ def financial_year(time_period: str, time_identifier: str, *, where: str = "",
                    line: int = 0) -> str:
     """This project's period (``FY2023-24``) for an EES time period and identifier: a
     "Financial year" ``202324``, or a "Reporting year" ``2024`` (the year ending 31 March)."""
-    if time_identifier == "Financial year":
-        found = re.fullmatch(r"(\d{4})(\d{2})", time_period)
+    if time_identifier == "Financial year":  # ASCII digits only: \d also matches others
+        found = re.fullmatch(r"([0-9]{4})([0-9]{2})", time_period)
         if not found or (int(found.group(1)) + 1) % 100 != int(found.group(2)):
             raise EesError(where, line, "time_period",
-                           f"{time_period!r} is not a financial year like 202324")
+                           f"{time_period[:24]!r} is not a financial year like 202324")
         start = int(found.group(1))
     elif time_identifier == "Reporting year":
-        if not re.fullmatch(r"\d{4}", time_period):
+        if not re.fullmatch(r"[0-9]{4}", time_period):
             raise EesError(where, line, "time_period",
-                           f"{time_period!r} is not a reporting year like 2024")
+                           f"{time_period[:24]!r} is not a reporting year like 2024")
         start = int(time_period) - 1
     else:
         raise EesError(where, line, "time_identifier",
-                       f"unknown time identifier {time_identifier!r}; known: Financial year, "
-                       "Reporting year")
+                       f"unknown time identifier {time_identifier[:40]!r}; known: Financial "
+                       "year, Reporting year")
+    if year_problem(start + 1, time_period):
+        raise EesError(where, line, "time_period", year_problem(start + 1, time_period))
     return f"FY{start}-{(start + 1) % 100:02d}"
 
 
@@ -80,8 +86,16 @@ class EesTable:
     rows: tuple[EesRow, ...]
 
 
+def _refuse_control(value: str, where: str, line: int, field: str) -> None:
+    found = CONTROL.search(value)
+    if found:
+        raise EesError(where, line, field, f"holds the control character "
+                       f"U+{ord(found.group()):04X}; a cell holds printable text only")
+
+
 def parse(text: str, where: str) -> EesTable:
-    """Parse EES CSV text; EesError for a missing standard column, a ragged or truncated row."""
+    """Parse EES CSV text; EesError for a missing or duplicated column, a control character
+    in a cell (a NUL, a tab, a line break inside quotes), a ragged or truncated row."""
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.splitlines(keepends=True)
@@ -95,6 +109,12 @@ def parse(text: str, where: str) -> EesTable:
         header = tuple(h.strip() for h in next(reader))
     except csv.Error as exc:
         raise EesError(where, 1, "-", f"unreadable header ({exc})") from None
+    for number, name in enumerate(header, start=1):
+        _refuse_control(name, where, 1, name or "-")
+        if name in header[:number - 1]:
+            raise EesError(where, 1, name or "-", f"column name duplicated (columns "
+                           f"{header.index(name) + 1} and {number}): which one holds the "
+                           "values cannot be told")
     for name in STANDARD_COLUMNS:
         if name not in header:
             raise EesError(where, 1, name, "missing: an EES open-data CSV starts with "
@@ -112,6 +132,8 @@ def parse(text: str, where: str) -> EesTable:
                 raise EesError(where, start, "-", f"{len(record)} fields where the header has "
                                f"{len(header)}" + ("; truncated?" if len(record) < len(header)
                                                    else ""))
+            for name, value in zip(header, record, strict=True):
+                _refuse_control(value, where, start, name)
             raw = "".join(lines[start - 1:reader.line_num]).rstrip("\r\n")
             rows.append(EesRow(start, dict(zip(header, (v.strip() for v in record),
                                                strict=True)), raw))
@@ -143,7 +165,8 @@ def read_bytes(address: str, *, timeout: float = 60) -> bytes:
                        "arrived before the connection closed") from None
     except (OSError, http.client.HTTPException) as exc:
         raise EesError(address, 0, "-", f"cannot fetch: {exc}") from None
-    if expected is not None and expected.isdigit() and len(body) != int(expected):
+    if expected is not None and re.fullmatch(r"[0-9]{1,18}", expected) and len(body) != int(
+            expected):
         raise EesError(address, 0, "-", f"truncated download: {len(body)} of {expected} bytes")
     if encoding.lower() == "gzip":  # the EES API gzips its responses; urllib does not unpack
         import gzip
@@ -167,24 +190,56 @@ def read_csv(address: str) -> EesTable:
 
 
 API_BASE = "https://api.education.gov.uk/statistics"
+VERSION = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6}){0,3}")
+
+
+API_MAX_PAGES = 50
+"""The most pages of versions read (20 a page): no data set has had 1,000 versions."""
+API_MAX_SECONDS = 300.0
+"""How long reading the pages of versions may take in all."""
 
 
 def api_versions(dataset_id: str, base: str | None = None) -> list[dict]:
-    """The versions of an EES API data set (``GET /v1/data-sets/{id}/versions``), every page."""
+    """The versions of an EES API data set (``GET /v1/data-sets/{id}/versions``), every page:
+    each an object with a ``version``. EesError for any other shape, and when the API claims
+    more than :data:`API_MAX_PAGES` pages or paging takes over :data:`API_MAX_SECONDS`."""
     base = (base or API_BASE).rstrip("/")
     out, page = [], 1
+    deadline = time.monotonic() + API_MAX_SECONDS
     while True:
         address = f"{base}/v1/data-sets/{dataset_id}/versions?page={page}&pageSize=20"
-        data = read_json(address)
-        try:
-            out += list(data["results"])
-            pages = int(data["paging"]["totalPages"])
-        except (KeyError, TypeError, ValueError):
-            raise EesError(address, 0, "results", "not a list of versions (expected 'results' "
-                           "and 'paging')") from None
+        results, pages = _versions_page(address)
+        out += results
+        if pages > API_MAX_PAGES:
+            raise EesError(address, 0, "paging", f"the API claims {pages} pages of versions; "
+                           f"at most {API_MAX_PAGES} are read")
         if page >= pages:
             return out
+        if time.monotonic() > deadline:
+            raise EesError(address, 0, "paging", f"reading {pages} pages of versions took over "
+                           f"{API_MAX_SECONDS:g} s; stopped after page {page}")
         page += 1
+
+
+def _versions_page(address: str) -> tuple[list[dict], int]:
+    """One page of versions and the number of pages the API claims."""
+    data = read_json(address)
+    try:
+        results, pages = data["results"], data["paging"]["totalPages"]
+    except (KeyError, TypeError):
+        raise EesError(address, 0, "results", "not a list of versions (expected 'results' "
+                       "and 'paging')") from None
+    if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
+        raise EesError(address, 0, "paging", f"totalPages is {str(pages)[:24]!r}, not a whole "
+                       "number of pages")
+    if not isinstance(results, list):
+        raise EesError(address, 0, "results", "not a list of versions")
+    for number, item in enumerate(results, start=1):
+        version = item.get("version") if isinstance(item, dict) else None
+        if not isinstance(version, str) or not VERSION.fullmatch(version):
+            raise EesError(address, 0, "results", f"item {number} is not a version (an object "
+                           "whose 'version' is like 1.0)")
+    return results, pages
 
 
 def api_changes(dataset_id: str, version: str, base: str | None = None) -> dict:
@@ -199,21 +254,25 @@ def api_csv_address(dataset_id: str, version: str, base: str | None = None) -> s
     return f"{base}/v1/data-sets/{dataset_id}/csv?dataSetVersion={version}"
 
 
-def change_summary(changes: dict) -> list[str]:
+def change_summary(changes) -> list[str]:
     """The publisher's change log in words: how many additions, deletions and updates of each
-    kind of facet, major and minor (empty if there are none)."""
+    kind of facet, major and minor (empty if there are none, or the log is not of that shape)."""
     out = []
     for weight in ("majorChanges", "minorChanges"):
-        for facet, items in sorted((changes.get(weight) or {}).items()):
+        facets = changes.get(weight) if isinstance(changes, dict) else None
+        for facet, items in sorted((facets if isinstance(facets, dict) else {}).items()):
             counts = {"added": 0, "deleted": 0, "updated": 0}
-            for item in items or []:
-                for change in item.get("options", [item]) if isinstance(item, dict) else []:
+            for item in items if isinstance(items, list) else []:
+                options = item.get("options", [item]) if isinstance(item, dict) else []
+                for change in options if isinstance(options, list) else []:
+                    if not isinstance(change, dict):
+                        continue
                     before, after = change.get("previousState"), change.get("currentState")
                     counts["added" if before is None else "deleted" if after is None
                            else "updated"] += 1
             shown = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
             if shown:
-                out.append(f"{weight[:5]} change to {facet}: {shown}")
+                out.append(f"{weight[:5]} change to {str(facet)[:60]}: {shown}")
     return out
 
 

@@ -1,4 +1,11 @@
-"""Tidy exports: every figure with its citation columns, as one CSV."""
+"""Tidy exports: every figure with its citation columns, as one CSV.
+
+``scr export`` writes cells a spreadsheet cannot run: as OWASP recommends against CSV (formula)
+injection, a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+gets a single quote in front (``'=1+2``), which a spreadsheet shows as text and does not
+evaluate (:func:`spreadsheet_safe`). ``scr export --raw`` writes the cells as they are, for a
+program that reads the CSV. Numbers are never changed (``scr check`` allows no negative value).
+"""
 
 from __future__ import annotations
 
@@ -75,6 +82,27 @@ def tidy_figures(dataset) -> pd.DataFrame:
     return figs.sort_values(["series_id", "start", "end", "source_id"])[EXPORT_COLUMNS].reset_index(
         drop=True
     )
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP, CSV injection)."""
+
+
+def safe_cell(value):
+    """``value`` with a single quote in front if it is text a spreadsheet would read as a
+    formula (it begins with one of :data:`FORMULA_START`); anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells a spreadsheet will not run (see :func:`safe_cell`)."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(safe_cell).astype(out[column].dtype)
+    return out
 
 
 def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:

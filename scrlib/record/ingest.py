@@ -5,8 +5,17 @@ Each value becomes a figure whose excerpt is its CSV row as published; a symbol 
 available) goes to ``withheld.csv``, never into a number. A value that differs from one already in
 ``data/`` for the same series and period is added beside it, and the conflict is resolved by the
 written rule ``later-release``. A value some source already gives is left alone, so a second run
-on the same release adds nothing. The new tables are checked as ``scr check`` would before any file
-is replaced; on any problem nothing is written.
+on the same release adds nothing.
+
+Nothing harmful gets in, nothing is lost: a value with more than 15 digits or in other than ASCII
+digits, a cell holding a control character or beginning as a spreadsheet formula would (``=``,
+``+``, ``-``, ``@``) is refused with the input's file, line and column; every new row is checked
+as ``scr check`` would before anything is staged, and the staged tables again before any file is
+replaced. Reading ``data/``, planning and writing happen while holding ``data/``'s lock, so a
+second run plans against what the first wrote. Each table is written beside its target
+(``.<table>.ingest-<pid>``) and flushed to disk, a journal names them, and only then are they
+renamed into place: a run cut off midway is finished by the next (or ``--finish``), and the files
+of a run killed before its journal was in place are removed by the next.
 """
 
 from __future__ import annotations
@@ -23,6 +32,16 @@ from pathlib import Path
 
 from scrlib.record import ees
 from scrlib.record.ees import EesError
+from scrlib.record.schema import FIGURES, SOURCES, TABLES, WITHHELD, Table
+from scrlib.record.validate import (
+    NUMBER,
+    Row,
+    check_figure_value,
+    field_problem,
+    number_problem,
+    read_dataset,
+    shown,
+)
 
 MAPPING_FILE = "ees-mapping.csv"
 MAPPING_COLUMNS = ("dataset", "ees_dataset_id", "title", "publication", "geographic_level",
@@ -32,6 +51,11 @@ PRODUCER = "Department for Education"
 RULE = "later-release"
 EXIT_INGEST = 4
 JOURNAL = ".ingest-journal.json"  # tables checked and ready to swap in (see finish_pending)
+WRITES = ("sources.csv", "figures.csv", "withheld.csv", "resolutions.csv")  # tables ingest writes
+PART = re.compile(r"^\.(?P<name>.+)\.ingest-(?P<pid>[0-9]{1,9})$")  # .<file>.ingest-<pid>
+BUSY_HINT = "try again once it has finished"
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell beginning so as a formula
+SIGNED = re.compile(r"-[0-9]+(\.[0-9]+)?")  # a negative number: a spreadsheet's number, no formula
 
 
 class IngestError(Exception):
@@ -62,7 +86,11 @@ def read_mapping(path: Path) -> list[MappingRow]:
     except OSError as exc:
         raise IngestError(f"{path}:0: -: cannot read the mapping ({exc.strerror})") from None
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in MAPPING_COLUMNS if c not in (reader.fieldnames or ())]
+    names = list(reader.fieldnames or ())
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise IngestError(f"{path}:1: {twice[0]}: column name duplicated")
+    missing = [c for c in MAPPING_COLUMNS if c not in names]
     if missing:
         raise IngestError(f"{path}:1: {missing[0]}: missing column")
     rows = []
@@ -113,6 +141,9 @@ class Plan:
     resolutions: dict = field(default_factory=dict)  # conflict_id -> row (new or replacing)
     unchanged: list = field(default_factory=list)
     changes: list = field(default_factory=list)  # the publisher's change log, in words (API)
+    # Where each new row came from, for messages: (table, index or conflict id) ->
+    # (file or address, line, field).
+    origins: dict = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -132,29 +163,38 @@ class Plan:
         return out
 
 
-def _rows(folder: Path, name: str) -> list[dict]:
-    with (folder / name).open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+def _tables(folder: Path) -> dict[str, list[dict]]:
+    """``data/``'s rows by table name; IngestError if it fails ``scr check`` (an ingest adds to
+    a record that passes, and names its own problems, not those it found)."""
+    raw, problems = read_dataset(folder)
+    if problems:
+        raise IngestError(f"{problems[0]} ({folder} fails scr check before this ingest, with "
+                          f"{len(problems)} problem(s), so nothing was added; run scr check)")
+    return {name: [row.values for row in rows] for name, rows in raw.rows.items()}
 
 
 def plan(table: ees.EesTable, mapping: list[MappingRow], release: Release,
          folder: Path, *, mapping_path: Path | None = None) -> Plan:
-    """What ingesting ``table`` would change in ``folder`` (nothing is written)."""
+    """What ingesting ``table`` would change in ``folder`` (nothing is written). IngestError if
+    ``folder`` fails ``scr check``, or for a value or row it would not take, naming the input's
+    file, line and column. Call it holding ``folder``'s lock (see :func:`ingest`)."""
     where_map = str(mapping_path or MAPPING_FILE)
     chosen = [m for m in mapping if m.dataset == release.dataset]
     if not chosen:
         known = sorted({m.dataset for m in mapping})
         raise IngestError(f"{where_map}:0: dataset: no mapping for {release.dataset!r}; "
                           f"mapped: {', '.join(known)}")
-    series = {r["series_id"]: r for r in _rows(folder, "series.csv")}
-    figures = _rows(folder, "figures.csv")
-    resolutions = _rows(folder, "resolutions.csv")
-    withheld = _rows(folder, "withheld.csv")
-    sources = {r["source_id"] for r in _rows(folder, "sources.csv")}
+    tables = _tables(folder)
+    series = {r["series_id"]: r for r in tables["series"]}
+    figures, resolutions = tables["figures"], tables["resolutions"]
+    withheld = tables["withheld"]
+    sources = {r["source_id"] for r in tables["sources"]}
     out = Plan(release)
     source_id = release.source_id
     if source_id not in sources:
         out.source = _source_row(release, chosen[0])
+        _refuse(SOURCES, out.source, table.where, 0, SOURCE_FIELDS)
+        out.origins[("sources", 0)] = (table.where, 0, "-")
     for m in chosen:
         if m.series_id not in series:
             raise IngestError(f"{where_map}:{m.line}: series_id: unknown series {m.series_id!r}")
@@ -175,8 +215,12 @@ def plan(table: ees.EesTable, mapping: list[MappingRow], release: Release,
         for row in level:
             if any(row.cells[c] != v for c, v in m.filters):
                 continue
-            period = ees.financial_year(row.cells["time_period"], row.cells["time_identifier"],
-                                        where=table.where, line=row.line)
+            try:
+                period = ees.financial_year(row.cells["time_period"],
+                                            row.cells["time_identifier"], where=table.where,
+                                            line=row.line)
+            except EesError as exc:
+                raise IngestError(str(exc)) from None
             if period in seen:
                 raise IngestError(f"{table.where}:{row.line}: time_period: a second row for "
                                   f"{m.series_id} in {period} (first on line {seen[period]})")
@@ -189,20 +233,29 @@ def plan(table: ees.EesTable, mapping: list[MappingRow], release: Release,
 def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, figures, resolutions,
          withheld, where: str) -> None:
     source_id = out.release.source_id
+    _refuse_formulas(row, where)
     text = row.cells[m.indicator]
     stated = f"{row.cells['time_period']} {row.cells['time_identifier']}"
+    fields = {"value": m.indicator, "excerpt": m.indicator, "period": "time_period",
+              "period_stated": "time_period"}
     if text in ees.SYMBOLS:
         if not any(w["series_id"] == m.series_id and w["period"] == period
                    and w["source_id"] == source_id for w in withheld):
-            out.withheld.append({"series_id": m.series_id, "period": period,
-                                 "source_id": source_id, "symbol": text, "excerpt": row.text,
-                                 "note": f"{ees.SYMBOLS[text]}; {stated}"})
+            new = {"series_id": m.series_id, "period": period, "source_id": source_id,
+                   "symbol": text, "excerpt": row.text, "note": f"{ees.SYMBOLS[text]}; {stated}"}
+            _refuse(WITHHELD, new, where, row.line, fields)
+            out.origins[("withheld", len(out.withheld))] = (where, row.line, m.indicator)
+            out.withheld.append(new)
         else:
             out.unchanged.append((m.series_id, period))
         return
-    if not re.fullmatch(r"\d+(\.\d+)?", text):
-        raise IngestError(f"{where}:{row.line}: {m.indicator}: {text!r} is neither a number nor "
-                          f"a known symbol ({', '.join(ees.SYMBOLS)})")
+    problem = number_problem(text)
+    if problem:
+        if not NUMBER.match(text.removeprefix("-")):
+            problem = (f"{shown(text)} is neither a number nor a known symbol (a number is "
+                       f"ASCII digits with an optional decimal point; the symbols are "
+                       f"{', '.join(ees.SYMBOLS)})")
+        raise IngestError(f"{where}:{row.line}: {m.indicator}: {problem}")
     value = float(text)
     same = [f for f in figures if f["series_id"] == m.series_id and f["period"] == period]
     existing = next((r for r in resolutions if r["subject"] == "figure"
@@ -218,14 +271,17 @@ def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, fig
         out.unchanged.append((m.series_id, period))  # the value in use already: nothing new
         return
     filters = "; ".join(f"{c} = {v}" for c, v in m.filters)
-    out.figures.append({
+    new = {
         "figure_id": f"{m.series_id}-{period.lower()}-{source_id}", "series_id": m.series_id,
         "period_stated": stated, "period": period, "value": text, "value_as_written": "",
         "unit": info["unit"], "source_id": source_id, "excerpt": row.text, "derived_from": "",
         "note": f"Line {row.line} of the data set's CSV ({m.geographic_level}"
                 + (f"; {filters}" if filters else "") + f"; column {m.indicator}).",
         # DfE defines its time identifiers (a reporting year N ends on 31 March N): stated.
-        "value_qualifier": "exact", "period_basis": "stated", "period_inference": ""})
+        "value_qualifier": "exact", "period_basis": "stated", "period_inference": ""}
+    _refuse(FIGURES, new, where, row.line, fields)
+    out.origins[("figures", len(out.figures))] = (where, row.line, m.indicator)
+    out.figures.append(new)
     if same:
         earlier = ", ".join(sorted({f"{_plain(f['value'])} ({f['source_id']})" for f in same}))
         conflict_id = (existing["conflict_id"] if existing
@@ -239,6 +295,39 @@ def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, fig
                       f"{earlier}. A later release of the same official statistics supersedes "
                       f"an earlier one.{before}",
             "basis": "evidence"}
+        out.origins[("resolutions", conflict_id)] = (where, row.line, m.indicator)
+
+
+def _refuse_formulas(row: ees.EesRow, where: str) -> None:
+    """IngestError naming the first cell of ``row`` that begins as a spreadsheet formula would
+    (``=``, ``+``, ``-``, ``@``, tab, carriage return; a negative number is no formula): the row
+    would be an excerpt, and an excerpt is quoted, never run."""
+    for column, cell in row.cells.items():
+        if cell.startswith(FORMULA) and not SIGNED.fullmatch(cell):
+            raise IngestError(f"{where}:{row.line}: {column}: {shown(cell)} begins with "
+                              f"{cell[0]!r}, as a spreadsheet formula does; such a row is not "
+                              "taken into an excerpt")
+
+
+SOURCE_FIELDS = {"date_accessed": "--accessed", "date_published": "--published",
+                 "url": "--address", "release": "--release", "dataset_version": "--version"}
+"""Where the source row's values come from, for messages (the command line's options)."""
+
+
+def _refuse(table: Table, values: dict, where: str, line: int, fields: dict) -> None:
+    """IngestError if a new row of ``table`` would fail ``scr check``'s checks of one row,
+    naming the input's file, line and field (``fields`` maps the table's columns to it)."""
+    for col in table.columns:
+        message = field_problem(col, values.get(col.name, ""))
+        if message:
+            named = fields.get(col.name, col.name)
+            raise IngestError(f"{where}:{line}: {named}: {message} (as {table.filename} "
+                              f"{col.name})")
+    if table is FIGURES:
+        for name, message in check_figure_value(Row(line, values)):
+            raise IngestError(f"{where}:{line}: {fields.get(name, name)}: {message} (as "
+                              f"{table.filename} {name})")
+
 
 def _plain(value: str) -> str:
     number = float(value)
@@ -262,74 +351,239 @@ def _source_row(release: Release, m: MappingRow) -> dict:
 
 def apply(result: Plan, folder: Path) -> list[Path]:
     """Write the plan into ``folder``: every changed table is written to a copy, the copy must
-    pass ``scr check``, then each file is replaced; on any problem nothing is changed."""
-    from scrlib.record.schema import TABLES
-    from scrlib.record.validate import read_dataset
-
+    pass ``scr check``, then each file is replaced; on any problem nothing is changed. A problem
+    in a row this run adds is reported at the input's file, line and column it came from. Call
+    it holding ``folder``'s lock (see :func:`ingest`)."""
     if result.empty:
         return []
-    columns = {t.filename: t.column_names for t in TABLES}
     with tempfile.TemporaryDirectory(prefix="scrlib-ingest-") as tmp:
         stage = Path(tmp)
-        for table in TABLES:
-            shutil.copyfile(folder / table.filename, stage / table.filename)
-        changed = []
-        if result.source:
-            _append(stage / "sources.csv", columns["sources.csv"], [result.source])
-            changed.append("sources.csv")
-        if result.figures:
-            _append(stage / "figures.csv", columns["figures.csv"], result.figures)
-            changed.append("figures.csv")
-        if result.withheld:
-            _append(stage / "withheld.csv", columns["withheld.csv"], result.withheld)
-            changed.append("withheld.csv")
-        if result.resolutions:
-            _upsert(stage / "resolutions.csv", columns["resolutions.csv"], result.resolutions)
-            changed.append("resolutions.csv")
-        _, problems = read_dataset(stage)
-        if problems:
-            shown = "\n".join(str(p).replace(str(stage), str(folder)) for p in problems[:10])
-            raise IngestError(f"{folder}:0: -: the ingested data would fail scr check, so "
-                              f"nothing was written:\n{shown}")
-        written = []
+        changed = _stage(result, folder, stage)
+        _check_stage(result, stage, folder)
+        return _swap_in(folder, stage, changed)
+
+
+def _stage(result: Plan, folder: Path, stage: Path) -> list[str]:
+    """Copy ``folder``'s tables to ``stage`` and write the plan there; the tables changed."""
+    columns = {t.filename: t.column_names for t in TABLES}
+    for table in TABLES:
+        shutil.copyfile(folder / table.filename, stage / table.filename)
+    changed = []
+    for name, rows in (("sources.csv", [result.source] if result.source else []),
+                       ("figures.csv", result.figures), ("withheld.csv", result.withheld)):
+        if rows:
+            _append(stage / name, columns[name], rows)
+            changed.append(name)
+    if result.resolutions:
+        _upsert(stage / "resolutions.csv", columns["resolutions.csv"], result.resolutions)
+        changed.append("resolutions.csv")
+    return changed
+
+
+def _check_stage(result: Plan, stage: Path, folder: Path) -> None:
+    """IngestError if the staged tables fail ``scr check``: a problem in a row this run adds
+    named at the input's file, line and column it came from, any other at ``folder``'s table."""
+    raw, problems = read_dataset(stage)
+    if not problems:
+        return
+    origins = _origins(result, raw)
+    lines = []
+    for problem in problems[:10]:
+        name = Path(problem.path).name
+        origin = origins.get((name, problem.line))
+        if origin:
+            where, line, named = origin
+            lines.append(f"{where}:{line}: {named}: {problem.message} (as {name} "
+                         f"{problem.field})")
+        else:
+            lines.append(f"{folder / name}:{problem.line}: {problem.field}: {problem.message} "
+                         "(once this release is added)")
+    if len(problems) > 10:
+        lines.append(f"... and {len(problems) - 10} more")
+    raise IngestError("\n".join(lines))
+
+
+def _origins(result: Plan, raw) -> dict[tuple[str, int], tuple[str, int, str]]:
+    """(table file, staged line) -> (input, line, column) for every row this run adds."""
+    out = {}
+    for name, planned in (("sources", [result.source] if result.source else []),
+                          ("figures", result.figures), ("withheld", result.withheld)):
+        staged = raw.rows[name][len(raw.rows[name]) - len(planned):] if planned else []
+        for index, row in enumerate(staged):
+            origin = result.origins.get((name, index))
+            if origin:
+                out[(f"{name}.csv", row.line)] = origin
+    for row in raw.rows["resolutions"]:
+        origin = result.origins.get(("resolutions", row["conflict_id"]))
+        if origin and row["conflict_id"] in result.resolutions:
+            out[("resolutions.csv", row.line)] = origin
+    return out
+
+
+def _swap_in(folder: Path, stage: Path, changed: list[str]) -> list[Path]:
+    """Put the checked tables in place. Each is written beside its target and flushed to disk,
+    a journal naming them is put in place, and only then is each renamed over its target; a run
+    cut off before the journal removes what it wrote (or, if killed, the next run does)."""
+    pid = os.getpid()
+    written, journal = [], folder / JOURNAL
+    partial = folder / f".{JOURNAL}.ingest-{pid}"
+    try:
         for name in changed:
-            part = folder / f".{name}.ingest-{os.getpid()}"
-            shutil.copyfile(stage / name, part)
+            part = folder / f".{name}.ingest-{pid}"
             written.append((part, folder / name))
-        # The checked tables are in place beside their targets; a journal names them before any
-        # is swapped in, so a run cut off midway is finished by the next (finish_pending).
-        journal = folder / JOURNAL
-        partial = folder / f".{JOURNAL}.tmp"
-        partial.write_text(json.dumps([[p.name, t.name] for p, t in written]), encoding="utf-8")
+            _write_durably(part, (stage / name).read_bytes())
+        _fsync_dir(folder)
+        text = json.dumps([[p.name, t.name] for p, t in written])
+        _write_durably(partial, text.encode("utf-8"))
         os.replace(partial, journal)
-        finish_pending(folder)
+    except BaseException:
+        for path in [partial, *(p for p, _ in written)]:
+            path.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+    finish_pending(folder)
     return [target for _, target in written]
 
 
-def _apply_locked(result: Plan, folder: Path) -> None:
-    """:func:`apply` while holding ``data/``'s lock (one writer at a time)."""
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` and flush it to disk (before it is renamed into place)."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush ``folder``'s entries (renames, new and removed files) to disk."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _locked(folder: Path, make_plan, *, dry_run: bool) -> Plan:
+    """While holding ``folder``'s lock: finish an ingest that was cut off, remove the files of
+    one that was killed, plan against ``folder`` as it now is and, unless a dry run, apply."""
     from scrlib.record import lock
 
+    _require_folder(folder)
     try:
-        with lock.hold(folder, log=lambda *_: None):
-            apply(result, folder)
+        with lock.hold(folder, log=lambda *_: None, hint=BUSY_HINT):
+            finish_pending(folder)
+            remove_strays(folder)
+            result = make_plan()
+            if not dry_run:
+                apply(result, folder)
+            return result
     except lock.Busy as exc:
         raise IngestError(f"{folder}:0: -: {exc}") from None
 
 
+def finish(folder: Path) -> tuple[list[str], list[str]]:
+    """``scr ingest --finish``: holding ``folder``'s lock, swap in the tables of an ingest that
+    was cut off and remove the files of one that was killed; the tables swapped in and the
+    files removed."""
+    from scrlib.record import lock
+
+    _require_folder(folder)
+    try:
+        with lock.hold(folder, log=lambda *_: None, hint=BUSY_HINT):
+            return finish_pending(folder), remove_strays(folder)
+    except lock.Busy as exc:
+        raise IngestError(f"{folder}:0: -: {exc}") from None
+
+
+def _require_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        what = "a file" if folder.exists() else "no such folder"
+        raise IngestError(f"{folder}:0: -: not a data folder ({what})")
+
+
 def finish_pending(folder: Path) -> list[str]:
     """Swap in the tables of an ingest that was cut off after checking them (named in the
-    journal), then remove the journal; return the tables swapped in."""
-    journal = folder / JOURNAL
-    if not journal.exists():
+    journal), then remove the journal; return the tables swapped in. IngestError if the journal
+    is not one this program writes (nothing is swapped in). Call it holding the lock."""
+    pairs = _journal(folder)
+    if pairs is None:
         return []
     done = []
-    for part, target in json.loads(journal.read_text(encoding="utf-8")):
+    for part, target in pairs:
         if (folder / part).exists():
             os.replace(folder / part, folder / target)
             done.append(target)
-    journal.unlink()
+    _fsync_dir(folder)
+    (folder / JOURNAL).unlink()
+    _fsync_dir(folder)
     return done
+
+
+def _journal(folder: Path) -> list[tuple[str, str]] | None:
+    """The (file beside a table, table) pairs the journal names; None if there is no journal."""
+    path = folder / JOURNAL
+    advice = ("nothing was swapped in; see what scr check says of the tables, then delete the "
+              "journal")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(f"{path}:0: -: cannot read the ingest journal ({exc}); "
+                          f"{advice}") from None
+    try:
+        pairs = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        line = getattr(exc, "lineno", 1)
+        raise IngestError(f"{path}:{line}: -: not an ingest journal (not JSON: "
+                          f"{getattr(exc, 'msg', exc)}); {advice}") from None
+    if not isinstance(pairs, list) or not all(_journal_entry(e) for e in pairs):
+        raise IngestError(f"{path}:1: -: not an ingest journal (expected a list of "
+                          f"[\".<table>.ingest-<pid>\", \"<table>\"] pairs, the tables one of "
+                          f"{', '.join(WRITES)}); {advice}")
+    return [(part, target) for part, target in pairs]
+
+
+def _journal_entry(entry) -> bool:
+    if not (isinstance(entry, list) and len(entry) == 2
+            and all(isinstance(x, str) for x in entry)):
+        return False
+    part, target = entry
+    found = PART.match(part)
+    return target in WRITES and found is not None and found["name"] == target
+
+
+def stray_files(folder: Path) -> list[Path]:
+    """Files an ingest wrote beside ``folder``'s tables (``.<file>.ingest-<pid>``) that no
+    journal names, whose process is gone (or is this one): left by an ingest killed before its
+    journal was in place. They are not part of the data and no table is missing anything, so
+    ``scr check`` warns of them (exit code unchanged) and the next ``scr ingest`` (or
+    ``--finish``) removes them. None while the journal cannot be read."""
+    from scrlib.record import lock
+
+    try:
+        named = {part for part, _ in _journal(folder) or []}
+    except IngestError:
+        return []
+    out = []
+    for path in sorted(folder.glob(".*.ingest-*")):
+        found = PART.match(path.name)
+        if found is None or path.name in named or not path.is_file():
+            continue
+        pid = int(found["pid"])
+        if pid == os.getpid() or not lock.alive(pid):
+            out.append(path)
+    return out
+
+
+def remove_strays(folder: Path) -> list[str]:
+    """Remove :func:`stray_files`; return their names. Call it holding the lock."""
+    removed = []
+    for path in stray_files(folder):
+        path.unlink(missing_ok=True)
+        removed.append(path.name)
+    if removed:
+        _fsync_dir(folder)
+    return removed
 
 
 def _append(path: Path, columns, rows) -> None:
@@ -367,35 +621,32 @@ def ingest(address: str, *, dataset: str, release: str, accessed: str, folder: P
            mapping_path: Path, published_at: str = "", version: str = "", published: str = "",
            dataset_id: str = "", dry_run: bool = False) -> Plan:
     """Read an EES CSV (local file or http(s) address) and add its values to ``folder``.
-    ``published_at`` is the address a local file was downloaded from (what the source cites)."""
+    ``published_at`` is the address a local file was downloaded from (what the source cites).
+    The input is read first; reading ``folder``, planning and writing happen under its lock."""
     url = published_at or address
     if not re.match(r"https?://", url):
         raise IngestError(f"{address}:0: -: a local file needs --address, the http(s) address "
                           "it was published at (the source cites it)")
-    finish_pending(folder)
     try:
         table = ees.read_csv(address)
         mapping = read_mapping(mapping_path)
-        result = plan(table, mapping, Release(dataset, url, release, accessed, version,
-                                              published, dataset_id), folder,
-                      mapping_path=mapping_path)
     except EesError as exc:
         raise IngestError(str(exc)) from None
-    if not dry_run:
-        _apply_locked(result, folder)
-    return result
+    chosen = Release(dataset, url, release, accessed, version, published, dataset_id)
+    return _locked(folder, lambda: plan(table, mapping, chosen, folder,
+                                        mapping_path=mapping_path), dry_run=dry_run)
 
 
 def _version_key(text: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else -1 for p in str(text).split("."))
+    return tuple(int(p) if re.fullmatch(r"[0-9]{1,9}", p) else -1 for p in str(text).split("."))
 
 
 def ingest_api(dataset_id: str, *, accessed: str, folder: Path, mapping_path: Path,
                version: str = "", base: str | None = None, dataset: str | None = None,
                release: str | None = None, dry_run: bool = False) -> Plan:
     """Read a version (default: the latest published) of an EES API data set and add its values.
-    The mapping row is found by ``ees_dataset_id`` unless ``dataset`` names it."""
-    finish_pending(folder)
+    The mapping row is found by ``ees_dataset_id`` unless ``dataset`` names it. The API is read
+    first; reading ``folder``, planning and writing happen under its lock."""
     try:
         mapping = read_mapping(mapping_path)
         if dataset is None:
@@ -404,27 +655,36 @@ def ingest_api(dataset_id: str, *, accessed: str, folder: Path, mapping_path: Pa
                 raise IngestError(f"{mapping_path}:0: ees_dataset_id: {dataset_id} is mapped "
                                   f"{len(named)} times; name the mapping with --dataset")
             dataset = named[0]
-        versions = ees.api_versions(dataset_id, base)
+        versions = ees.api_versions(dataset_id, base)  # each a dict with a 'version' string
         published = [v for v in versions if v.get("status") == "Published"]
         if version:
-            chosen = next((v for v in versions if v.get("version") == version), None)
+            chosen = next((v for v in versions if v["version"] == version), None)
             if chosen is None:
                 raise IngestError(f"{dataset_id}:0: version: no version {version!r}; the API "
-                                  f"lists {', '.join(str(v.get('version')) for v in versions)}")
+                                  f"lists {', '.join(v['version'] for v in versions)}")
         elif published:
-            chosen = max(published, key=lambda v: _version_key(v.get("version", "")))
+            chosen = max(published, key=lambda v: _version_key(v["version"]))
         else:
             raise IngestError(f"{dataset_id}:0: version: no published version")
-        number = str(chosen["version"])
+        number = chosen["version"]
         address = ees.api_csv_address(dataset_id, number, base)
         table = ees.read_csv(address)
-        title = release or (chosen.get("release") or {}).get("title") or f"version {number}"
+        title = release or _text(chosen.get("release"), "title") or f"version {number}"
         stamp = str(chosen.get("published") or "")[:10]
-        result = plan(table, mapping, Release(dataset, address, title, accessed, number, stamp,
-                                              dataset_id), folder, mapping_path=mapping_path)
-        result.changes = ees.change_summary(ees.api_changes(dataset_id, number, base))
+        changes = ees.change_summary(ees.api_changes(dataset_id, number, base))
     except EesError as exc:
         raise IngestError(str(exc)) from None
-    if not dry_run:
-        _apply_locked(result, folder)
-    return result
+    chosen_release = Release(dataset, address, title, accessed, number, stamp, dataset_id)
+
+    def make_plan() -> Plan:
+        result = plan(table, mapping, chosen_release, folder, mapping_path=mapping_path)
+        result.changes = changes
+        return result
+
+    return _locked(folder, make_plan, dry_run=dry_run)
+
+
+def _text(obj, key: str) -> str:
+    """``obj[key]`` if ``obj`` is an object whose ``key`` is text, else ''."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else ""

@@ -29,10 +29,16 @@ def _holder(fd: int) -> str:
     return text or "unknown"
 
 
+WAIT_HINT = "use --wait SECONDS to wait for it"
+"""What a busy report run is told to do (``scr report --wait``)."""
+
+
 @contextmanager
-def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print):
+def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print,
+         hint: str = WAIT_HINT):
     """Hold the lock of ``target`` while the block runs; wait up to ``wait`` seconds for another
-    run to finish, then raise Busy naming it."""
+    run to finish, then raise Busy naming it and, if it did not wait, ending with ``hint`` (what
+    the caller's user can do: each command says its own)."""
     import fcntl
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -46,8 +52,7 @@ def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print):
             except BlockingIOError:
                 holder = _holder(fd)
                 if time.monotonic() >= deadline:
-                    how = (f"waited {wait:g} s" if wait
-                           else "use --wait SECONDS to wait for it")
+                    how = f"waited {wait:g} s" if wait else hint
                     raise Busy(f"another run ({holder}) is writing {target}; this run did not "
                                f"start ({how})") from None
                 if not told:
@@ -67,10 +72,11 @@ def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print):
         os.close(fd)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists (someone else's counts)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # gone, or not a process id at all
         return False
     except PermissionError:  # someone else's process: alive
         return True
@@ -83,7 +89,8 @@ def remove_stale_partials(target: Path, log=print) -> list[Path]:
     removed = []
     for folder in sorted(target.parent.glob(f".{target.name}.partial-*")):
         pid = folder.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if not (pid.isascii() and pid.isdigit() and len(pid) <= 9) or int(pid) == os.getpid() \
+                or alive(int(pid)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         log(f"scr report: removed {folder.name}, left by a run (pid {pid}) that is gone")

@@ -20,14 +20,30 @@ KIND_NAMES = {
     "range": "date range",
 }
 
-_SPLIT_YEAR = re.compile(r"^(FY|PY)(\d{4})-(\d{2})$")
-_CAL_YEAR = re.compile(r"^CY(\d{4})$")
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: ``\d`` also matches fullwidth or Arabic-Indic digits (pandas cannot read them).
+_SPLIT_YEAR = re.compile(r"^(FY|PY)([0-9]{4})-([0-9]{2})$")
+_CAL_YEAR = re.compile(r"^CY([0-9]{4})$")
+_DAY = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+FIRST_YEAR, LAST_YEAR = 1800, 2199
+"""The years a period or date may lie in (pandas' timestamps cover them, with room to spare)."""
 
 
 class PeriodError(ValueError):
     """A period code that does not follow the grammar."""
+
+
+def year_problem(year: int, text: str) -> str | None:
+    """What is wrong with the year of ``text``, or None: years from 1800 to 2199 only."""
+    if FIRST_YEAR <= year <= LAST_YEAR:
+        return None
+    return f"{text!r}: the year {year} is outside {FIRST_YEAR} to {LAST_YEAR}"
+
+
+def _check_year(year: int, text: str) -> None:
+    problem = year_problem(year, text)
+    if problem:
+        raise PeriodError(problem)
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ def _year_period(code: str) -> ParsedPeriod | None:
     m = _SPLIT_YEAR.match(code)
     if m:
         prefix, first, second = m.group(1), int(m.group(2)), int(m.group(3))
+        _check_year(first + 1, code)
         if (first + 1) % 100 != second:
             raise PeriodError(
                 f"{code!r}: the second year must follow the first (e.g. {prefix}{first}-"
@@ -68,6 +85,7 @@ def _year_period(code: str) -> ParsedPeriod | None:
         if not m:
             return None
         prefix = "CY"
+        _check_year(int(m.group(1)), code)
         period = pd.Period(m.group(1), freq=FREQ["CY"])
     return ParsedPeriod(
         code=code,
@@ -83,6 +101,9 @@ def _bound(text: str, *, end: bool) -> pd.Timestamp:
     parsed = _year_period(text)
     if parsed is not None:
         return parsed.end if end else parsed.start
+    m = _DAY.match(text) or _MONTH.match(text)
+    if m:
+        _check_year(int(m.group(1)), text)
     m = _DAY.match(text)
     if m:
         try:

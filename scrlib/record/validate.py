@@ -13,14 +13,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrlib.record.periods import PeriodError, parse_period
+from scrlib.record.periods import PeriodError, parse_period, year_problem
 from scrlib.record.problems import Problem
 from scrlib.record.schema import FIGURES, TABLES, Column, Table
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 URL = re.compile(r"^https?://[^\s]+$")
-PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-NUMBER = re.compile(r"^\d+(\.\d+)?$")
+# ASCII digits only: ``\d`` also matches fullwidth or Arabic-Indic digits (unreadable to load).
+PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+DIGITS = frozenset("0123456789")
+MAX_DIGITS = 15
+"""The most digits a value may have in all: a float64 holds every number of 15 digits exactly."""
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: never in a
+# field (a NUL, a tab or a line break inside a cell is a damaged file, not a source's words).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _WORDS = {
     w: i
     for i, w in enumerate(
@@ -32,6 +39,44 @@ _TENS = {
     w: 10 * i
     for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)
 }
+
+
+def shown(value: str, limit: int = 24) -> str:
+    """``value`` quoted for a message, cut short if it is long."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def control_problem(value: str) -> str | None:
+    """What is wrong with a text holding a control character, or None."""
+    found = CONTROL.search(value)
+    if found is None:
+        return None
+    return (f"holds the control character U+{ord(found.group()):04X} at position "
+            f"{found.start() + 1}; fields hold printable text only")
+
+
+def number_problem(value: str) -> str | None:
+    """What is wrong with the text of a value, or None: ASCII digits with an optional decimal
+    point, at most :data:`MAX_DIGITS` digits, never negative."""
+    if not NUMBER.match(value):
+        if value.startswith("-") and NUMBER.match(value[1:]):
+            return f"{shown(value)} is negative; counts and percents are never below 0"
+        return (f"{shown(value)} is not a number (ASCII digits 0-9, optional decimal point, "
+                "no separators)")
+    digits = len(value) - value.count(".")
+    if digits > MAX_DIGITS:
+        return f"{shown(value)} has {digits} digits; a value has at most {MAX_DIGITS}"
+    return None
+
+
+def field_problem(col: Column, value: str) -> str | None:
+    """What is wrong with a field's text, control characters included, or None."""
+    return control_problem(value) or check_value(col, value)
+
+
+def is_number(value: str) -> bool:
+    """Whether ``value`` is a value the loader reads exactly (see :func:`number_problem`)."""
+    return number_problem(value) is None
 
 
 @dataclass
@@ -55,36 +100,48 @@ class RawDataset:
 
 
 def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
-    """Read one CSV file; append a problem for a missing file, bad header or malformed row."""
-    shown = str(path)
+    """Read one CSV file; append a problem for a missing or unreadable file, a bad header, a
+    malformed row or a field holding a control character."""
+    where = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        problems.append(Problem(shown, 0, "-", f"missing file (the {table.name} table)"))
+        problems.append(Problem(where, 0, "-", f"missing file (the {table.name} table)"))
+        return []
+    except IsADirectoryError:
+        problems.append(Problem(where, 0, "-", f"a folder, not a file (the {table.name} table)"))
         return []
     except UnicodeDecodeError as exc:
-        problems.append(Problem(shown, 1, "-", f"not UTF-8 text ({exc.reason})"))
+        problems.append(Problem(where, 1, "-", f"not UTF-8 text ({exc.reason})"))
+        return []
+    except OSError as exc:
+        problems.append(Problem(where, 0, "-", f"cannot read: {exc.strerror or exc}"))
         return []
     lines = text.splitlines(keepends=True)
     if not lines:
-        problems.append(Problem(shown, 1, "-", "empty file: expected a header row"))
+        problems.append(Problem(where, 1, "-", "empty file: expected a header row"))
         return []
     reader = csv.reader(lines, strict=True)
     try:
-        header = [h.strip() for h in next(reader)]
+        names = next(reader)
+        header = [h.strip() for h in names]
     except csv.Error as exc:
-        problems.append(Problem(shown, 1, "-", f"unreadable header ({exc})"))
+        problems.append(Problem(where, 1, "-", f"unreadable header ({exc})"))
         return []
     expected = table.column_names
     for name in expected:
         if name not in header:
-            problems.append(Problem(shown, 1, name, "missing column"))
+            problems.append(Problem(where, 1, name, "missing column"))
     for name in header:
         if name not in expected:
-            problems.append(Problem(shown, 1, name or "(blank)", "unexpected column"))
+            problems.append(Problem(where, 1, name or "(blank)", "unexpected column"))
+    for name in names:
+        if control_problem(name):
+            problems.append(Problem(where, 1, name.strip() or "(blank)",
+                                    f"column name {control_problem(name)}"))
     if len(set(header)) != len(header):
-        problems.append(Problem(shown, 1, "-", "a column name appears twice"))
-    if any(p.path == shown and p.line == 1 for p in problems):
+        problems.append(Problem(where, 1, "-", "a column name appears twice"))
+    if any(p.path == where and p.line == 1 for p in problems):
         return []
     rows: list[Row] = []
     start = reader.line_num + 1
@@ -94,17 +151,17 @@ def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem(shown, start, "-", f"malformed CSV ({exc}); truncated file?"))
+            problems.append(Problem(where, start, "-", f"malformed CSV ({exc}); truncated file?"))
             break
         if not record or all(not v.strip() for v in record):
             if record:
-                problems.append(Problem(shown, start, "-", "blank row"))
+                problems.append(Problem(where, start, "-", "blank row"))
             start = reader.line_num + 1
             continue
         if len(record) != len(header):
             problems.append(
                 Problem(
-                    shown,
+                    where,
                     start,
                     "-",
                     f"{len(record)} fields where the header has {len(header)}"
@@ -112,11 +169,14 @@ def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
                 )
             )
         else:
+            for name, value in zip(header, record, strict=True):
+                if control_problem(value):
+                    problems.append(Problem(where, start, name, control_problem(value)))
             rows.append(Row(start, {h: v.strip() for h, v in zip(header, record, strict=True)}))
         start = reader.line_num + 1
     if not text.endswith(("\n", "\r")) and rows:
         problems.append(
-            Problem(shown, rows[-1].line, "-", "file does not end with a line break; truncated?")
+            Problem(where, rows[-1].line, "-", "file does not end with a line break; truncated?")
         )
     return rows
 
@@ -126,26 +186,24 @@ def check_value(col: Column, value: str) -> str | None:
     if not value:
         return "required value is blank" if col.required else None
     if col.kind == "slug" and not SLUG.match(value):
-        return f"{value!r} is not an identifier (lower-case letters, digits and hyphens)"
+        return f"{shown(value)} is not an identifier (lower-case letters, digits and hyphens)"
     if col.kind == "url" and not URL.match(value):
-        return f"{value!r} is not an http(s) URL"
+        return f"{shown(value)} is not an http(s) URL"
     if col.kind in ("date", "partial-date"):
         return _check_date(value, partial=col.kind == "partial-date")
     if col.kind == "enum" and value not in col.choices:
-        return f"{value!r} is not one of: {', '.join(col.choices)}"
-    if col.kind == "number" and not NUMBER.match(value):
-        if value.startswith("-") and NUMBER.match(value[1:]):
-            return f"{value} is negative; counts and percents are never below 0"
-        return f"{value!r} is not a number (digits, optional decimal point, no separators)"
+        return f"{shown(value)} is not one of: {', '.join(col.choices)}"
+    if col.kind == "number":
+        return number_problem(value)
     if col.kind == "period":
         try:
             parse_period(value)
-        except PeriodError as exc:
+        except (PeriodError, ValueError, OverflowError) as exc:
             return str(exc)
     if col.kind == "slug-list":
         bad = [v for v in value.split(";") if not SLUG.match(v.strip())]
         if bad:
-            return f"{bad[0]!r} is not an identifier; separate identifiers with ';'"
+            return f"{shown(bad[0])} is not an identifier; separate identifiers with ';'"
     return None
 
 
@@ -153,8 +211,10 @@ def _check_date(value: str, *, partial: bool) -> str | None:
     m = PARTIAL_DATE.match(value)
     if not m or (not partial and m.group(3) is None):
         form = "YYYY-MM-DD, YYYY-MM or YYYY" if partial else "YYYY-MM-DD"
-        return f"{value!r} is not a date of the form {form}"
+        return f"{shown(value)} is not a date of the form {form}"
     year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    if year_problem(year, value):
+        return year_problem(year, value)
     try:
         dt.date(year, int(month or 1), int(day or 1))
     except ValueError:
@@ -183,7 +243,7 @@ def words_to_number(text: str) -> int | None:
 
 def written_number(text: str) -> float | None:
     """The number a written value states ('1,704', '35 per cent', 'Thirty-six'), or None."""
-    m = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    m = re.search(r"[0-9][0-9,]*(?:\.[0-9]+)?", text)
     if m:
         return float(m.group(0).replace(",", ""))
     return words_to_number(re.sub(r"(per ?cent|%)", "", text, flags=re.I))
@@ -192,10 +252,10 @@ def written_number(text: str) -> float | None:
 def _token_in(needle: str, text: str) -> bool:
     """Whether ``needle`` occurs in ``text`` not glued to other digits (13 is not in 2013)."""
     pattern = re.escape(needle)
-    if needle[:1].isdigit():  # not the tail of 1,704 or 3.5 (a comma after a word is fine)
-        pattern = r"(?<![\d.])(?<!\d,)" + pattern
-    if needle[-1:].isdigit():
-        pattern += r"(?![\d]|[.,]\d)"
+    if needle[:1] in DIGITS:  # not the tail of 1,704 or 3.5 (a comma after a word is fine)
+        pattern = r"(?<![0-9.])(?<![0-9],)" + pattern
+    if needle[-1:] in DIGITS:
+        pattern += r"(?![0-9]|[.,][0-9])"
     return re.search(pattern, text, flags=re.I) is not None
 
 
@@ -212,7 +272,7 @@ def value_forms(value: str, unit: str) -> list[str]:
 def check_figure_value(row: Row) -> list[tuple[str, str]]:
     """(field, message) pairs for a figure whose value is out of range or not in its excerpt."""
     value, unit = row["value"], row["unit"]
-    if not NUMBER.match(value) or unit not in ("count", "percent"):
+    if not is_number(value) or unit not in ("count", "percent"):
         return []  # reported by the field checks
     out: list[tuple[str, str]] = []
     number = float(value)
@@ -253,12 +313,12 @@ BOUND_WORDS = r"(?:more than|over|at least|almost|nearly|around|about|approximat
 def bound_in_excerpt(row: Row) -> str:
     """The bound words right before the value in the excerpt ('more than 800'), or ''."""
     excerpt, value = row["excerpt"], row["value"]
-    if not excerpt or not NUMBER.match(value or ""):
+    if not excerpt or not is_number(value or ""):
         return ""
     forms = [row["value_as_written"]] if row["value_as_written"] else value_forms(
         value, row["unit"] or "count")
     for form in filter(None, forms):
-        found = re.search(rf"\b({BOUND_WORDS})\s+{re.escape(form)}(?![\d]|[.,]\d)", excerpt,
+        found = re.search(rf"\b({BOUND_WORDS})\s+{re.escape(form)}(?![0-9]|[.,][0-9])", excerpt,
                           flags=re.I)
         if found:
             return found.group(0)
@@ -267,14 +327,22 @@ def bound_in_excerpt(row: Row) -> str:
 
 def read_dataset(folder: Path) -> tuple[RawDataset, list[Problem]]:
     """Read and check every table in ``folder``; return the rows and all problems found."""
+    folder = Path(folder)
     problems: list[Problem] = []
     raw = RawDataset(folder)
+    if not folder.is_dir():
+        what = "a file" if folder.exists() else "no such folder"
+        names = ", ".join(t.filename for t in TABLES)
+        return raw, [Problem(str(folder), 0, "-", f"not a data folder ({what}); it holds {names}")]
     for table in TABLES:
         path = folder / table.filename
         raw.paths[table.name] = str(path)
         rows = read_table(path, table, problems)
+        found = {(p.line, p.field) for p in problems if p.path == str(path)}
         for row in rows:
             for col in table.columns:
+                if (row.line, col.name) in found:  # a control character, reported once
+                    continue
                 message = check_value(col, row[col.name])
                 if message:
                     problems.append(Problem(str(path), row.line, col.name, message))
@@ -283,7 +351,8 @@ def read_dataset(folder: Path) -> tuple[RawDataset, list[Problem]]:
     journal = folder / ".ingest-journal.json"
     if journal.exists():
         problems.append(Problem(str(journal), 0, "-", "an ingest was cut off before all its "
-                                "checked tables were swapped in; scr ingest --finish completes it"))
+                                "checked tables were swapped in; scr ingest --finish completes "
+                                "it (or says why it cannot)"))
     return raw, problems
 
 
@@ -402,7 +471,7 @@ def figure_conflicts(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
     """Figures grouped by (series_id, period) where the sources give different values."""
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in rows:
-        if NUMBER.match(row["value"]):  # a malformed value is reported on its own
+        if is_number(row["value"]):  # a malformed value is reported on its own
             groups[(row["series_id"], row["period"])].append(row)
     return {k: g for k, g in groups.items() if len({_num(r["value"]) for r in g}) > 1}
 
