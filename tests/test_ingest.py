@@ -262,3 +262,188 @@ def test_a_release_matching_a_value_not_in_use_makes_it_the_one_in_use(server, d
     assert after.resolved(["sin-total"]).query("period == 'FY2024-25'")["value"].tolist() == [338]
     reason = after.resolutions.query("series_id == 'sin-total' and period == 'FY2024-25'")
     assert reason["chosen_source_id"].tolist() == ["ees-sin-nature-reporting-year-2028"]
+
+
+# -- one writer at a time, planning included (issue 26) -------------------------------------
+
+def test_a_second_ingest_plans_against_what_the_first_wrote(server, data_copy, monkeypatch,
+                                                            capsys):
+    """Run B has read its release; before B takes data/'s lock, run A ingests the same release
+    in full. B plans under the lock, against A's tables, so it adds nothing (planning before
+    the lock, it re-added A's figures)."""
+    from contextlib import contextmanager
+
+    from scrlib.record import lock
+
+    url = server.serve("/releases/race.csv", NEW)
+    args = (url, "--dataset", "sin-nature", "--release", "Reporting year 2027", "--data",
+            str(data_copy))
+    real_hold, after_first = lock.hold, {}
+
+    @contextmanager
+    def first_run_comes_in_between(target, **options):
+        if not after_first:
+            after_first["digest"] = None
+            assert _run(*args) == 0  # run A, from start to end
+            after_first["digest"] = _digest(data_copy)
+        with real_hold(target, **options):
+            yield
+
+    monkeypatch.setattr(lock, "hold", first_run_comes_in_between)
+    capsys.readouterr()
+    assert _run(*args) == 0
+    out = capsys.readouterr().out
+    assert after_first["digest"] is not None
+    assert "nothing new in this release" in out.splitlines()[-1]
+    assert _digest(data_copy) == after_first["digest"]
+    assert read_dataset(data_copy)[1] == []
+
+
+def test_two_ingests_at_once_add_the_release_once(tmp_path, data_copy):
+    """Two processes ingest the same release at the same moment: each adds it, finds it there
+    or finds data/ busy (exit 4, nothing written); the release is in data/ once, and it passes
+    scr check."""
+    import subprocess
+    import sys
+
+    release = tmp_path / "release.csv"
+    release.write_text(NEW, encoding="utf-8")
+    command = [sys.executable, "-m", "scrlib", "ingest", str(release), "--dataset",
+               "sin-nature", "--release", "Reporting year 2027", "--address", ADDRESS,
+               "--accessed", "2026-11-25", "--data", str(data_copy)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [(run.communicate()[1], run.returncode) for run in runs]
+    for err, code in results:
+        assert code in (0, 4), err
+        assert "Traceback" not in err
+        if code == 4:
+            assert "did not start (try again once it has finished)" in err
+    assert any(code == 0 for _, code in results)
+    assert read_dataset(data_copy)[1] == []
+    figures = load(data_copy).figures
+    added = figures[figures["source_id"] == "ees-sin-nature-reporting-year-2027"]
+    assert len(added) == 3  # once, not twice
+
+
+# -- what a killed ingest leaves, and flushing to disk (issue 26) -----------------------------
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_files_of_a_killed_ingest_are_flagged_by_check_and_removed_by_the_next(
+        tmp_path, data_copy, capsys):
+    dead = _dead_pid()
+    strays = [data_copy / f".figures.csv.ingest-{dead}",
+              data_copy / f".{ingest.JOURNAL}.ingest-{dead}"]
+    for path in strays:
+        path.write_text("half a table", encoding="utf-8")
+    running = data_copy / ".figures.csv.ingest-1"  # pid 1 is alive: an ingest still running
+    running.write_text("a table being written", encoding="utf-8")
+    assert main(["check", "--data", str(data_copy)]) == 0  # the data are whole
+    err = capsys.readouterr().err
+    for path in strays:
+        assert f"scr check: warning: {path} was left by an ingest" in err
+    assert f"{running} was left" not in err
+    release = tmp_path / "release.csv"
+    release.write_text(CITED, encoding="utf-8")
+    assert _run(str(release), "--dataset", "sin-nature", "--release", "Test", "--address",
+                ADDRESS, "--data", str(data_copy)) == 0
+    assert not any(path.exists() for path in strays) and running.exists()
+    capsys.readouterr()
+    assert main(["check", "--data", str(data_copy)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_finish_removes_the_files_of_a_killed_ingest(data_copy, capsys):
+    stray = data_copy / f".withheld.csv.ingest-{_dead_pid()}"
+    stray.write_text("half a table", encoding="utf-8")
+    assert main(["ingest", "--finish", "--data", str(data_copy)]) == 0
+    assert f"removed {stray.name}" in capsys.readouterr().out
+    assert not stray.exists()
+
+
+def test_each_table_is_on_disk_before_it_is_renamed_into_place(server, data_copy, monkeypatch):
+    import os
+
+    events, real_fsync, real_replace = [], os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", str(src), str(dst)))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    url = server.serve("/releases/fsync.csv", NEW)
+    assert _run(url, "--dataset", "sin-nature", "--release", "Reporting year 2027", "--data",
+                str(data_copy)) == 0
+    renames = [(i, e[1], e[2]) for i, e in enumerate(events) if e[0] == "replace"]
+    assert len(renames) == 5  # the journal, then four tables
+    for index, source, _ in renames:
+        assert ("fsync", source) in events[:index], f"{source} renamed before it was flushed"
+    folder = str(data_copy.resolve())
+    tables = [i for i, _, target in renames if target.endswith(".csv")]
+    assert ("fsync", folder) in events[tables[-1]:]  # the renames themselves are flushed
+    journal = next(i for i, _, target in renames if target.endswith(ingest.JOURNAL))
+    assert ("fsync", folder) in events[:journal]  # the new files' entries before the journal
+    assert not list(data_copy.glob(".*.ingest-*"))
+
+
+# -- the EES API: answers of another shape, and paging that never ends (issue 26) -------------
+
+def _serve_versions(server: Server, dataset_id: str, body: dict, page: int = 1) -> None:
+    server.serve(f"/v1/data-sets/{dataset_id}/versions?page={page}&pageSize=20",
+                 json.dumps(body), kind="application/json")
+
+
+@pytest.mark.parametrize(("name", "results", "expected"), [
+    ("strings", ["1.0", "1.1"], "results: item 1 is not a version"),
+    ("no version", [{"status": "Published"}], "results: item 1 is not a version"),
+    ("a version that is a number", [{"version": 1.1, "status": "Published"}],
+     "results: item 1 is not a version"),
+    ("not a list", {"version": "1.0"}, "results: not a list of versions"),
+])
+def test_api_versions_of_another_shape_are_refused(server, data_copy, capsys, name, results,
+                                                   expected):
+    dataset_id = f"shape-{name.replace(' ', '-')}"
+    _serve_versions(server, dataset_id, {"paging": {"totalPages": 1}, "results": results})
+    before = _digest(data_copy)
+    assert _run("--api", dataset_id, "--api-base", server.url, "--dataset", "sin-nature",
+                "--data", str(data_copy)) == 4
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 2  # one line, and 'data/ is unchanged'
+    assert _digest(data_copy) == before
+
+
+def test_api_paging_stops_at_its_bound_of_pages(server, data_copy, capsys):
+    dataset_id = "endless-pages"
+    _serve_versions(server, dataset_id, {"paging": {"totalPages": 1000000},
+                                         "results": [_version("1.0", "Reporting year 2026")]})
+    assert _run("--api", dataset_id, "--api-base", server.url, "--dataset", "sin-nature",
+                "--data", str(data_copy)) == 4
+    err = capsys.readouterr().err
+    assert f"paging: the API claims 1000000 pages of versions; at most {ees.API_MAX_PAGES}" in err
+    assert [r for r in server.requests if dataset_id in r] == [
+        f"/v1/data-sets/{dataset_id}/versions?page=1&pageSize=20"]
+
+
+def test_api_paging_stops_at_its_bound_of_time(server, data_copy, capsys, monkeypatch):
+    dataset_id = "slow-pages"
+    for page in (1, 2, 3):
+        _serve_versions(server, dataset_id, {"paging": {"totalPages": 3}, "results": [
+            _version(f"1.{page}", "Reporting year 2026")]}, page)
+    monkeypatch.setattr(ees, "API_MAX_SECONDS", -1.0)  # the time is up once the first page is in
+    assert _run("--api", dataset_id, "--api-base", server.url, "--dataset", "sin-nature",
+                "--data", str(data_copy)) == 4
+    assert "paging: reading 3 pages of versions took over -1 s" in capsys.readouterr().err
+    assert len([r for r in server.requests if dataset_id in r]) == 1
