@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="if another run is writing the same report, wait up to this long "
                         "for it (default: stop at once, exit 6)")
+    report.add_argument("--no-cache", action="store_true",
+                        help="run every notebook, even one none of whose inputs (notebook, "
+                        "parameters, data, code, packages) changed since it last ran")
     package = sub.add_parser("datapackage", help="regenerate data/datapackage.json")
     package.add_argument("--data", type=Path, help="data folder")
     refresh = sub.add_parser(
@@ -157,7 +160,7 @@ def _report(args) -> int:
     if not 0 <= args.wait <= report.MAX_TIMEOUT:  # also refuses nan and inf
         raise report.ConfigError(f"--wait: {args.wait!r} must be zero or more seconds, at most "
                                  f"{report.MAX_TIMEOUT:g} (a day)")
-    report.build(args.output, config=config, wait=args.wait)
+    report.build(args.output, config=config, wait=args.wait, cache=not args.no_cache)
     return 0
 
 

@@ -280,7 +280,9 @@ def _manifest(stage: Path, runs: list, started: float, kernel: str, changes) -> 
         "outputs": {
             str(p.relative_to(stage)): sha256(p) for p in sorted(stage.rglob("*")) if p.is_file()
         },
+        # like the times, which notebooks were taken from the cache differs from run to run
         "notebook_seconds": {r.name: r.seconds for r in runs},
+        "notebooks_reused": [r.name for r in runs if r.reused],
         "changes": changes.summary(),
         "run_started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_seconds": round(time.time() - started, 1),
@@ -350,6 +352,94 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _open_cache(target: Path, log):
+    """The report's notebook cache, or None (and a line saying so) if it cannot be used."""
+    from scrlib.publish.cache import NotebookCache, cache_path
+
+    folder = cache_path(target)
+    try:
+        return NotebookCache(folder)
+    except Exception as exc:  # a broken cache costs a full run, never the report
+        why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    shutil.rmtree(folder, ignore_errors=True)  # only copies of earlier runs: start it afresh
+    try:
+        store = NotebookCache(folder)
+    except Exception:
+        store = None
+    log(f"scr report: the notebook cache could not be read ({why}); it was "
+        + ("emptied" if store is not None else "left unused") + ", so every notebook runs")
+    return store
+
+
+def _cache_keys(notebooks: list[Path], parameters: dict) -> dict:
+    """Each notebook's :class:`scrlib.publish.cache.Inputs` key for this run."""
+    from scrlib.publish import cache
+
+    data, code, packages = data_version(data_dir()), cache.code_version(), cache.packages_version()
+    return {nb: cache.Inputs.of(nb, {**parameters[nb], "output_dir": "figures"}, data=data,
+                                code=code, packages=packages).key() for nb in notebooks}
+
+
+def _reuse(store, key: str, chrome_key: str, nb: Path, stage: Path, values: dict, chrome, log):
+    """Put a cached run of ``nb`` into ``stage`` (a NotebookRun), or None if there is none."""
+    from scrlib.publish import run as runner
+
+    try:
+        hit = store.find(key, chrome_key)
+    except Exception as exc:
+        log(f"scr report: cache entry for {nb.stem} unreadable ({type(exc).__name__}); it runs")
+        return None
+    if hit is None:
+        return None
+    (stage / nb.name).write_bytes(hit.notebook)
+    for name, data in hit.files.items():
+        path = stage / "figures" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    run = runner.NotebookRun(nb.stem, stage / nb.name, dict(values), seconds=hit.seconds,
+                             reused=True)
+    page = stage / f"{nb.stem}.html"
+    if hit.page is not None:
+        page.write_bytes(hit.page)
+        return run
+    try:  # the chrome changed (a new commit, data date or sections): render, and keep the page
+        render_html(run.output, page, chrome)
+    except Exception as exc:
+        run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
+        return run
+    files = {name: stage / "figures" / name for name in hit.files}
+    _keep(store, key, chrome_key, run.output, files, page, nb, log, hit.seconds)
+    return run
+
+
+def _move_written(source: Path, figures: Path) -> dict:
+    """Move the files a notebook wrote into the report's figures/; return name -> new path."""
+    moved = {}
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        name = path.relative_to(source).as_posix()
+        (figures / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, figures / name)
+        moved[name] = figures / name
+    return moved
+
+
+def _keep(store, key, chrome_key, notebook, written, page, nb, log, seconds=None) -> None:
+    try:
+        store.store(key, chrome_key, notebook, written, page, uri=str(nb), seconds=seconds)
+    except Exception as exc:  # the report stands; the next run simply runs it again
+        log(f"scr report: could not keep {nb.stem} in the cache ({type(exc).__name__}: {exc})")
+
+
+def _longest_first(notebooks: list[Path], target: Path) -> list[Path]:
+    """Notebooks ordered by the last report's time for each, longest first (unknown first)."""
+    try:
+        seconds = json.loads((target / "manifest.json").read_text())["notebook_seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return list(notebooks)
+    known = {k: v for k, v in seconds.items() if isinstance(v, int | float)}
+    return sorted(notebooks, key=lambda nb: -known.get(nb.stem, float("inf")))
+
+
 def _keep_failed(stage: Path, target: Path) -> Path:
     failed = target.parent / f"{target.name}.failed"
     if failed.exists():
@@ -390,12 +480,14 @@ def build(
     config: ReportConfig | None = None,
     notebooks: list[Path] | None = None,
     wait: float = 0.0,
+    cache: bool = True,
     log=print,
 ) -> Path:
     """Build the report into ``output`` (default reports/latest); raise ReportError if it fails.
 
     One run at a time per output folder: another run's lock is waited for up to ``wait``
-    seconds, then OutputBusy."""
+    seconds, then OutputBusy. With ``cache`` a notebook none of whose inputs changed is taken
+    from the last run that had them (:mod:`scrlib.publish.cache`); without, every one runs."""
     from scrlib.record import lock
     from scrlib.record.paths import default_report_dir
 
@@ -405,13 +497,13 @@ def build(
         with lock.hold(target, wait=wait, log=log):
             lock.remove_stale_partials(target, log=log)
             recover(target, log=log)
-            return _build(target, config=config, notebooks=notebooks, log=log)
+            return _build(target, config=config, notebooks=notebooks, log=log, cache=cache)
     except lock.Busy as exc:
         raise OutputBusy(str(exc)) from None
 
 
 def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
-           log) -> Path:
+           log, cache: bool = True) -> Path:
     """One version of ``data/`` for the whole run: a copy taken under data/'s lock (so never
     half an ingest), which every notebook, page and the manifest read."""
     snapshot = target.parent / f".{target.name}.partial-data-{os.getpid()}"
@@ -420,7 +512,7 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
     before = os.environ.get("SCRLIB_DATA")
     os.environ["SCRLIB_DATA"] = str(snapshot)  # for this process and the kernels it starts
     try:
-        return _build_from(target, config=config, notebooks=notebooks, log=log)
+        return _build_from(target, config=config, notebooks=notebooks, log=log, cache=cache)
     finally:
         if before is None:
             os.environ.pop("SCRLIB_DATA", None)
@@ -461,7 +553,7 @@ def data_version(folder: Path) -> str:
 
 
 def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
-                log) -> Path:
+                log, cache: bool = True) -> Path:
     from scrlib.publish import changes as what_changed
     from scrlib.record.validate import read_dataset
     from scrlib.study.params import ParameterError, precheck
@@ -485,7 +577,11 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
     if problems:
         shown = "\n".join(str(p) for p in problems[:20])
         raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
+    store = _open_cache(target, log) if cache else None
+    keys = _cache_keys(notebooks, parameters) if store is not None else {}
     for nb in notebooks:  # what a notebook would refuse stops the run before any kernel starts
+        if store is not None and store.has(keys[nb]):
+            continue  # the same notebook, parameters, data and code passed this check and ran
         try:
             precheck(nb, parameters[nb])
         except ParameterError as exc:
@@ -512,20 +608,40 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
         with _Signals():
             (stage / "figures").mkdir()
 
+            chrome_key = repr(chrome)
+
             def work(nb: Path):
                 values = {**parameters[nb], "output_dir": "figures"}
-                run = runner.execute(nb, stage / nb.name, values, cwd=stage,
+                if store is not None:
+                    reused = _reuse(store, keys[nb], chrome_key, nb, stage, values, chrome, log)
+                    if reused is not None:
+                        return reused
+                # each notebook writes its files in a folder of its own, so what it wrote is
+                # known (for the cache), then they join the report's figures/
+                own = stage / f".work-{nb.stem}"
+                (own / "figures").mkdir(parents=True)
+                run = runner.execute(nb, stage / nb.name, values, cwd=own,
                                      timeout=config.timeout)
+                written = _move_written(own / "figures", stage / "figures")
+                shutil.rmtree(own, ignore_errors=True)
+                page = stage / f"{run.name}.html"
                 if run.error is None:
                     try:
-                        render_html(run.output, stage / f"{run.name}.html", chrome)
+                        render_html(run.output, page, chrome)
                     except Exception as exc:  # reported with the notebook's name, like a cell error
                         run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
+                if run.error is None and store is not None:
+                    _keep(store, keys[nb], chrome_key, run.output, written, page, nb, log,
+                          run.seconds)
                 return run
 
             pool = ThreadPoolExecutor(max_workers=workers)
             try:
-                runs = list(pool.map(work, notebooks))  # in notebook order
+                # the longest notebooks (by the last run's times) start first; runs stay in
+                # notebook order
+                order = _longest_first(notebooks, target)
+                done = dict(zip(order, pool.map(work, order), strict=True))
+                runs = [done[nb] for nb in notebooks]
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 runner.kill_kernels()  # running notebooks fail fast instead of being waited on
@@ -541,7 +657,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 )
                 raise NotebookError(f"notebook failed: {where}")
             for r in runs:
-                log(f"  ok {r.name} ({r.seconds:.1f} s)")
+                log(f"  reused {r.name} (no input changed since it ran)" if r.reused
+                    else f"  ok {r.name} ({r.seconds:.1f} s)")
             dataset = load()
             write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
             now = {"parameters": {r.name: r.parameters for r in runs},

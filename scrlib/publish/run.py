@@ -142,6 +142,7 @@ class NotebookRun:
     error: str | None = None
     cell: int | None = None
     seconds: float | None = None
+    reused: bool = False  # taken from the cache: no kernel ran
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -74,10 +74,14 @@ def plain_ids(text: str, dataset) -> str:
 
     if not isinstance(text, str) or not text:
         return text
-    names = {**{e: dataset.event(e).label for e in dataset.events["event_id"].unique()},
-             **{s: dataset.series_info(s).name for s in dataset.series["series_id"]}}
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(
-        re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
+    memo = getattr(dataset, "_memo", {})
+    if "plain ids" not in memo:  # the names and their pattern, once per dataset
+        names = {**{e: dataset.event(e).label for e in dataset.events["event_id"].unique()},
+                 **{s: dataset.series_info(s).name for s in dataset.series["series_id"]}}
+        pattern = re.compile(r"(?<![\w-])(" + "|".join(
+            re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
+        memo["plain ids"] = (names, pattern)
+    names, pattern = memo["plain ids"]
     return pattern.sub(lambda m: names[m.group(1)], text)
 
 
