@@ -32,7 +32,8 @@ def _report(folder: Path, kernel: str | None, threads: int | None) -> str:
         env["OPENBLAS_CORETYPE"] = kernel
     if threads:
         env["OPENBLAS_NUM_THREADS"] = str(threads)
-    subprocess.run([str(Path(sys.executable).parent / "scr"), "report", "--output", str(folder)],
+    subprocess.run([str(Path(sys.executable).parent / "scr"), "report", "--no-cache",
+                    "--output", str(folder)],
                    cwd=PROJECT, env=env, check=True, capture_output=True)
     used = subprocess.run([sys.executable, "-c", "from tests.blas_kernels import in_use; "
                            "print(*in_use())"], cwd=PROJECT, env=env, check=True,
