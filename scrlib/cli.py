@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args) -> int:
+    """Validate the data folder: one line per problem (exit 4 if there is any); a warning on
+    stderr for each file a killed ``scr ingest`` left beside the tables (not a problem: the
+    tables are whole, and the next ingest removes it; the exit code is unchanged)."""
     from scrlib.record.paths import data_dir
     from scrlib.record.validate import read_dataset
 

@@ -8,14 +8,16 @@ written rule ``later-release``. A value some source already gives is left alone,
 on the same release adds nothing.
 
 Nothing harmful gets in, nothing is lost: a value with more than 15 digits or in other than ASCII
-digits, a cell holding a control character or beginning as a spreadsheet formula would (``=``,
-``+``, ``-``, ``@``) is refused with the input's file, line and column; every new row is checked
-as ``scr check`` would before anything is staged, and the staged tables again before any file is
-replaced. Reading ``data/``, planning and writing happen while holding ``data/``'s lock, so a
-second run plans against what the first wrote. Each table is written beside its target
-(``.<table>.ingest-<pid>``) and flushed to disk, a journal names them, and only then are they
-renamed into place: a run cut off midway is finished by the next (or ``--finish``), and the files
-of a run killed before its journal was in place are removed by the next.
+digits, a cell holding a control character, a row with a cell that begins as a spreadsheet
+formula would (``=``, ``+``, ``-`` other than a negative number, ``@``, tab, carriage return) is
+refused with the input's file, line and column; every new row is checked as ``scr check`` would
+before anything is staged, and the staged tables again before any file is replaced (a problem
+found there is named at the input row it came from). Reading ``data/``, planning and writing
+happen while holding ``data/``'s lock, so a second run plans against what the first wrote. Each
+table is written beside its target (``.<table>.ingest-<pid>``) and flushed to disk, a journal
+names them, and only then are they renamed into place: a run cut off midway is finished by the
+next (or ``--finish``), and the files of a run killed before its journal was in place are
+removed by the next (``scr check`` warns of them meanwhile).
 """
 
 from __future__ import annotations
@@ -309,9 +311,9 @@ def _refuse_formulas(row: ees.EesRow, where: str) -> None:
                               "taken into an excerpt")
 
 
-SOURCE_FIELDS = {"date_accessed": "--accessed", "date_published": "--published",
-                 "url": "--address", "release": "--release", "dataset_version": "--version"}
-"""Where the source row's values come from, for messages (the command line's options)."""
+SOURCE_FIELDS = {"date_accessed": "--accessed"}
+"""The source row's values that come only from the command line, for messages (the others come
+from the command line or the API: named by their column)."""
 
 
 def _refuse(table: Table, values: dict, where: str, line: int, fields: dict) -> None:
