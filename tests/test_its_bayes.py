@@ -1,0 +1,189 @@
+"""The Bayesian cross-check (scrlib.its.bayes): its integrals agree with numerical integration
+written out here, its posteriors are calibrated (a small simulation-based calibration), they
+approach the maximum-likelihood estimates on long series, and bad arguments are named."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import special, stats
+
+from scrlib.its import bayes
+
+YEARS = pd.period_range("2008", periods=8, freq="Y-MAR")
+COUNTS = [137, 131, 136, 72, 93, 143, 166, 134]
+POLICY = {"first": "2010-06-10", "second": "2012-07-01"}
+
+
+def _frame(counts, periods=YEARS):
+    return pd.DataFrame({"year": periods, "count": np.asarray(counts, dtype=float)})
+
+
+def _normal(x, mean, sd):
+    return -0.5 * ((x - mean) / sd) ** 2 - math.log(sd) - 0.5 * math.log(2 * math.pi)
+
+
+def _grid_posterior(y, t, step, priors, centre):
+    """The lasting-step model (level, trend, one step, spread) integrated on a tensor grid,
+    written out with scipy: log evidence and the posterior mean of the step."""
+    b0 = np.linspace(centre - 1.0, centre + 1.0, 31)
+    b1 = np.linspace(-0.3, 0.3, 25)
+    d = np.linspace(-1.6, 1.6, 31)
+    u = np.linspace(-10.0, 0.5, 31)
+    B0, B1, D, U = np.meshgrid(b0, b1, d, u, indexing="ij")
+    mu = np.exp(B0[..., None] + B1[..., None] * t + D[..., None] * step)
+    a = np.exp(2 * U)[..., None]
+    r = 1 / a
+    ll = np.sum(special.gammaln(y + r) - special.gammaln(r) - special.gammaln(y + 1)
+                - r * np.log1p(a * mu) + special.xlogy(y, a * mu / (1 + a * mu)), axis=-1)
+    lp = (_normal(B0, centre, priors.level_sd) + _normal(B1, 0, priors.trend_sd)
+          + _normal(D, 0, priors.effect_sd) + math.log(2)
+          + _normal(np.exp(U), 0, priors.spread_scale) + U)
+    total = ll + lp
+    top = total.max()
+    volume = np.prod([g[1] - g[0] for g in (b0, b1, d, u)])
+    weights = np.exp(total - top)
+    return top + math.log(weights.sum() * volume), float((weights * D).sum() / weights.sum())
+
+
+def test_the_integral_agrees_with_numerical_integration_for_a_fixed_placement():
+    """One policy date at the start of a year (no part-year), so the step is a 0/1 column."""
+    frame = _frame(COUNTS)
+    found = bayes.posterior(frame, outcome="count", time="year", policy={"one": "2011-04-01"},
+                            placed=())
+    y = frame["count"].to_numpy()
+    t = np.arange(8.0)
+    step = np.asarray(YEARS.start_time >= pd.Timestamp("2011-04-01"), dtype=float)
+    assert step.sum() == 4  # the years from April 2011
+    evidence, mean_step = _grid_posterior(y, t, step, bayes.Priors(), math.log(y.mean()))
+    row = found.explanations.set_index("explanation").loc["lasting steps at one"]
+    assert row["log_evidence"] == pytest.approx(evidence, abs=0.02)
+    effect = found.effects.set_index("effect").loc["step at one"]
+    assert effect["mean_log"] == pytest.approx(mean_step, abs=0.02)
+    assert row["min_ess"] > 500  # the integral rests on many effective draws
+
+
+def test_probabilities_add_up_and_follow_the_prior_odds():
+    frame = _frame(COUNTS)
+    even = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, placed=(),
+                           draws=1024)
+    assert even.explanations["probability"].sum() == pytest.approx(1.0)
+    names = list(even.explanations["explanation"])
+    odds = {names[0]: 1.0, names[1]: 1.0, names[2]: 0.0}
+    skewed = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, placed=(),
+                             draws=1024, prior_odds=odds)
+    p = skewed.explanations.set_index("explanation")["probability"]
+    assert p[names[2]] == 0.0
+    e = even.explanations.set_index("explanation")["probability"]
+    assert p[names[0]] / p[names[1]] == pytest.approx(e[names[0]] / e[names[1]])
+
+
+def test_a_placed_date_is_marginalised_over_every_placement_on_the_grid():
+    frame = _frame(COUNTS)
+    found = bayes.posterior(frame, outcome="count", time="year", policy=POLICY,
+                            placed=((1, "step"),), draws=1024, resolution="year")
+    dates = found.dates
+    assert dates["probability"].sum() == pytest.approx(1.0)
+    # on a yearly grid one date can fall at the start of each year but the first
+    assert len(dates) == len(YEARS) - 1
+    row = found.explanations.set_index("explanation").loc[
+        "one lasting change where the data put it"]
+    assert row["placements"] == len(dates)
+
+
+def test_the_same_seed_gives_the_same_answer_and_the_result_is_in_words():
+    frame = _frame(COUNTS)
+    one = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, draws=512)
+    two = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, draws=512)
+    pd.testing.assert_frame_equal(one.explanations, two.explanations)
+    assert "credible interval" in one.summary()
+    p = one.probability("lasting steps at first and second", "step at second", above=1.2)
+    row = one.effects.set_index("effect").loc["step at second"]
+    assert p == pytest.approx(row["p_up_20"])
+
+
+def test_simulation_based_calibration_small():
+    """Posterior ranks of the true step, for series drawn from the priors, are uniform (a small
+    version of benchmarks/sim_bayes.py)."""
+    priors = bayes.Priors()
+    rng = np.random.default_rng(7)
+    t = np.arange(8.0)
+    step = np.asarray(YEARS.start_time >= pd.Timestamp("2011-04-01"), dtype=float)
+    ranks = []
+    for _ in range(200):
+        level = rng.normal(math.log(100), 0.3)
+        trend = rng.normal(0, priors.trend_sd)
+        effect = rng.normal(0, priors.effect_sd)
+        spread = abs(rng.normal(0, priors.spread_scale))
+        mu = np.exp(level + trend * t + effect * step)
+        size = 1 / max(spread**2, 1e-8)
+        y = rng.negative_binomial(size, size / (size + mu)).astype(float)
+        found = bayes.posterior(_frame(y), outcome="count", time="year",
+                                policy={"one": "2011-04-01"}, placed=(), draws=512,
+                                priors=bayes.Priors(level_sd=0.3, level_mean=math.log(100)),
+                                seed=int(rng.integers(1e6)))
+        ranks.append(found.probability("lasting steps at one", "step at one",
+                                       below=math.exp(effect)))
+    assert stats.kstest(ranks, "uniform").pvalue > 0.01, sorted(ranks)
+
+
+def test_on_a_long_series_the_posterior_mean_approaches_the_maximum_likelihood_estimate():
+    periods = pd.period_range("1820", periods=200, freq="Y-MAR")
+    rng = np.random.default_rng(11)
+    t = np.arange(200.0)
+    step = np.asarray(periods.start_time >= pd.Timestamp("1919-04-01"), dtype=float)
+    assert step.sum() == 100
+    mu = np.exp(math.log(150) + 0.001 * t + 0.3 * step)
+    y = rng.negative_binomial(50, 50 / (50 + mu)).astype(float)
+    found = bayes.posterior(_frame(y, periods), outcome="count", time="year",
+                            policy={"one": "1919-04-01"}, placed=(), draws=1024)
+    X = np.column_stack([np.ones(200), t / 100, step])  # scaled: the step is unchanged
+    mle = sm.NegativeBinomial(y, X).fit(maxiter=200, disp=0)  # the same likelihood (NB2)
+    effect = found.effects.set_index("effect").loc["step at one"]
+    posterior_sd = (math.log(effect["high"]) - math.log(effect["low"])) / (2 * 1.96)
+    assert abs(effect["mean_log"] - float(mle.params[2])) < 0.1 * posterior_sd
+    assert posterior_sd == pytest.approx(float(mle.bse[2]), rel=0.15)
+
+
+@pytest.mark.parametrize(("arguments", "named"), [
+    ({"priors": "flat"}, "priors="),
+    ({"draws": 1000}, "draws=1000"),
+    ({"rope": (1.1, 1.2)}, "rope="),
+    ({"placed": ((3, "step"),)}, "placed="),
+    ({"min_segment": 4.5, "placed": ((2, "dip"),)}, "min_segment=4.5"),
+    ({"prior_odds": {"nothing": 1}}, "prior_odds"),
+    ({"suggested": ("everything",)}, "suggested"),
+])
+def test_bad_arguments_are_named_with_what_is_allowed(arguments, named):
+    with pytest.raises(ValueError, match=named.replace("(", r"\(")):
+        bayes.posterior(_frame(COUNTS), outcome="count", time="year", policy=POLICY,
+                        **arguments)
+
+
+@pytest.mark.parametrize("name", ["level_sd", "trend_sd", "effect_sd", "spread_scale"])
+@pytest.mark.parametrize("value", [0, -1.0, math.inf, math.nan])
+def test_a_prior_that_is_not_proper_is_refused(name, value):
+    with pytest.raises(ValueError, match=f"{name}=.*a prior must be proper"):
+        bayes.Priors(**{name: value})
+
+
+def test_more_breaks_than_the_series_can_carry_are_refused():
+    short = _frame(COUNTS[:4], YEARS[:4])
+    with pytest.raises(ValueError, match="need at least 5 points; the series has 4"):
+        bayes.posterior(short, outcome="count", time="year", policy={"one": "2010-06-10"},
+                        placed=((1, "step"),))
+
+
+def test_prior_sensitivity_says_whether_the_conclusion_depends_on_the_choice():
+    frame = _frame(COUNTS)
+    results = bayes.sensitivity(frame, outcome="count", time="year", policy=POLICY,
+                                placed=(), draws=512)
+    assert set(results) == set(bayes.PRIOR_SETS)
+    words = bayes.depends_on_prior(results)
+    leaders = {r.leading["explanation"] for r in results.values()}
+    assert (len(leaders) > 1) == any("most probable" in w for w in words)
+    assert all(isinstance(w, str) and w for w in words)
