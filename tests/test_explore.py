@@ -136,8 +136,9 @@ def test_the_explorer_speaks_in_words_and_the_fit_s_own_measure(explorer):
 def test_static_outputs_and_the_bootstrap_button_logic(explorer):
     outputs = explorer.static()
     kinds = [type(o).__name__ for o in outputs]
-    assert kinds == ["Markdown", "Markdown", "HTML", "DataFrame", "Image"]
+    assert kinds == ["Markdown", "Markdown", "HTML", "DataFrame", "HTML", "Image"]
     assert "JupyterLab" in outputs[0].data
+    assert "How probable is each explanation?" in outputs[4].data
     told = []
     scans = explorer.bootstrap(Choices(), replicates=19, progress=lambda *a: told.append(a))
     assert [s.replicates for s in scans] == [19, 19] and told[-1] == (2, 2, "done")
@@ -172,3 +173,31 @@ def test_a_fast_redraw_into_the_kept_figure_leaves_nothing_of_the_last_one(datas
     fresh = Explorer(dataset)
     assert again == fresh.png(fresh.view(second), fast=True)
     assert again != fresh.png(fresh.view(first), fast=True)
+
+
+def test_the_bayesian_probabilities_follow_the_dates_and_match_scrlib(explorer):
+    """Moving a date changes the probabilities of the explanations at the policy dates, to
+    exactly what its.bayes gives for those dates, and leaves the data-placed ones (whose
+    integrals are kept between views) as they were."""
+    import re
+
+    from scrlib.its import bayes
+
+    before = explorer.view(Choices())
+    moved = explorer.view(Choices().moved("ofsted-evaluation-ends", "2013-04-01"))
+    p0 = before.bayes.explanations.set_index("explanation")["log_evidence"]
+    p1 = moved.bayes.explanations.set_index("explanation")["log_evidence"]
+    placed = [n for n in p0.index if "where the data put it" in n]
+    assert placed and all(p0[n] == p1[n] for n in placed)
+    steps = [n for n in p0.index if n.startswith("permanent steps")]
+    assert p0[steps[0]] != p1[steps[0]]
+    direct = bayes.posterior(moved.data, outcome="count", time="fiscal_year",
+                             policy=moved.dates, draws=explorer.BAYES_DRAWS,
+                             suggested=("temporary",))
+    assert list(direct.explanations["probability"]) == list(
+        moved.bayes.explanations["probability"])
+    shown = dict(re.findall(r'data-explanation="([^"]+)" data-probability="([^"]+)"',
+                            explorer.bayes_html(moved)))
+    assert {k: float(v) for k, v in shown.items()} == pytest.approx(
+        dict(zip(direct.explanations["explanation"], direct.explanations["probability"],
+                 strict=True)), rel=1e-5)

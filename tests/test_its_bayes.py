@@ -60,7 +60,7 @@ def test_the_integral_agrees_with_numerical_integration_for_a_fixed_placement():
     step = np.asarray(YEARS.start_time >= pd.Timestamp("2011-04-01"), dtype=float)
     assert step.sum() == 4  # the years from April 2011
     evidence, mean_step = _grid_posterior(y, t, step, bayes.Priors(), math.log(y.mean()))
-    row = found.explanations.set_index("explanation").loc["lasting steps at one"]
+    row = found.explanations.set_index("explanation").loc["permanent steps at one"]
     assert row["log_evidence"] == pytest.approx(evidence, abs=0.02)
     effect = found.effects.set_index("effect").loc["step at one"]
     assert effect["mean_log"] == pytest.approx(mean_step, abs=0.02)
@@ -91,7 +91,7 @@ def test_a_placed_date_is_marginalised_over_every_placement_on_the_grid():
     # on a yearly grid one date can fall at the start of each year but the first
     assert len(dates) == len(YEARS) - 1
     row = found.explanations.set_index("explanation").loc[
-        "one lasting change where the data put it"]
+        "one permanent change where the data put it"]
     assert row["placements"] == len(dates)
 
 
@@ -101,7 +101,7 @@ def test_the_same_seed_gives_the_same_answer_and_the_result_is_in_words():
     two = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, draws=512)
     pd.testing.assert_frame_equal(one.explanations, two.explanations)
     assert "credible interval" in one.summary()
-    p = one.probability("lasting steps at first and second", "step at second", above=1.2)
+    p = one.probability("permanent steps at first and second", "step at second", above=1.2)
     row = one.effects.set_index("effect").loc["step at second"]
     assert p == pytest.approx(row["p_up_20"])
 
@@ -126,7 +126,7 @@ def test_simulation_based_calibration_small():
                                 policy={"one": "2011-04-01"}, placed=(), draws=512,
                                 priors=bayes.Priors(level_sd=0.3, level_mean=math.log(100)),
                                 seed=int(rng.integers(1e6)))
-        ranks.append(found.probability("lasting steps at one", "step at one",
+        ranks.append(found.probability("permanent steps at one", "step at one",
                                        below=math.exp(effect)))
     assert stats.kstest(ranks, "uniform").pvalue > 0.01, sorted(ranks)
 

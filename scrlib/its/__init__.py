@@ -72,6 +72,7 @@ two break dates, with a bootstrap confidence set and existence test), :func:`exp
 from scrlib.its._engine import FAMILIES, ConvergenceError, IdentificationError, hac_lags_rule
 from scrlib.its._fit import fit
 from scrlib.its._timing import TRANSITIONS
+from scrlib.its.bayes import PRIOR_SETS, BayesResult, Priors, posterior
 from scrlib.its.breaks import BreakScan, scan
 from scrlib.its.explanations import Explanations, explain
 from scrlib.its.influence import LeaveOneOut, leave_one_out
@@ -84,7 +85,9 @@ from scrlib.its.twoperiods import PeriodComparison, ShareComparison, compare_per
 __all__ = [
     "FAMILIES",
     "INTERVALS",
+    "PRIOR_SETS",
     "TRANSITIONS",
+    "BayesResult",
     "BreakScan",
     "ConvergenceError",
     "Explanations",
@@ -94,6 +97,7 @@ __all__ = [
     "ModelComparison",
     "PeriodComparison",
     "PlaceboResult",
+    "Priors",
     "ShareComparison",
     "compare_models",
     "compare_periods",
@@ -105,5 +109,6 @@ __all__ = [
     "mde_sentence",
     "minimum_detectable_effect",
     "placebo_in_time",
+    "posterior",
     "scan",
 ]

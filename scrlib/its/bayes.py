@@ -17,8 +17,8 @@ Priors (weakly informative; :class:`Priors` says them in words):
 * explanations: equal prior odds (``prior_odds`` to say otherwise); within an explanation whose
   dates the data place, every admissible placement on the scan's grid equally likely.
 
-The explanations are those :func:`scrlib.its.explain` compares: no change; a lasting step at
-each policy date; a temporary change between the first two policy dates; one lasting change
+The explanations are those :func:`scrlib.its.explain` compares: no change; a permanent step at
+each policy date; a temporary change between the first two policy dates; one permanent change
 where the data put it; a temporary change where the data put it. A placed date is a parameter
 on the scan's grid, marginalised exactly (a sum over every placement), so searching for a date is
 paid for by averaging over all the dates it could have been.
@@ -54,6 +54,8 @@ from scrlib.its.breaks import (
 )
 
 T_DF = 5.0  # degrees of freedom of the proposal
+STAGES = 2  # small adaptive stages before the full set of points
+STAGE_POINTS = 1024  # the fewest points a stage uses (a proposal's moments need them)
 ROPE = (0.9, 1.1)  # rate ratios within 10% of no change count as practically none
 NB_EXACT_LIMIT = 1e7  # above this 1 / spread**2, the negative binomial's first-order expansion
 
@@ -65,7 +67,7 @@ class Priors:
 
     level_sd: float = 2.5
     trend_sd: float = 0.2
-    effect_sd: float = 0.5
+    effect_sd: float = 1.0
     spread_scale: float = 0.5
     label: str = "default"
     level_mean: float | None = None  # the level prior's centre (log scale); None: the series'
@@ -89,16 +91,21 @@ class Priors:
         trend = math.exp(1.96 * self.trend_sd)
         return (f"before seeing the data, each change is as likely to be a rise as a fall, and "
                 f"95% likely to lie between {1 / effect:.2g} and {effect:.2g} times the level "
-                f"before; the trend between {1 / trend:.2g} and {trend:.2g} times a period; "
-                f"the level within a factor {math.exp(1.96 * self.level_sd):.3g} of the "
-                f"series' average; and the extra year-to-year variation most likely under "
+                f"before; the trend between {1 / trend:.2g} and {trend:.2g} times from one period "
+                f"to the next; "
+                f"the level within a factor {_factor(math.exp(1.96 * self.level_sd))} of the "
+                f"series' average; and the extra year-to-year variation 95% likely to be under "
                 f"{100 * 1.96 * self.spread_scale:.0f}% of the level")
+
+
+def _factor(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2g}"
 
 
 PRIOR_SETS = {
     "default": Priors(),
-    "wider": Priors(level_sd=5.0, trend_sd=0.5, effect_sd=1.0, spread_scale=1.0, label="wider"),
-    "narrower": Priors(level_sd=1.5, trend_sd=0.1, effect_sd=0.25, spread_scale=0.25,
+    "wider": Priors(level_sd=5.0, trend_sd=0.5, effect_sd=2.0, spread_scale=1.0, label="wider"),
+    "narrower": Priors(level_sd=1.5, trend_sd=0.1, effect_sd=0.5, spread_scale=0.25,
                        label="narrower"),
 }
 
@@ -165,7 +172,8 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
               offset: str | None = None, trend: bool = True, priors: Priors | None = None,
               placed: tuple = ((1, "step"), (2, "dip")), resolution: str = "quarter",
               min_segment: float = 1.0, prior_odds: dict | None = None, draws: int = 4096,
-              seed: int = 2012, rope: tuple = ROPE, suggested=()) -> BayesResult:
+              seed: int = 2012, rope: tuple = ROPE, suggested=(),
+              cache: dict | None = None) -> BayesResult:
     """Posterior probabilities of the explanations and of the effects (module docstring).
 
     ``policy`` maps labels to dates (the steps at each; the temporary change between the first
@@ -176,7 +184,9 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
     explanations at the policy dates that the data suggested ("steps", "temporary", as for
     :func:`scrlib.its.explain`): they are labelled exploratory, since a posterior probability
     computed on the data that suggested the explanation overstates it. Bad arguments raise
-    ValueError naming the argument and what is allowed.
+    ValueError naming the argument and what is allowed. ``cache``: a dict the caller keeps
+    between calls; an integral over the same data, placements, priors and points is taken from
+    it rather than computed again (the explorer moves a date without redoing the placed ones).
     """
     unknown = [v for v in suggested if v not in ("steps", "temporary")]
     if unknown:
@@ -203,36 +213,33 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
     starts, ends = axis.periods.start_time, axis.periods.end_time.normalize()
     X = _base(axis, trend)
     n, kb = X.shape
-    models = _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_segment)
+    models = _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_segment,
+                           cache)
     for model in models:
         if model.kind in suggested:
             model.basis = BASIS["suggested"]
     odds = _prior_odds(prior_odds, [e.name for e in models])
-    points = _points(kb + 2 + 1 + 1, draws, seed)  # up to two effects, spread, two t mixers
+    # up to two effects, spread, two t mixers; the adaptive stages use at least STAGE_POINTS
+    points = _points(kb + 2 + 1 + 1, max(draws, STAGE_POINTS), seed)
     centre = (math.log(max(float(np.mean(y / m)), 0.5)) if priors.level_mean is None
               else float(priors.level_mean))
 
     rows, effect_rows, date_rows, mixtures = [], [], [], {}
     for model, prior_weight in zip(models, odds, strict=True):
-        log_z, effects, weights, ess = _integrate(y, m, X, model.shares, model.patterns, priors,
-                                                  centre, points)
-        within = _softmax(log_z)  # the placements' posterior, given the explanation
-        evidence = _logmeanexp(log_z)
-        rows.append({"explanation": model.name, "basis": model.basis,
-                     "placements": len(model.placements), "prior": prior_weight,
-                     "log_evidence": float(evidence), "min_ess": float(np.min(ess))})
-        for j, effect in enumerate(model.effects):
-            ratios = effects[:, :, j].ravel()
-            w = (weights * within[:, None]).ravel()
-            mixtures[(model.name, effect)] = (ratios, w / w.sum())
-            effect_rows.append({"explanation": model.name, "effect": effect,
-                                **_summarise(ratios, w / w.sum(), rope)})
-        if model.basis == BASIS["placed"]:
-            for placement, p in zip(model.placements, within, strict=True):
-                date_rows.append({"explanation": model.name, "start": placement.dates[0],
-                                  "end": placement.dates[-1] if len(placement.dates) > 1
-                                  else pd.NaT, "probability": float(p)})
-    table = pd.DataFrame(rows)
+        key = _cache_key(y, m, X, model, priors, centre, draws, seed, rope)
+        if cache is not None and key in cache:
+            row, effects, dates, mixed = cache[key]
+        else:
+            row, effects, dates, mixed = _one_explanation(y, m, X, model, priors, centre,
+                                                          points, draws, rope)
+            if cache is not None:
+                cache[key] = (row, effects, dates, mixed)
+        rows.append({**row, "basis": model.basis, "prior": prior_weight})
+        effect_rows.extend(effects)
+        date_rows.extend(dates)
+        mixtures.update(mixed)
+    table = pd.DataFrame(rows, columns=["explanation", "basis", "placements", "prior",
+                                        "log_evidence", "min_ess"])
     with np.errstate(divide="ignore"):  # an explanation given no prior weight has none after
         log_post = np.log(table["prior"].to_numpy()) + table["log_evidence"].to_numpy()
     table["probability"] = _softmax(log_post)
@@ -243,12 +250,37 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
     return result
 
 
+def _one_explanation(y, m, X, model, priors, centre, points, draws, rope):
+    """One explanation's evidence, effects, placed dates and effect draws (for
+    :meth:`BayesResult.probability`)."""
+    log_z, effects, weights, ess = _integrate(y, m, X, model.shares, model.patterns, priors,
+                                              centre, points, draws)
+    within = _softmax(log_z)  # the placements' posterior, given the explanation
+    row = {"explanation": model.name, "placements": len(model.placements),
+           "log_evidence": float(_logmeanexp(log_z)), "min_ess": float(np.min(ess))}
+    effect_rows, date_rows, mixtures = [], [], {}
+    for j, effect in enumerate(model.effects):
+        ratios = effects[:, :, j].ravel()
+        w = (weights * within[:, None]).ravel()
+        mixtures[(model.name, effect)] = (ratios, w / w.sum())
+        effect_rows.append({"explanation": model.name, "effect": effect,
+                            **_summarise(ratios, w / w.sum(), rope)})
+    if model.basis == BASIS["placed"]:
+        for placement, p in zip(model.placements, within, strict=True):
+            date_rows.append({"explanation": model.name, "start": placement.dates[0],
+                              "end": placement.dates[-1] if len(placement.dates) > 1
+                              else pd.NaT, "probability": float(p)})
+    return row, effect_rows, date_rows, mixtures
+
+
 BASIS = {"fixed": "fixed in advance", "suggested": "suggested by the data (exploratory)",
          "placed": "dates placed by the data"}
 
 
-def _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_segment):
-    """The explanations, each with its placements and shares (see the module docstring)."""
+def _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_segment,
+                  cache=None):
+    """The explanations, each with its placements and shares (see the module docstring); those
+    placed by the data are kept in ``cache`` (they do not depend on the policy dates)."""
     dates = sorted((pd.Timestamp(v).normalize(), str(k)) for k, v in policy.items())
     none_shares, none_patterns = _no_break(n)
     out = [_Explanation("no change", BASIS["fixed"], [Placement(())], none_shares[None],
@@ -259,7 +291,7 @@ def _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_seg
     for s in range(len(dates) + 1):
         step_shares[:, s] = edges[s + 1] - edges[s]
     names = " and ".join(label for _, label in dates)
-    out.append(_Explanation(f"lasting steps at {names}", BASIS["fixed"],
+    out.append(_Explanation(f"permanent steps at {names}", BASIS["fixed"],
                             [Placement(tuple(d for d, _ in dates))], step_shares[None],
                             step_patterns, tuple(f"step at {label}" for _, label in dates),
                             "steps"))
@@ -279,6 +311,10 @@ def _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_seg
         if n < needed:
             raise ValueError(f"placed: {breaks} break(s) need at least {needed} points; the "
                              f"series has {n}: allowed here: ()")
+        kept = ("placed", breaks, kind, tuple(starts), tuple(ends), resolution, min_segment)
+        if cache is not None and kept in cache:
+            out.append(replace(cache[kept]))
+            continue
         placements = _placements(grid, breaks, None, starts, ends, min_segment)
         if not placements:
             raise ValueError(f"min_segment={min_segment:g}: no admissible placement of "
@@ -287,14 +323,31 @@ def _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_seg
         patterns, segment = _patterns(breaks, kind)
         shares = _shares_by_pattern(placements, segment, starts, ends)
         if breaks == 1:
-            out.append(_Explanation("one lasting change where the data put it",
-                                    BASIS["placed"], placements, shares, patterns,
-                                    ("change at the date the data put it",)))
+            model = _Explanation("one permanent change where the data put it", BASIS["placed"],
+                                 placements, shares, patterns,
+                                 ("change at the date the data put it",))
         else:
-            out.append(_Explanation("a temporary change where the data put it",
-                                    BASIS["placed"], placements, shares, patterns,
-                                    ("temporary change",)))
+            model = _Explanation("a temporary change where the data put it", BASIS["placed"],
+                                 placements, shares, patterns, ("temporary change",))
+        if cache is not None:
+            cache[kept] = model
+        out.append(replace(model))
     return out
+
+
+def _cache_key(y, m, X, model, priors, centre, draws, seed, rope) -> str:
+    """What one explanation's result depends on, as one hash."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for array in (y, m, X, model.shares, model.patterns):
+        a = np.ascontiguousarray(array, dtype=float)
+        digest.update(repr(a.shape).encode())
+        digest.update(a.tobytes())
+    digest.update(repr((model.name, model.basis, model.effects, priors.level_sd,
+                        priors.trend_sd, priors.effect_sd, priors.spread_scale, centre, draws,
+                        seed, tuple(rope))).encode())
+    return digest.hexdigest()
 
 
 def _before(date, starts, ends) -> np.ndarray:
@@ -322,7 +375,7 @@ def _points(dims: int, draws: int, seed: int) -> np.ndarray:
     return np.clip(sobol.random_base2(int(math.log2(draws))), 1e-12, 1 - 1e-12)
 
 
-def _integrate(y, m, X, shares, patterns, priors, centre, points):
+def _integrate(y, m, X, shares, patterns, priors, centre, points, final):
     """For each placement: log marginal likelihood, the effects' draws (log rate ratios), their
     normalised weights, and the effective sample size of the integral."""
     n, kb = X.shape
@@ -341,31 +394,55 @@ def _integrate(y, m, X, shares, patterns, priors, centre, points):
     precision = np.diag([1 / priors.level_sd**2] + [1 / priors.trend_sd**2] * (kb - 1)
                         + [1 / priors.effect_sd**2] * q)
     mu, d_mu = _pattern_mean(theta, X, shares, patterns, m, kb)
-    info = np.swapaxes(d_mu / mu[..., None], -1, -2) @ d_mu
-    cov = np.linalg.inv(info / phi[:, None, None] + precision)
+    info = np.swapaxes(d_mu / mu[..., None], -1, -2) @ d_mu / phi[:, None, None]
+    cov = np.linalg.inv(info + precision)
+    # the likelihood's normal approximation at the estimate, combined with the normal prior
+    prior_mean = np.zeros(k)
+    prior_mean[0] = centre
+    combined = (cov @ (info @ theta[..., None] + (precision @ prior_mean)[:, None]))[..., 0]
     P = len(shares)
-    loc = np.concatenate([theta, np.log(spread)[:, None]], axis=1)  # (P, k + 1)
     scale = np.zeros((P, k + 1, k + 1))
     scale[:, :k, :k] = cov * 1.5**2
     scale[:, k, k] = 1.5**2
-    # stage 1 at the maximum likelihood estimate; stage 2 at stage 1's posterior moments
-    few = points[: max(256, len(points) // 4)]
-    draws1, logq1 = _t_draws(loc, scale, few, k + 1)
-    logw1 = _log_target(draws1, y, m, X, shares, patterns, priors, centre, kb) - logq1
-    w1 = _softmax_rows(logw1)
-    mean = np.einsum("pn,pnd->pd", w1, draws1)
-    centred = draws1 - mean[:, None, :]
-    second = np.einsum("pn,pnd,pne->pde", w1, centred, centred)
-    ess1 = 1.0 / np.sum(w1**2, axis=1)
-    usable = ess1 >= 2 * (k + 1)
-    loc = np.where(usable[:, None], mean, loc)
-    scale = np.where(usable[:, None, None], second * 1.2**2 + 1e-9 * np.eye(k + 1), scale)
-    draws, logq = _t_draws(loc, scale, points, k + 1)
+    few = points[: max(STAGE_POINTS, final // 4)]
+    # start where the prior and the likelihood's normal approximation meet or, where that
+    # fits the target worse, at the estimate itself
+    starts = [np.concatenate([c, np.log(spread)[:, None]], axis=1) for c in (combined, theta)]
+    fits_ = [_stage(start, scale, few, y, m, X, shares, patterns, priors, centre, kb)
+             for start in starts]
+    better = fits_[1][2] > fits_[0][2]
+    chosen = [np.where(better.reshape((-1,) + (1,) * (a.ndim - 1)), b, a)
+              for a, b in zip(fits_[0], fits_[1], strict=True)]
+    loc, scale = _moved(scale, *chosen, k + 1)
+    # adaptive importance sampling: small stages that move the proposal to the weighted
+    # moments of the last, then the full set of points
+    for _ in range(STAGES):
+        loc, scale = _moved(scale, *_stage(loc, scale, few, y, m, X, shares, patterns,
+                                                 priors, centre, kb), k + 1)
+    draws, logq = _t_draws(loc, scale, points[:final], k + 1)
     logw = _log_target(draws, y, m, X, shares, patterns, priors, centre, kb) - logq
     log_z = _logmeanexp(logw, axis=1)
     weights = _softmax_rows(logw)
     ess = 1.0 / np.sum(weights**2, axis=1)
     return log_z, draws[:, :, kb:k], weights, ess
+
+
+def _stage(loc, scale, points, y, m, X, shares, patterns, priors, centre, kb):
+    """One adaptive stage: the weighted mean and covariance of the draws, and the effective
+    sample size, per placement."""
+    dims = loc.shape[-1]
+    draws, logq = _t_draws(loc, scale, points, dims)
+    w = _softmax_rows(_log_target(draws, y, m, X, shares, patterns, priors, centre, kb) - logq)
+    mean = np.einsum("pn,pnd->pd", w, draws)
+    centred = draws - mean[:, None, :]
+    return mean, np.einsum("pn,pnd,pne->pde", w, centred, centred), 1.0 / np.sum(w**2, axis=1)
+
+
+def _moved(scale, mean, second, ess, dims):
+    """The proposal moved to a stage's moments: its centre always, its shape where the stage
+    rests on enough effective draws to estimate one."""
+    usable = ess >= 2 * dims
+    return mean, np.where(usable[:, None, None], second * 1.2**2 + 1e-9 * np.eye(dims), scale)
 
 
 def _t_draws(loc, scale, points, dims):

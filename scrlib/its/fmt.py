@@ -76,6 +76,19 @@ def interval(low, high, digits: int = 2) -> str:
     return text
 
 
+def probability(value) -> str:
+    """A probability to two decimals, "< 0.01" and "> 0.99" at the ends (a Monte Carlo
+    estimate carries no more); a dash if none."""
+    if missing(value):
+        return DASH
+    value = float(value)
+    if value < 0.005:
+        return "< 0.01"
+    if value > 0.995:
+        return "> 0.99"
+    return f"{value:.2f}"
+
+
 def number(value, digits: int = 0) -> str:
     """A count or mean with thousands separators and ``digits`` decimals."""
     if missing(value):

@@ -72,6 +72,7 @@ class View:
     result: object
     profile: object
     answer: str
+    bayes: object = None  # the Bayesian cross-check (its.bayes), None where it cannot be made
 
     def estimate(self, label: str, effect: str = "step") -> float:
         """The shown estimate (rate ratio) of one policy's effect."""
@@ -86,6 +87,7 @@ class Explorer:
     def __init__(self, dataset):
         self.dataset = dataset
         self._profiles: dict = {}
+        self._integrals: dict = {}  # the Bayesian cross-check's integrals, by what they rest on
         self._figures: dict = {}  # height -> the kept figure of fast redraws
 
     # -- what may be chosen ---------------------------------------------------------------------
@@ -172,7 +174,24 @@ class Explorer:
             count = len(result.warnings)
             answer += (f" The model gives {count} {'warning' if count == 1 else 'warnings'} "
                        "about what these data can support, listed below.")
-        return View(choices, frame, dates, result, self._profile(choices, frame), answer)
+        return View(choices, frame, dates, result, self._profile(choices, frame), answer,
+                    self._bayes(frame, dates))
+
+    BAYES_DRAWS = 1024  # points per integral while a slider moves (the notebooks use 4096)
+
+    def _bayes(self, frame: pd.DataFrame, dates: dict):
+        """The Bayesian cross-check's probabilities of the explanations for these data and
+        dates (default priors), the integrals that do not depend on the dates kept between
+        views; None where the series cannot carry it."""
+        from scrlib.its import bayes
+        from scrlib.study.design import SUGGESTED_BY_DATA
+
+        try:
+            return bayes.posterior(frame, outcome="count", time="fiscal_year", policy=dates,
+                                   draws=self.BAYES_DRAWS, suggested=SUGGESTED_BY_DATA,
+                                   cache=self._integrals)
+        except ValueError:
+            return None
 
     def _profile(self, choices: Choices, frame: pd.DataFrame):
         """The one-break profile of these data (no bootstrap), cached by the data it depends
@@ -295,6 +314,25 @@ class Explorer:
                          "</span>")
         return "<br>".join(parts)
 
+    def bayes_html(self, view: View) -> str:
+        """The Bayesian cross-check's probability of each explanation as an HTML table a browser
+        test can read (``tr.scr-bayes``); empty where it cannot be made."""
+        import html
+
+        from scrlib.its.bayes import BASIS
+
+        if view.bayes is None:
+            return ""
+        rows = "".join(
+            f'<tr class="scr-bayes" data-explanation="{html.escape(r.explanation)}" '
+            f'data-probability="{r.probability:.6g}"><td>{html.escape(r.explanation)}'
+            f"{' (exploratory)' if r.basis == BASIS['suggested'] else ''}</td>"
+            f"<td>{fmt.probability(r.probability)}</td></tr>"
+            for r in view.bayes.explanations.itertuples(index=False))
+        return ("<p><b>How probable is each explanation?</b> (Bayesian cross-check, default "
+                "priors, each explanation equally likely beforehand)</p>"
+                f'<table class="scr-bayes-table">{rows}</table>')
+
     def static(self, choices: Choices | None = None) -> list:
         """The default state as ordinary outputs: the answer, the table and the chart."""
         from IPython.display import HTML, Image, Markdown
@@ -306,7 +344,7 @@ class Explorer:
                 "in JupyterLab (`make lab`, then open this notebook).*")
         warnings = "".join(f"\n- {escape_markdown(w)}" for w in view.result.warnings)
         return [Markdown(note), Markdown(f"**Answer.** {escape_markdown(view.answer)}{warnings}"),
-                HTML(self.estimate_html(view)), self.table(view),
+                HTML(self.estimate_html(view)), self.table(view), HTML(self.bayes_html(view)),
                 Image(data=self.png(view), format="png")]
 
 
@@ -386,6 +424,7 @@ class ExplorerWidget:
         self.estimates = w.HTML()
         self.answer = w.HTML()
         self.table_out = w.Output()
+        self.bayes = w.HTML()
         self.chart = w.Image(format="png")
         self.source = w.HTML()
         self.run = w.Button(description="Run the bootstraps (999 replicates)",
@@ -403,8 +442,8 @@ class ExplorerWidget:
                            self.family, self.effects, self.transition, self.leave_out,
                            self.run, self.progress],
                           layout=w.Layout(min_width="37em", flex="0 0 37em"))
-        self.results = w.VBox([self.estimates, self.answer, self.table_out, self.chart,
-                               self.source, self.boot_out],
+        self.results = w.VBox([self.estimates, self.answer, self.table_out, self.bayes,
+                               self.chart, self.source, self.boot_out],
                               layout=w.Layout(flex="1 1 auto", min_width="30em"))
         self.stale = False
         self.stale_style = w.HTML("<style>.scr-stale { opacity: 0.4; filter: grayscale(1); }"
@@ -487,6 +526,7 @@ class ExplorerWidget:
             from IPython.display import display
 
             display(self.explorer.table(view))
+        self.bayes.value = self.explorer.bayes_html(view)
         self.chart.value = self.explorer.png(view, fast=True)
         self.source.value = (f'<div style="font-size:0.8em;color:#333">'
                              f"{html.escape(self.explorer.source(view))}</div>")

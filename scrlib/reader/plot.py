@@ -15,6 +15,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
+from scrlib.its._plot import LINESTYLES
 from scrlib.record.cite import source_line
 
 STYLES = [
@@ -352,6 +353,59 @@ def plot_scans(dataset, scans, *, marks=None, source_ids=(), title: str | None =
         panel = scan.description.split(" (")[0]
         scan.plot(ax, marks=marks if scan.breaks == 1 else None,
                   title=(f"{title}: {panel}" if title else panel[0].upper() + panel[1:]))
+    add_source_line(fig, source_line(dataset, source_ids))
+    return fig
+
+
+def break_date_posterior(posterior) -> pd.DataFrame:
+    """The posterior of each date the data place (``its.bayes``): per explanation, the
+    probability of each grid date as the single change, or as the start or the end of the
+    temporary change (their marginals), rounded to the digits every machine shares."""
+    from scrlib.its import digits
+
+    d = posterior.dates
+    parts = []
+    for name, rows in d.groupby("explanation", sort=False):
+        two = rows["end"].notna().any()
+        for which, column in (("start", "start"), ("end", "end")) if two else (("date",
+                                                                                  "start"),):
+            m = rows.groupby(column, sort=True)["probability"].sum().reset_index()
+            parts.append(pd.DataFrame({"explanation": name, "which": which,
+                                       "date": m[column], "probability": m["probability"]}))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["explanation", "which", "date", "probability"])
+    return digits.rounded(out, 4)
+
+
+def plot_break_dates(dataset, scan, posterior, *, marks=None, source_ids=(),
+                     title: str | None = None):
+    """The scan's profile for one date (top) beside the posterior of the date the data place
+    (bottom: the single change as bars, the temporary change's start and end as lines), on one
+    date axis with the policy dates marked; returns the Figure."""
+    configure()
+    fig = Figure(figsize=(8, 7.2), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    scan.plot(top, marks=marks, title=title or "Where the data put the change: the scan "
+              "(top) and the posterior (bottom)")
+    top.set_xlabel("")
+    table = break_date_posterior(posterior)
+    single = table[table["which"] == "date"]
+    if len(single):
+        bottom.bar(single["date"], single["probability"], width=60, color="0.35",
+                   label="one permanent change: its date")
+    for which, style in (("start", "-"), ("end", "--")):
+        rows = table[table["which"] == which]
+        if len(rows):
+            bottom.plot(rows["date"], rows["probability"], color="0.05", linestyle=style,
+                        marker="o", markersize=2.5, linewidth=1.0,
+                        label=f"temporary change: its {which}")
+    for i, when in enumerate((marks or {}).values()):
+        bottom.axvline(pd.Timestamp(when), color="0.5", linewidth=0.8,
+                       linestyle=LINESTYLES[i % len(LINESTYLES)], zorder=1)
+    bottom.set_ylabel("Posterior probability\nof the date")
+    bottom.set_xlabel("Date of the change (quarter starts)")
+    bottom.set_ylim(bottom=0)
+    bottom.legend(loc="upper left", fontsize=7.5, frameon=False)
     add_source_line(fig, source_line(dataset, source_ids))
     return fig
 

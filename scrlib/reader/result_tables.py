@@ -364,3 +364,56 @@ def tipping_points(table: pd.DataFrame) -> pd.DataFrame:
             f"{fmt.number(r.tipping_count)} (+{fmt.number(100 * r.tipping_share)}%): "
             f"{fmt.ratio(r.estimate_there)} ({fmt.interval(r.ci_low_there, r.ci_high_there)})"})
     return fmt.labelled(pd.DataFrame(rows))
+
+
+def bayes_explanations(by_prior: dict, explanations=None) -> pd.DataFrame:
+    """Each explanation's posterior probability under each set of priors (``its.bayes``), beside
+    the frequentist comparison's QAICc weight or search-adjusted p where ``explanations`` (from
+    ``its.explain``) has the same explanation."""
+    frequentist = {}
+    if explanations is not None:
+        for r in explanations.table.itertuples(index=False):
+            frequentist[r.explanation.split(" (")[0]] = r
+    first = next(iter(by_prior.values()))
+    rows = []
+    for r in first.explanations.itertuples(index=False):
+        row = {"Explanation": r.explanation, "Basis": r.basis}
+        for label, result in by_prior.items():
+            p = result.explanations.set_index("explanation")["probability"]
+            row[f"Probability ({label} priors)"] = fmt.probability(p[r.explanation])
+        if explanations is not None:
+            f = frequentist.get(r.explanation)
+            searched = f is not None and bool(f.searched_dates)
+            row[f"{explanations.criterion} weight"] = (fmt.DASH if f is None or searched
+                                                      else fmt.number(f.weight, 2))
+            row["Allowing for the search: p"] = fmt.p(f.search_p) if searched else fmt.DASH
+        rows.append(row)
+    return fmt.labelled(pd.DataFrame(rows))
+
+
+def bayes_effects(posterior, result=None) -> pd.DataFrame:
+    """Each effect's posterior (``its.bayes``) as a rate ratio: median, 95% credible interval,
+    and the probabilities of a rise, of a change of more than 20% either way and of practically
+    none; beside the frequentist estimate and interval from ``result`` where it has the effect."""
+    estimates = {}
+    if result is not None:
+        for r in result.effects.itertuples(index=False):
+            if r.effect == "step":
+                estimates[f"step at {r.intervention}"] = r
+    low, high = posterior.rope
+    rows = []
+    for r in posterior.effects.itertuples(index=False):
+        f = estimates.get(r.effect) if r.explanation.startswith("permanent steps") else None
+        row = {"Explanation": r.explanation, "Effect": r.effect,
+               "Rate ratio (posterior median)": fmt.ratio(r.median),
+               "95% credible interval": fmt.interval(r.low, r.high),
+               "Probability of a rise": fmt.probability(r.p_rise),
+               "More than 20% higher": fmt.probability(r.p_up_20),
+               "More than 20% lower": fmt.probability(r.p_down_20),
+               f"Within {low:g} to {high:g} (practically none)": fmt.probability(r.p_rope)}
+        if result is not None:
+            row["Frequentist estimate (95% interval)"] = (
+                fmt.DASH if f is None else
+                f"{fmt.ratio(f.rate_ratio)} ({fmt.interval(f.ci_low, f.ci_high)})")
+        rows.append(row)
+    return fmt.labelled(pd.DataFrame(rows))

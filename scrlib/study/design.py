@@ -159,6 +159,19 @@ class Specification:
                            family="poisson" if self.family == "poisson" else "quasipoisson",
                            trend=trend, suggested=SUGGESTED_BY_DATA)
 
+    def bayes(self, dataset, *, prior_sets=None, draws: int = 2048, seed: int = 2012,
+              trend: bool = True) -> dict:
+        """The Bayesian cross-check of :meth:`explain` (``its.bayes.sensitivity``) under each set
+        of priors (default ``its.bayes.PRIOR_SETS``): ``{label: BayesResult}``. Its likelihood is
+        the negative binomial whatever ``family`` says, and a year containing a policy date is
+        the sum of its parts."""
+        from scrlib.its import bayes
+
+        frame = self.data(dataset)
+        return bayes.sensitivity(frame, prior_sets=prior_sets, outcome="count",
+                                 time="fiscal_year", policy=self.dates(dataset), trend=trend,
+                                 draws=draws, seed=seed, suggested=SUGGESTED_BY_DATA)
+
     def leave_one_out(self, dataset):
         """The fit with each year left out in turn (``its.leave_one_out``)."""
         from scrlib import its

@@ -194,6 +194,29 @@ def _move_date(page, label: str, event: str, presses: int) -> tuple[str, float, 
     return shown, before, after
 
 
+def _bayes_matches(page, shown: str) -> None:
+    """The live explorer's probability of each explanation (``tr.scr-bayes``) is what scrlib
+    computes for the month the slider reads."""
+    from scrlib.reader.explore import Choices, Explorer
+    from scrlib.record.load import load
+
+    when = time.strptime(shown, "%b %Y")
+    view = Explorer(load()).view(Choices(free=(EVENT,)).moved(
+        EVENT, f"{when.tm_year}-{when.tm_mon:02d}-01"))
+    expected = dict(zip(view.bayes.explanations["explanation"],
+                        view.bayes.explanations["probability"], strict=True))
+    rows = page.locator(".jupyter-widgets tr.scr-bayes")
+    deadline, got = time.time() + 30, {}
+    while time.time() < deadline:
+        got = {r.get_attribute("data-explanation"): float(r.get_attribute("data-probability"))
+               for r in rows.all()}
+        if got.keys() == expected.keys() and all(
+                got[k] == pytest.approx(v, rel=1e-5) for k, v in expected.items()):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"shown {got}, scrlib computes {expected} for {shown}")
+
+
 def test_moving_the_date_slider_changes_the_estimate_to_what_scrlib_computes(lab, browser):
     url, _ = lab
     page = browser.new_page(viewport={"width": 1500, "height": 1400})
@@ -201,6 +224,7 @@ def test_moving_the_date_slider_changes_the_estimate_to_what_scrlib_computes(lab
         _run_all(page, url, "06-explore")
         shown, before, after = _move_date(page, LABEL, EVENT, presses=2)
         assert shown != "Jul 2012" and after != before
+        _bayes_matches(page, shown)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.locator(".scr-explorer").screenshot(path=str(SHOTS / "explorer.png"))
     finally:
