@@ -53,3 +53,20 @@ def test_committed_notebooks_have_parameters_kernel_counts_and_no_errors():
             assert all(o["output_type"] != "error" for o in cell["outputs"]), path.name
             assert "papermill" not in cell.get("metadata", {}), path.name
             assert "execution" not in cell.get("metadata", {}), path.name
+
+
+def test_the_data_folders_lock_file_is_ignored_by_git():
+    """``scr ingest`` locks data/ with a file beside it (issue 26): git must not offer it."""
+    from fnmatch import fnmatch
+
+    from scrlib.record.lock import lock_path
+    from scrlib.record.paths import PROJECT_DIR
+
+    lock = lock_path(PROJECT_DIR / "data")
+    assert lock.parent == PROJECT
+    patterns = [
+        line.strip().lstrip("/")
+        for line in (PROJECT / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "!"))
+    ]
+    assert any(fnmatch(lock.name, p) for p in patterns), f"{lock.name} is not in .gitignore"
