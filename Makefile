@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.scrlib-installed
 
 .PHONY: setup report test unit nbval lint check refresh lab ui-test chromium screenshots bench \
-	simulate baselines numerics same-bytes clean
+	simulate bayes-check baselines numerics same-bytes clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -105,6 +105,13 @@ simulate: setup
 	$(PY) benchmarks/sim_breaks.py
 	$(PY) benchmarks/sim_inference.py
 	$(PY) benchmarks/sim_power.py
+	$(PY) benchmarks/sim_bayes.py
+
+# The Bayesian cross-check against PyMC (NUTS and SMC; an optional extra, several minutes);
+# result in benchmarks/results/bayes_pymc.json.
+bayes-check: setup
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[test,bayes]"
+	$(PY) benchmarks/bayes_pymc.py
 
 clean:
 	rm -rf $(VENV) reports/ .pytest_cache .ruff_cache

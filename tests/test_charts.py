@@ -24,7 +24,7 @@ from scrlib.record.paths import notebooks_dir
 CHARTS = {
     "01-sources": ["01-sources-coverage", "01-sources-seed"],
     "02-initiated": ["02-initiated-headline", "02-initiated-series", "02-initiated-breaks",
-                     "02-initiated-explanations", "02-initiated-its"],
+                     "02-initiated-explanations", "02-initiated-break-dates", "02-initiated-its"],
     "03-publication": ["03-publication"],
     "04-notifications": ["04-notifications-share", "04-notifications-long"],
     "05-sensitivity": ["05-sensitivity-curve"],
