@@ -27,15 +27,16 @@ def _normal(x, mean, sd):
     return -0.5 * ((x - mean) / sd) ** 2 - math.log(sd) - 0.5 * math.log(2 * math.pi)
 
 
-def _grid_posterior(y, t, step, priors, centre):
-    """The lasting-step model (level, trend, one step, spread) integrated on a tensor grid,
-    written out with scipy: log evidence and the posterior mean of the step."""
+def _grid_posterior(y, t, inside, priors, centre, effect=(-1.6, 1.6)):
+    """A model with one effect (level, trend, the effect, spread) integrated on a tensor grid,
+    written out with scipy: log evidence and the posterior mean of the effect. ``inside``: each
+    year's share of days at the changed level (0/1 for a step at a year's start)."""
     b0 = np.linspace(centre - 1.0, centre + 1.0, 31)
     b1 = np.linspace(-0.3, 0.3, 25)
-    d = np.linspace(-1.6, 1.6, 31)
+    d = np.linspace(*effect, 31)
     u = np.linspace(-10.0, 0.5, 31)
     B0, B1, D, U = np.meshgrid(b0, b1, d, u, indexing="ij")
-    mu = np.exp(B0[..., None] + B1[..., None] * t + D[..., None] * step)
+    mu = np.exp(B0[..., None] + B1[..., None] * t) * (1 - inside + inside * np.exp(D[..., None]))
     a = np.exp(2 * U)[..., None]
     r = 1 / a
     ll = np.sum(special.gammaln(y + r) - special.gammaln(r) - special.gammaln(y + 1)
@@ -65,6 +66,28 @@ def test_the_integral_agrees_with_numerical_integration_for_a_fixed_placement():
     effect = found.effects.set_index("effect").loc["step at one"]
     assert effect["mean_log"] == pytest.approx(mean_step, abs=0.02)
     assert row["min_ess"] > 500  # the integral rests on many effective draws
+
+
+def test_a_temporary_change_with_part_years_agrees_with_numerical_integration():
+    """The temporary change between the policy dates (each inside a year: the sum of its
+    parts), against a grid with each year's share of days between the dates counted here."""
+    frame = _frame(COUNTS)
+    found = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, placed=())
+    first, second = (pd.Timestamp(v) for v in POLICY.values())
+    inside = []
+    for year in YEARS:
+        days = pd.date_range(year.start_time, year.end_time.normalize(), freq="D")
+        inside.append(float(np.mean((days >= first) & (days < second))))
+    inside = np.asarray(inside)
+    assert 0 < inside[3] < 1 and 0 < inside[5] < 1 and inside[4] == 1  # two part-years
+    y = frame["count"].to_numpy()
+    evidence, mean_effect = _grid_posterior(y, np.arange(8.0), inside, bayes.Priors(),
+                                            math.log(y.mean()), effect=(-2.6, 1.0))
+    name = "a temporary change between first and second"
+    row = found.explanations.set_index("explanation").loc[name]
+    assert row["log_evidence"] == pytest.approx(evidence, abs=0.02)
+    effect = found.effects.set_index("explanation").loc[name]
+    assert effect["mean_log"] == pytest.approx(mean_effect, abs=0.02)
 
 
 def test_probabilities_add_up_and_follow_the_prior_odds():
@@ -97,8 +120,10 @@ def test_a_placed_date_is_marginalised_over_every_placement_on_the_grid():
 
 def test_the_same_seed_gives_the_same_answer_and_the_result_is_in_words():
     frame = _frame(COUNTS)
-    one = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, draws=512)
-    two = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, draws=512)
+    one = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, draws=512,
+                          resolution="year")
+    two = bayes.posterior(frame, outcome="count", time="year", policy=POLICY, draws=512,
+                          resolution="year")
     pd.testing.assert_frame_equal(one.explanations, two.explanations)
     assert "credible interval" in one.summary()
     p = one.probability("permanent steps at first and second", "step at second", above=1.2)
