@@ -212,3 +212,69 @@ def test_prior_sensitivity_says_whether_the_conclusion_depends_on_the_choice():
     leaders = {r.leading["explanation"] for r in results.values()}
     assert (len(leaders) > 1) == any("most probable" in w for w in words)
     assert all(isinstance(w, str) and w for w in words)
+
+
+def test_three_policy_dates_give_a_stable_integral():
+    """Each parameter has its own column of points: with three dates (three steps) the
+    integral is the same, within its Monte Carlo error, whatever the seed."""
+    policy = {"one": "2009-04-01", "two": "2011-04-01", "three": "2013-04-01"}
+    results = [bayes.posterior(_frame(COUNTS), outcome="count", time="year", policy=policy,
+                               placed=(), draws=2048, seed=seed) for seed in (1, 2)]
+    rows = [r.explanations.set_index("explanation").loc["permanent steps at one and two and "
+                                                        "three"] for r in results]
+    assert rows[0]["min_ess"] > 500 and rows[1]["min_ess"] > 500
+    assert rows[0]["log_evidence"] == pytest.approx(rows[1]["log_evidence"], abs=0.03)
+    assert not results[0].warnings
+
+
+def test_the_likelihood_keeps_its_digits_close_to_poisson():
+    """Never above a probability of 1, however large the mean or small the spread; at a tiny
+    spread the negative binomial is the Poisson, with the ratio of gamma functions summed
+    exactly here."""
+    y = np.array([0.0, 7.0, 31.0])
+    mu = np.array([[[2.0, 5.0, 40.0]]])
+    for alpha in (1e-6, 1e-9, 1e-12, 1e-14, 1e-20):
+        found = float(bayes._nb_loglik(y, mu, np.array([[alpha]]))[0, 0])
+        r = 1 / alpha
+        exact = sum(math.fsum(math.log(r + k) for k in range(int(v))) - math.lgamma(v + 1)
+                    - r * math.log1p(alpha * m) + v * math.log(alpha * m / (1 + alpha * m))
+                    for v, m in zip(y, mu[0, 0], strict=True))
+        assert found == pytest.approx(exact, abs=1e-8)
+        assert found == pytest.approx(stats.poisson.logpmf(y, mu[0, 0]).sum(),
+                                      abs=100 * alpha * 40**2)
+    huge = np.array([1e10 + 3e5, 2e10])
+    for alpha in (1e-8, 1e-10, 1e-14):
+        value = bayes._nb_loglik(huge, np.array([[[1e10, 2e10 - 1e5]]]), np.array([[alpha]]))
+        assert np.isfinite(value).all() and (value <= 0).all()
+
+
+def test_a_placed_date_sums_the_evidence_of_each_date_as_a_fixed_one():
+    """One change placed on the yearly grid: its log evidence is the log of the mean of the
+    evidence of a permanent step fixed at each year's start, computed one by one (within the
+    Monte Carlo error of both; the log of the largest or of the sum would be off by log 7)."""
+    frame = _frame(COUNTS)
+    placed = bayes.posterior(frame, outcome="count", time="year", policy=POLICY,
+                             placed=((1, "step"),), resolution="year", draws=1024)
+    one_by_one = []
+    for start in placed.dates["start"]:
+        fixed = bayes.posterior(frame, outcome="count", time="year",
+                                policy={"one": f"{start:%Y-%m-%d}"}, placed=(), draws=1024)
+        one_by_one.append(fixed.explanations.set_index("explanation").loc[
+            "permanent steps at one", "log_evidence"])
+    top = max(one_by_one)
+    expected = top + math.log(np.mean(np.exp(np.asarray(one_by_one) - top)))
+    row = placed.explanations.set_index("explanation").loc[
+        "one permanent change where the data put it"]
+    assert row["log_evidence"] == pytest.approx(expected, abs=3 * row["log_evidence_se"] + 0.01)
+    weights = np.exp(np.asarray(one_by_one) - top)
+    assert list(placed.dates["probability"]) == pytest.approx(list(weights / weights.sum()),
+                                                              abs=0.01)
+
+
+def test_an_integral_on_few_effective_draws_is_flagged(monkeypatch):
+    monkeypatch.setattr(bayes, "ESS_WARN", 1e12)
+    found = bayes.posterior(_frame(COUNTS), outcome="count", time="year", policy=POLICY,
+                            placed=(), draws=512)
+    assert len(found.warnings) == len(found.explanations)
+    assert all("few effective draws" in w for w in found.warnings)
+    assert "Warning:" in found.summary()

@@ -121,3 +121,58 @@ def test_a_table_names_its_numbers_evidence_and_the_page_links_only_the_cells_st
     moved = [{**meta[LINKS][0], "row": 1}]  # a link whose cell holds other words is not made
     assert _link_table(body, moved) == body
     assert table_html(pd.DataFrame({"a": [1]})) == pd.DataFrame({"a": [1]})._repr_html_()
+
+
+@pytest.fixture(scope="module")
+def bayesian():
+    """The Bayesian cross-check of eight yearly counts under each prior set (no placed dates,
+    for speed), with the temporary change marked as suggested by the data."""
+    from scrlib.its import bayes
+
+    frame = pd.DataFrame({"year": pd.period_range("2008", periods=8, freq=FY),
+                          "count": [137.0, 131, 136, 72, 93, 143, 166, 134]})
+    return bayes.sensitivity(frame, outcome="count", time="year", draws=512, placed=(),
+                             policy={"first": "2010-06-10", "second": "2012-07-01"},
+                             suggested=("temporary",))
+
+
+def test_the_bayesian_answer_puts_the_exploratory_explanation_aside_with_numbers(bayesian):
+    """Where the most probable explanation is the one the data suggested, the answer also
+    ranks the rest on their own, with their probabilities renormalised."""
+    from scrlib.reader import sentences
+
+    default = bayesian["default"]
+    table = default.explanations.set_index("explanation")["probability"]
+    text = sentences.bayes_sentences(bayesian)
+    lead = default.leading
+    if lead["basis"] == "suggested by the data (exploratory)":
+        rest = table.drop(lead["explanation"])
+        best = rest.idxmax()
+        assert "Leaving it out, the most probable is" in text
+        assert f"**{best}** (probability {fmt.probability(rest[best] / rest.sum())})" in text
+    else:
+        assert "Leaving it out" not in text
+    assert f"(probability {fmt.probability(lead['probability'])})" in text
+    assert "within this set of explanations" in text
+
+
+def test_an_interval_end_near_one_is_not_called_either_way(bayesian):
+    from scrlib.reader import sentences
+
+    default = bayesian["default"]
+    rows = default.effects[default.effects["explanation"].str.startswith("permanent")]
+    lines = sentences._bayes_effect_sentences(default, None)
+    assert len(lines) == len(rows)
+    shifted = default.effects.copy()
+    shifted.loc[rows.index, ["low", "high"]] = [[0.97, 2.0]] * len(rows)
+
+    class Result:  # a frequentist fit whose intervals are far from 1
+        effects = pd.DataFrame({"intervention": ["first", "second"], "effect": ["step"] * 2,
+                                "rate_ratio": [0.3, 3.0], "ci_low": [0.1, 2.0],
+                                "ci_high": [0.6, 5.0]})
+
+    near = sentences._bayes_effect_sentences(
+        type(default)(default.priors, default.explanations, shifted, default.dates,
+                      default.draws, default.seed, default.rope), Result())
+    assert all("too close to 1 to say" in line for line in near)
+    assert not any("both intervals" in line for line in near)

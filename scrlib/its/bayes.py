@@ -57,7 +57,9 @@ T_DF = 5.0  # degrees of freedom of the proposal
 STAGES = 2  # small adaptive stages before the full set of points
 STAGE_POINTS = 1024  # the fewest points a stage uses (a proposal's moments need them)
 ROPE = (0.9, 1.1)  # rate ratios within 10% of no change count as practically none
-NB_EXACT_LIMIT = 1e7  # above this 1 / spread**2, the negative binomial's first-order expansion
+POISSON_LIMIT = 1e15  # above this 1 / spread**2 the negative binomial is the Poisson to 1e-15
+ESS_WARN = 100  # an integral on fewer effective draws than this is flagged
+SE_WARN = 0.1  # nor may a log marginal likelihood's Monte Carlo standard error exceed this
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,13 @@ class Priors:
                 f"95% likely to lie between {1 / effect:.2g} and {effect:.2g} times the level "
                 f"before; the trend between {1 / trend:.2g} and {trend:.2g} times from one period "
                 f"to the next; "
-                f"the level within a factor {_factor(math.exp(1.96 * self.level_sd))} of the "
-                f"series' average; and the extra year-to-year variation 95% likely to be under "
+                f"the first year's level within a factor "
+                f"{_factor(math.exp(1.96 * self.level_sd))} of "
+                + ("the series' average (the one place the priors look at the data, to set a "
+                   "scale)" if self.level_mean is None else
+                   f"{math.exp(self.level_mean):.3g}")
+                + "; and the extra "
+                f"year-to-year variation 95% likely to be under "
                 f"{100 * 1.96 * self.spread_scale:.0f}% of the level")
 
 
@@ -134,6 +141,7 @@ class BayesResult:
     seed: int
     rope: tuple = ROPE
     _mixtures: dict = field(default_factory=dict, repr=False)  # name -> (log ratios, weights)
+    warnings: list = field(default_factory=list)  # integrals too rough to trust, in words
 
     def probability(self, explanation: str, effect: str, above: float | None = None,
                     below: float | None = None) -> float:
@@ -157,6 +165,7 @@ class BayesResult:
                  "equal prior odds):"]
         for r in self.explanations.itertuples(index=False):
             lines.append(f"  {r.explanation:<60} {r.probability:6.3f}  ({r.basis})")
+        lines.extend(f"  Warning: {w}" for w in self.warnings)
         lines.append("Effects (rate ratios, median and 95% credible interval):")
         for r in self.effects.itertuples(index=False):
             lines.append(f"  {r.explanation}: {r.effect}: {r.median:.3g} ({r.low:.3g} to "
@@ -219,8 +228,10 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
         if model.kind in suggested:
             model.basis = BASIS["suggested"]
     odds = _prior_odds(prior_odds, [e.name for e in models])
-    # up to two effects, spread, two t mixers; the adaptive stages use at least STAGE_POINTS
-    points = _points(kb + 2 + 1 + 1, max(draws, STAGE_POINTS), seed)
+    # a column per parameter (level, trend, effects, spread) and one for the t proposal's
+    # mixing; the adaptive stages use at least STAGE_POINTS
+    effects_most = max(e.patterns.shape[1] for e in models)
+    points = _points(kb + effects_most + 1 + 1, max(draws, STAGE_POINTS), seed)
     centre = (math.log(max(float(np.mean(y / m)), 0.5)) if priors.level_mean is None
               else float(priors.level_mean))
 
@@ -239,7 +250,7 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
         date_rows.extend(dates)
         mixtures.update(mixed)
     table = pd.DataFrame(rows, columns=["explanation", "basis", "placements", "prior",
-                                        "log_evidence", "min_ess"])
+                                        "log_evidence", "log_evidence_se", "min_ess"])
     with np.errstate(divide="ignore"):  # an explanation given no prior weight has none after
         log_post = np.log(table["prior"].to_numpy()) + table["log_evidence"].to_numpy()
     table["probability"] = _softmax(log_post)
@@ -247,6 +258,12 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
         date_rows, columns=["explanation", "start", "end", "probability"]), draws, int(seed),
         tuple(rope))
     result._mixtures = mixtures
+    result.warnings = [
+        f"The probability of {r.explanation} rests on an integral with few effective draws "
+        f"(at worst {r.min_ess:.0f} of {draws}; Monte Carlo error of its log marginal "
+        f"likelihood up to {r.log_evidence_se:.2f}): treat it as rough, or run with more draws."
+        for r in table.itertuples(index=False)
+        if r.min_ess < ESS_WARN or r.log_evidence_se > SE_WARN]
     return result
 
 
@@ -256,8 +273,14 @@ def _one_explanation(y, m, X, model, priors, centre, points, draws, rope):
     log_z, effects, weights, ess = _integrate(y, m, X, model.shares, model.patterns, priors,
                                               centre, points, draws)
     within = _softmax(log_z)  # the placements' posterior, given the explanation
+    # a log marginal likelihood's Monte Carlo error: at each placement about
+    # sqrt(1/ESS - 1/N), combined over the placements with their posterior weights (scrambled
+    # Sobol points usually do better: this is a bound to warn by, not the error itself)
+    per = np.maximum(1.0 / ess - 1.0 / draws, 0.0)
     row = {"explanation": model.name, "placements": len(model.placements),
-           "log_evidence": float(_logmeanexp(log_z)), "min_ess": float(np.min(ess))}
+           "log_evidence": float(_logmeanexp(log_z)),
+           "log_evidence_se": float(np.sqrt(np.sum(within**2 * per))),
+           "min_ess": float(np.min(ess))}
     effect_rows, date_rows, mixtures = [], [], {}
     for j, effect in enumerate(model.effects):
         ratios = effects[:, :, j].ravel()
@@ -495,22 +518,24 @@ def _mean(theta, X, shares, patterns, m, kb):
 
 
 def _nb_loglik(y, mu, alpha):
-    """Sum over points of the negative binomial (NB2) log density; ``alpha`` (P, N)."""
+    """Sum over points of the negative binomial (NB2) log density; ``alpha`` (P, N). The ratio
+    of gamma functions is taken through the beta function, which keeps its digits however
+    close to Poisson the counts are; beyond ``POISSON_LIMIT`` the Poisson density is used."""
     from scipy import special
 
     mu = np.maximum(mu, 1e-300)
     a = alpha[..., None]
-    r = 1.0 / a
+    positive = y > 0
+    safe_y = np.where(positive, y, 1.0)
     lgy = special.gammaln(y + 1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        exact = (special.gammaln(y + r) - special.gammaln(r) - lgy
-                 - r * np.log1p(a * mu) + special.xlogy(y, a * mu / (1 + a * mu)))
-    tiny = r[..., 0] > NB_EXACT_LIMIT
-    if tiny.any():  # first order in alpha: the exact form loses its digits there
-        close = (special.xlogy(y, mu[tiny]) - mu[tiny] - lgy
-                 + a[tiny] / 2 * ((y - mu[tiny]) ** 2 - y))
-        exact[tiny] = close
-    return np.sum(exact, axis=-1)
+        r = 1.0 / a
+        ratio = np.where(positive, special.gammaln(safe_y) - special.betaln(safe_y, r), 0.0)
+        out = ratio - lgy - r * np.log1p(a * mu) + special.xlogy(y, a * mu / (1 + a * mu))
+    poisson = np.broadcast_to(r > POISSON_LIMIT, out.shape)
+    if poisson.any():
+        out = np.where(poisson, special.xlogy(y, mu) - mu - lgy, out)
+    return np.sum(out, axis=-1)
 
 
 def _normal_logpdf(x, mean, sd):
@@ -563,14 +588,14 @@ def sensitivity(data: pd.DataFrame, *, prior_sets: dict | None = None, **argumen
 
 
 def depends_on_prior(results: dict) -> list[str]:
-    """What changes between prior sets, in words (empty if the conclusion does not depend on
-    the choice): a different most probable explanation, or an effect whose 95% credible
-    interval excludes no change under one prior and not another."""
+    """What changes between prior sets, in words naming the sets (empty if the conclusion does
+    not depend on the choice): a different most probable explanation, or an effect whose 95%
+    credible interval excludes no change under one prior and not another."""
     out = []
     leaders = {label: r.leading["explanation"] for label, r in results.items()}
     if len(set(leaders.values())) > 1:
         out.append("which explanation is most probable (" + "; ".join(
-            f"{label}: {name}" for label, name in leaders.items()) + ")")
+            f"{label} priors: {name}" for label, name in leaders.items()) + ")")
     first = next(iter(results.values()))
     for row in first.effects.itertuples(index=False):
         verdicts = {}
@@ -581,6 +606,14 @@ def depends_on_prior(results: dict) -> list[str]:
                 h = hit.iloc[0]
                 verdicts[label] = bool(h["low"] > 1 or h["high"] < 1)
         if len(set(verdicts.values())) > 1:
+            clear = [label for label, v in verdicts.items() if v]
+            unclear = [label for label, v in verdicts.items() if not v]
             out.append(f"whether the {row.effect} ({row.explanation}) is clearly different "
-                       "from no change")
+                       f"from no change (it is under the {_and(clear)} priors, not under the "
+                       f"{_and(unclear)} priors)")
     return out
+
+
+def _and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -177,7 +177,7 @@ class Explorer:
         return View(choices, frame, dates, result, self._profile(choices, frame), answer,
                     self._bayes(frame, dates))
 
-    BAYES_DRAWS = 1024  # points per integral while a slider moves (the notebooks use 4096)
+    BAYES_DRAWS = 1024  # points per integral while a slider moves (notebook 02 uses 2048)
 
     def _bayes(self, frame: pd.DataFrame, dates: dict):
         """The Bayesian cross-check's probabilities of the explanations for these data and

@@ -392,17 +392,25 @@ def bayes_explanations(by_prior: dict, explanations=None) -> pd.DataFrame:
 
 
 def bayes_effects(posterior, result=None) -> pd.DataFrame:
-    """Each effect's posterior (``its.bayes``) as a rate ratio: median, 95% credible interval,
-    and the probabilities of a rise, of a change of more than 20% either way and of practically
-    none; beside the frequentist estimate and interval from ``result`` where it has the effect."""
+    """Each effect at the policy dates (``its.bayes``) as a rate ratio: median, 95% credible
+    interval, and the probabilities of a rise, of a change of more than 20% either way and of
+    practically none; beside the frequentist estimate and interval from ``result`` where it has
+    the effect. Effects of explanations whose dates the data place are left out: averaged over
+    dates where the change rises and where it falls, they would read as no change."""
     estimates = {}
     if result is not None:
         for r in result.effects.itertuples(index=False):
             if r.effect == "step":
                 estimates[f"step at {r.intervention}"] = r
+    from scrlib.its.bayes import BASIS
+
     low, high = posterior.rope
+    placed = set(posterior.explanations.loc[posterior.explanations["basis"] == BASIS["placed"],
+                                            "explanation"])
     rows = []
     for r in posterior.effects.itertuples(index=False):
+        if r.explanation in placed:  # averaged over dates where it rises and falls: misleading
+            continue
         f = estimates.get(r.effect) if r.explanation.startswith("permanent steps") else None
         row = {"Explanation": r.explanation, "Effect": r.effect,
                "Rate ratio (posterior median)": fmt.ratio(r.median),

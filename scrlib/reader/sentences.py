@@ -191,26 +191,24 @@ def judgement_calls(dataset, series_ids=(), *, where: str = "the sensitivity ana
 
 def bayes_sentences(by_prior: dict, explanations=None, result=None) -> str:
     """The Bayesian cross-check (``its.bayes``) in plain words beside the frequentist answer:
-    the most probable explanation, the effects at the policy dates with tail probabilities,
-    where the two schools agree and differ, and whether the answer depends on the priors."""
-    from scrlib.its import bayes, digits, fmt
+    the most probable explanation (and, where that one was suggested by the data, the most
+    probable of the rest), the effects at the policy dates with tail probabilities, where the
+    two schools agree and differ, and whether the answer depends on the priors."""
+    from scrlib.its import bayes, fmt
 
     default = by_prior.get("default") or next(iter(by_prior.values()))
-    table = default.explanations.assign(_key=-digits.key(default.explanations["probability"]))
-    table = table.sort_values("_key", kind="mergesort")
-    lead, second = table.iloc[0], table.iloc[1]
-    none = table[table["explanation"] == "no change"]
-    text = (f"Given these counts and priors that rule out only implausibly large changes, the "
-            f"most probable explanation in this set is **{escape_markdown(lead.explanation)}** "
-            f"(probability {fmt.probability(lead.probability)}), then "
-            f"{escape_markdown(second.explanation)} ({fmt.probability(second.probability)})")
-    if len(none) and none.iloc[0]["explanation"] not in (lead.explanation, second.explanation):
-        text += f"; no change has probability {fmt.probability(none.iloc[0]['probability'])}"
-    text += "."
+    table = _by_probability(default.explanations)
+    text = ("Given these counts and weakly informative priors (below; they make very large "
+            "changes unlikely but rule none out), " + _ranking(table, "the most probable "
+                                                              "explanation in this set is"))
+    lead = table.iloc[0]
     if lead.basis == bayes.BASIS["suggested"]:
+        rest = table[table["basis"] != bayes.BASIS["suggested"]]
+        rest = rest.assign(probability=rest["probability"] / rest["probability"].sum())
         text += (" That explanation was suggested by these same figures, so its probability "
                  "overstates the support it would have as a hypothesis fixed in advance: it is "
-                 "exploratory, not a confirmation.")
+                 "exploratory, not a confirmation. Leaving it out, "
+                 + _ranking(rest, "the most probable is"))
     lines = [f"- {text}"]
     if explanations is not None:
         lines.append(f"- {_bayes_against_criterion(default, explanations)}")
@@ -221,10 +219,9 @@ def bayes_sentences(by_prior: dict, explanations=None, result=None) -> str:
     others = _join([label for label in by_prior if label != default.priors.label])
     if words:
         count = {1: "one respect", 2: "two respects"}.get(len(words), f"{len(words)} respects")
-        lines.append(f"- The answer depends on the choice of prior in {count}: under the "
-                     f"{others} priors, "
-                     f"{escape_markdown('; and '.join(words))} comes out differently, so these "
-                     "data do not settle that on their own.")
+        lines.append(f"- The answer depends on the choice of prior in {count}: "
+                     f"{escape_markdown('; and '.join(words))}. These data do not settle "
+                     f"{'that' if len(words) == 1 else 'those'} on their own.")
     else:
         lines.append(f"- Under the {others} priors the most probable explanation and whether "
                      "each effect is clearly different from no change stay the same: the "
@@ -232,44 +229,74 @@ def bayes_sentences(by_prior: dict, explanations=None, result=None) -> str:
     lines[-1] += (f" The probability of {escape_markdown(lead.explanation)} runs from "
                   f"{fmt.probability(min(spread))} to {fmt.probability(max(spread))} across "
                   f"the {len(by_prior)} sets of priors.")
+    lines.extend(f"- **Warning.** {escape_markdown(w)}" for w in default.warnings)
     lines.append("- A posterior probability is a probability within this set of explanations "
                  "and this model of yearly counts; an explanation outside the set (another "
                  "policy, a change in how reviews were counted) gets none.")
     return "\n".join(lines)
 
 
+def _by_probability(table):
+    """Explanations from the most probable down (ties in the order given)."""
+    from scrlib.its import digits
+
+    order = table.assign(_key=-digits.key(table["probability"]))
+    return order.sort_values("_key", kind="mergesort").drop(columns="_key")
+
+
+def _ranking(table, opening: str) -> str:
+    """"<opening> **A** (probability p), then B (q); no change has probability r."."""
+    from scrlib.its import fmt
+
+    lead, second = table.iloc[0], table.iloc[1]
+    text = (f"{opening} **{escape_markdown(lead.explanation)}** (probability "
+            f"{fmt.probability(lead.probability)}), then {escape_markdown(second.explanation)} "
+            f"({fmt.probability(second.probability)})")
+    none = table[table["explanation"] == "no change"]
+    if len(none) and "no change" not in (lead.explanation, second.explanation):
+        text += f"; no change has probability {fmt.probability(none.iloc[0]['probability'])}"
+    return text + "."
+
+
 def _bayes_against_criterion(default, explanations) -> str:
     """The Bayesian probabilities of the explanations the frequentist criterion compares,
-    renormalised to that set, beside its weights."""
+    renormalised to that set, beside its weights: which each puts first, and where they
+    differ most."""
     from scrlib.its import fmt
 
     compared = explanations.table[explanations.table["searched_dates"] == 0]
     names = [n.split(" (")[0] for n in compared["explanation"]]
     p = default.explanations.set_index("explanation")["probability"]
-    shared = [(n, w) for n, w in zip(names, compared["weight"], strict=True) if n in p.index]
+    shared = [(n, float(w)) for n, w in zip(names, compared["weight"], strict=True)
+              if n in p.index]
     if not shared:
         return "The frequentist comparison has no explanation in common with this one."
     total = sum(p[n] for n, _ in shared)
+    within = {n: float(p[n] / total) for n, _ in shared}
     best_f = max(shared, key=lambda item: item[1])[0]
-    best_b = max(shared, key=lambda item: p[item[0]])[0]
-    pairs = _join([f"{escape_markdown(n)}: {fmt.probability(p[n] / total)} against "
-                   f"{fmt.number(w, 2)}" for n, w in shared])
-    verdict = ("the two schools agree on which of them fits best"
-               if best_f == best_b else
-               f"the two schools differ: the {explanations.criterion} comparison favours "
+    best_b = max(shared, key=lambda item: within[item[0]])[0]
+    widest = max(shared, key=lambda item: abs(within[item[0]] - item[1]))
+    pairs = _join([f"{escape_markdown(n)} ({fmt.probability(within[n])} against "
+                   f"{fmt.number(w, 2)})" for n, w in shared])
+    verdict = ("both put the same one first" if best_f == best_b else
+               f"they put different ones first: the {explanations.criterion} comparison "
                f"{escape_markdown(best_f)}, the Bayesian one {escape_markdown(best_b)}")
-    return (f"Among the {len(shared)} explanations with dates fixed in advance that the "
-            f"{explanations.criterion} comparison weighs, the posterior probabilities (within "
-            f"those {len(shared)}) against the {explanations.criterion} weights are {pairs}: "
-            f"{verdict}. The posterior averages over the uncertain year-to-year variation and "
-            "over every value of each effect the prior allows, where the criterion plugs in "
-            "the best-fitting values and charges a fixed price per parameter, so the two need "
-            "not give the same numbers.")
+    return (f"The {explanations.criterion} comparison weighs the {len(shared)} explanations "
+            f"whose dates were not searched for. Within those {len(shared)}, the posterior "
+            f"probabilities against the {explanations.criterion} weights are {pairs}: {verdict}"
+            f"; they differ most on {escape_markdown(widest[0])}. The posterior averages over "
+            "the uncertain year-to-year variation and over every value of each effect the "
+            "prior allows, where the criterion plugs in the best-fitting values and charges a "
+            "fixed price per parameter, so the two need not give the same numbers.")
+
+
+NEAR_ONE = 0.05  # an interval end within 5% of no change is too close to call either way
 
 
 def _bayes_effect_sentences(default, result) -> list[str]:
     """Each step at a policy date: posterior median, credible interval, tail and practical-
-    equivalence probabilities, and the frequentist estimate beside it."""
+    equivalence probabilities, and the frequentist estimate beside it; whether each interval
+    excludes no change is said only where neither end is within ``NEAR_ONE`` of it."""
     from scrlib.its import fmt
 
     estimates = {}
@@ -283,24 +310,29 @@ def _bayes_effect_sentences(default, result) -> list[str]:
         label = r.effect.removeprefix("step at ")
         up = r.median >= 1
         tail = r.p_up_20 if up else r.p_down_20
+        word = "rise" if up else "fall"
         text = (f"If the changes were permanent steps, the level after "
                 f"**{escape_markdown(label)}** was {fmt.ratio(r.median)} times the level "
                 f"before (95% credible interval {fmt.interval(r.low, r.high)}); the "
-                f"probability that it was more than 20% {'higher' if up else 'lower'} is "
-                f"{fmt.probability(tail)}, and that it was within {low:g} to {high:g} times "
-                f"(practically no change) {fmt.probability(r.p_rope)}.")
+                f"probability of a {word} is {fmt.probability(r.p_rise if up else 1 - r.p_rise)}"
+                f", of a {word} of more than 20% {fmt.probability(tail)}, and of practically no "
+                f"change (within {low:g} to {high:g} times) {fmt.probability(r.p_rope)}.")
         f = estimates.get(r.effect)
         if f is not None:
-            bayes_clear = r.low > 1 or r.high < 1
-            freq_clear = f.ci_low > 1 or f.ci_high < 1
             text += (f" The frequentist estimate is {fmt.ratio(f.rate_ratio)} (95% confidence "
                      f"interval {fmt.interval(f.ci_low, f.ci_high)}); ")
-            if bayes_clear == freq_clear:
-                text += ("both intervals exclude no change." if bayes_clear else
-                         "both intervals include no change.")
+            ends = [r.low, r.high, f.ci_low, f.ci_high]
+            if any(abs(e - 1) <= NEAR_ONE for e in ends):
+                text += ("an end of one of the intervals is too close to 1 to say whether it "
+                         "excludes no change, so read the probabilities instead.")
             else:
-                text += ("only the " + ("credible" if bayes_clear else "confidence")
-                         + " interval excludes no change, so whether this change is clear "
-                         "depends on the school of inference: it is not a finding.")
+                bayes_clear, freq_clear = r.low > 1 or r.high < 1, f.ci_low > 1 or f.ci_high < 1
+                if bayes_clear == freq_clear:
+                    text += ("both intervals exclude no change." if bayes_clear else
+                             "both intervals include no change.")
+                else:
+                    text += ("only the " + ("credible" if bayes_clear else "confidence")
+                             + " interval excludes no change, so whether this change is clear "
+                             "depends on the school of inference: it is not a finding.")
         out.append(text)
     return out

@@ -167,9 +167,13 @@ class Specification:
         the sum of its parts."""
         from scrlib.its import bayes
 
+        if self.uses_trials:
+            raise ValueError(f"{self.describe()}: the Bayesian cross-check models counts, not "
+                             "shares of trials")
         frame = self.data(dataset)
         return bayes.sensitivity(frame, prior_sets=prior_sets, outcome="count",
                                  time="fiscal_year", policy=self.dates(dataset), trend=trend,
+                                 offset="exposure" if self.denominator else None,
                                  draws=draws, seed=seed, suggested=SUGGESTED_BY_DATA)
 
     def leave_one_out(self, dataset):
