@@ -278,3 +278,20 @@ def test_an_integral_on_few_effective_draws_is_flagged(monkeypatch):
     assert len(found.warnings) == len(found.explanations)
     assert all("few effective draws" in w for w in found.warnings)
     assert "Warning:" in found.summary()
+
+
+def test_other_priors_reweight_the_first_sets_draws_to_what_drawing_anew_gives():
+    """Prior sensitivity reweights the default prior's draws: the probabilities agree with a
+    posterior computed afresh under each other prior set, within Monte Carlo error."""
+    frame = _frame(COUNTS)
+    arguments = {"outcome": "count", "time": "year", "policy": POLICY, "placed": (),
+                 "draws": 2048}
+    results = bayes.sensitivity(frame, **arguments)
+    for label in ("wider", "narrower"):
+        fresh = bayes.posterior(frame, priors=bayes.PRIOR_SETS[label], **arguments)
+        got = results[label].explanations.set_index("explanation")
+        want = fresh.explanations.set_index("explanation")
+        assert got["log_evidence"].to_numpy() == pytest.approx(
+            want["log_evidence"].to_numpy(), abs=0.05)
+        assert got["probability"].to_numpy() == pytest.approx(
+            want["probability"].to_numpy(), abs=0.02)

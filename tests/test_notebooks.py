@@ -22,7 +22,8 @@ OTHER = {
     "01-sources": {"conflict_rule": "alternative", "events": "full-publication"},
     "02-initiated": {"family": "negativebinomial", "conflict_rule": "alternative",
                      "event_rule": "alternative", "transition": "whole", "compare_with": "",
-                     "replicates": "19", "seed": "7", "power_replicates": "100"},
+                     "replicates": "19", "seed": "7", "power_replicates": "100",
+                     "bayes_draws": "256"},
     "03-publication": {"conflict_rule": "alternative", "ci_method": "beta"},
     "04-notifications": {"family": "quasipoisson", "before": "2012-13,2013-14",
                          "after": "2014-15,2015-16", "ci_method": "beta"},
@@ -116,7 +117,8 @@ def test_full_report_pages_index_and_charts(tmp_path):
     bootstraps than the defaults keep it short; the committed notebooks use the defaults."""
     full_report = tmp_path / "latest"
     config = report.ReportConfig(notebooks={"02-initiated": {"replicates": 49,
-                                                             "power_replicates": 200},
+                                                             "power_replicates": 200,
+                                                             "bayes_draws": 256},
                                             "05-sensitivity": {"joint_replicates": 19}})
     report.build(full_report, config=config, log=lambda *_: None)
     _every_page_chart_and_dataset(full_report)

@@ -57,6 +57,7 @@ T_DF = 5.0  # degrees of freedom of the proposal
 STAGES = 2  # small adaptive stages before the full set of points
 STAGE_POINTS = 1024  # the fewest points a stage uses (a proposal's moments need them)
 ROPE = (0.9, 1.1)  # rate ratios within 10% of no change count as practically none
+GAMMA_RATIO_LIMIT = 1e5  # beyond this 1 / spread**2, the gamma ratio through the beta function
 POISSON_LIMIT = 1e15  # above this 1 / spread**2 the negative binomial is the Poisson to 1e-15
 ESS_WARN = 100  # an integral on fewer effective draws than this is flagged
 SE_WARN = 0.1  # nor may a log marginal likelihood's Monte Carlo standard error exceed this
@@ -182,7 +183,8 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
               placed: tuple = ((1, "step"), (2, "dip")), resolution: str = "quarter",
               min_segment: float = 1.0, prior_odds: dict | None = None, draws: int = 4096,
               seed: int = 2012, rope: tuple = ROPE, suggested=(),
-              cache: dict | None = None) -> BayesResult:
+              cache: dict | None = None, _keep: dict | None = None,
+              _reuse: dict | None = None) -> BayesResult:
     """Posterior probabilities of the explanations and of the effects (module docstring).
 
     ``policy`` maps labels to dates (the steps at each; the temporary change between the first
@@ -235,16 +237,22 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
     centre = (math.log(max(float(np.mean(y / m)), 0.5)) if priors.level_mean is None
               else float(priors.level_mean))
 
+    def key_of(model):  # what the draws of an explanation rest on, whatever the priors
+        return _cache_key(y, m, X, model, Priors(label=""), 0.0, draws, seed, ())
+
     rows, effect_rows, date_rows, mixtures = [], [], [], {}
     for model, prior_weight in zip(models, odds, strict=True):
         key = _cache_key(y, m, X, model, priors, centre, draws, seed, rope)
+        base = None if _reuse is None else _reuse.get(key_of(model))
         if cache is not None and key in cache:
             row, effects, dates, mixed = cache[key]
         else:
-            row, effects, dates, mixed = _one_explanation(y, m, X, model, priors, centre,
-                                                          points, draws, rope)
+            row, effects, dates, mixed, kept = _one_explanation(
+                y, m, X, model, priors, centre, points, draws, rope, base)
             if cache is not None:
                 cache[key] = (row, effects, dates, mixed)
+            if _keep is not None:
+                _keep[key_of(model)] = kept
         rows.append({**row, "basis": model.basis, "prior": prior_weight})
         effect_rows.extend(effects)
         date_rows.extend(dates)
@@ -267,11 +275,11 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
     return result
 
 
-def _one_explanation(y, m, X, model, priors, centre, points, draws, rope):
+def _one_explanation(y, m, X, model, priors, centre, points, draws, rope, base=None):
     """One explanation's evidence, effects, placed dates and effect draws (for
-    :meth:`BayesResult.probability`)."""
-    log_z, effects, weights, ess = _integrate(y, m, X, model.shares, model.patterns, priors,
-                                              centre, points, draws)
+    :meth:`BayesResult.probability`), and what another prior can reuse."""
+    log_z, effects, weights, ess, kept = _integrate(y, m, X, model.shares, model.patterns,
+                                                    priors, centre, points, draws, base)
     within = _softmax(log_z)  # the placements' posterior, given the explanation
     # a log marginal likelihood's Monte Carlo error: at each placement about
     # sqrt(1/ESS - 1/N), combined over the placements with their posterior weights (scrambled
@@ -293,7 +301,7 @@ def _one_explanation(y, m, X, model, priors, centre, points, draws, rope):
             date_rows.append({"explanation": model.name, "start": placement.dates[0],
                               "end": placement.dates[-1] if len(placement.dates) > 1
                               else pd.NaT, "probability": float(p)})
-    return row, effect_rows, date_rows, mixtures
+    return row, effect_rows, date_rows, mixtures, kept
 
 
 BASIS = {"fixed": "fixed in advance", "suggested": "suggested by the data (exploratory)",
@@ -398,9 +406,28 @@ def _points(dims: int, draws: int, seed: int) -> np.ndarray:
     return np.clip(sobol.random_base2(int(math.log2(draws))), 1e-12, 1 - 1e-12)
 
 
-def _integrate(y, m, X, shares, patterns, priors, centre, points, final):
+def _integrate(y, m, X, shares, patterns, priors, centre, points, final, base=None):
     """For each placement: log marginal likelihood, the effects' draws (log rate ratios), their
-    normalised weights, and the effective sample size of the integral."""
+    normalised weights, the effective sample size of the integral, and what another prior can
+    reuse (the draws, their proposal density and likelihood). With ``base`` (that, from the
+    same data under other priors) the draws are reweighted to these priors, not drawn again."""
+    kb = X.shape[1]
+    k = kb + patterns.shape[1]
+    if base is None:
+        draws, logq, loglik = _draw_and_weigh(y, m, X, shares, patterns, priors, centre, points,
+                                              final)
+    else:
+        draws, logq, loglik = base
+    logw = _total(loglik, _log_prior(draws, priors, centre, kb)) - logq
+    log_z = _logmeanexp(logw, axis=1)
+    weights = _softmax_rows(logw)
+    ess = 1.0 / np.sum(weights**2, axis=1)
+    return log_z, draws[:, :, kb:k], weights, ess, (draws, logq, loglik)
+
+
+def _draw_and_weigh(y, m, X, shares, patterns, priors, centre, points, final):
+    """Draws from a proposal adapted to the posterior under ``priors``, with the proposal's
+    log density and the log likelihood at each."""
     n, kb = X.shape
     q = patterns.shape[1]
     k = kb + q
@@ -443,11 +470,7 @@ def _integrate(y, m, X, shares, patterns, priors, centre, points, final):
         loc, scale = _moved(scale, *_stage(loc, scale, few, y, m, X, shares, patterns,
                                                  priors, centre, kb), k + 1)
     draws, logq = _t_draws(loc, scale, points[:final], k + 1)
-    logw = _log_target(draws, y, m, X, shares, patterns, priors, centre, kb) - logq
-    log_z = _logmeanexp(logw, axis=1)
-    weights = _softmax_rows(logw)
-    ess = 1.0 / np.sum(weights**2, axis=1)
-    return log_z, draws[:, :, kb:k], weights, ess
+    return draws, logq, _log_likelihood(draws, y, m, X, shares, patterns, kb)
 
 
 def _stage(loc, scale, points, y, m, X, shares, patterns, priors, centre, kb):
@@ -487,6 +510,18 @@ def _t_draws(loc, scale, points, dims):
 
 def _log_target(draws, y, m, X, shares, patterns, priors, centre, kb):
     """Log prior plus negative binomial log likelihood at each draw (P, N)."""
+    return _total(_log_likelihood(draws, y, m, X, shares, patterns, kb),
+                  _log_prior(draws, priors, centre, kb))
+
+
+def _total(loglik, logprior):
+    with np.errstate(invalid="ignore"):
+        total = loglik + logprior
+    return np.where(np.isfinite(total), total, -np.inf)
+
+
+def _log_likelihood(draws, y, m, X, shares, patterns, kb):
+    """The negative binomial log likelihood at each draw (P, N)."""
     k = draws.shape[-1] - 1
     theta, u = draws[..., :k], draws[..., k]
     P, N = u.shape
@@ -496,17 +531,20 @@ def _log_target(draws, y, m, X, shares, patterns, priors, centre, kb):
         hi = min(P, lo + chunk)
         out[lo:hi] = _nb_loglik(y, _mean(theta[lo:hi], X, shares[lo:hi], patterns, m, kb),
                                 np.exp(2 * u[lo:hi]))
-    beta0 = theta[..., 0]
-    lp = _normal_logpdf(beta0, centre, priors.level_sd)
+    return out
+
+
+def _log_prior(draws, priors, centre, kb):
+    """The log prior density at each draw (P, N), on the scale of ``u = log(spread)``."""
+    k = draws.shape[-1] - 1
+    theta, u = draws[..., :k], draws[..., k]
+    lp = _normal_logpdf(theta[..., 0], centre, priors.level_sd)
     for j in range(1, kb):
         lp = lp + _normal_logpdf(theta[..., j], 0.0, priors.trend_sd)
     for j in range(kb, k):
         lp = lp + _normal_logpdf(theta[..., j], 0.0, priors.effect_sd)
     spread = np.exp(u)  # half-normal on the spread, with the Jacobian of u = log(spread)
-    lp = lp + math.log(2.0) + _normal_logpdf(spread, 0.0, priors.spread_scale) + u
-    with np.errstate(invalid="ignore"):
-        total = out + lp
-    return np.where(np.isfinite(total), total, -np.inf)
+    return lp + math.log(2.0) + _normal_logpdf(spread, 0.0, priors.spread_scale) + u
 
 
 def _mean(theta, X, shares, patterns, m, kb):
@@ -518,19 +556,23 @@ def _mean(theta, X, shares, patterns, m, kb):
 
 
 def _nb_loglik(y, mu, alpha):
-    """Sum over points of the negative binomial (NB2) log density; ``alpha`` (P, N). The ratio
-    of gamma functions is taken through the beta function, which keeps its digits however
-    close to Poisson the counts are; beyond ``POISSON_LIMIT`` the Poisson density is used."""
+    """Sum over points of the negative binomial (NB2) log density; ``alpha`` (P, N). Close to
+    the Poisson (``GAMMA_RATIO_LIMIT``) the ratio of gamma functions is taken through the beta
+    function, which keeps its digits; beyond ``POISSON_LIMIT`` the Poisson density is used."""
     from scipy import special
 
     mu = np.maximum(mu, 1e-300)
     a = alpha[..., None]
-    positive = y > 0
-    safe_y = np.where(positive, y, 1.0)
     lgy = special.gammaln(y + 1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         r = 1.0 / a
-        ratio = np.where(positive, special.gammaln(safe_y) - special.betaln(safe_y, r), 0.0)
+        ratio = special.gammaln(y + r) - special.gammaln(r)
+        far = r[..., 0] > GAMMA_RATIO_LIMIT  # where that difference loses digits (rare)
+        if far.any():
+            positive = y > 0
+            safe_y = np.where(positive, y, 1.0)
+            ratio[far] = np.where(positive, special.gammaln(safe_y)
+                                  - special.betaln(safe_y, r[far]), 0.0)
         out = ratio - lgy - r * np.log1p(a * mu) + special.xlogy(y, a * mu / (1 + a * mu))
     poisson = np.broadcast_to(r > POISSON_LIMIT, out.shape)
     if poisson.any():
@@ -581,10 +623,17 @@ def _summarise(log_ratios, weights, rope) -> dict:
 
 
 def sensitivity(data: pd.DataFrame, *, prior_sets: dict | None = None, **arguments) -> dict:
-    """:func:`posterior` under each prior set (default ``PRIOR_SETS``): ``{label: result}``."""
+    """:func:`posterior` under each prior set (default ``PRIOR_SETS``): ``{label: result}``.
+    The first set's draws are reweighted to each other set (importance reweighting: the
+    likelihood at each draw is kept, only the prior changes), so the others cost little; where
+    a reweighted integral rests on few effective draws, its result says so (``warnings``)."""
     prior_sets = prior_sets or PRIOR_SETS
-    return {label: posterior(data, priors=replace(p, label=label), **arguments)
-            for label, p in prior_sets.items()}
+    kept: dict = {}
+    out = {}
+    for i, (label, p) in enumerate(prior_sets.items()):
+        out[label] = posterior(data, priors=replace(p, label=label), **arguments,
+                               _keep=kept if i == 0 else None, _reuse=kept if i else None)
+    return out
 
 
 def depends_on_prior(results: dict) -> list[str]:
