@@ -42,7 +42,10 @@ nbval: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: lint check unit nbval
+# The lint, the data check, the unit tests and nbval run side by side (the tests each on every
+# core), so none waits for another's slow tail; each one's output is printed whole when it ends.
+test: setup
+	$(MAKE) --no-print-directory -j4 --output-sync=target lint check unit nbval
 
 # The numerical tests once more under each OpenBLAS kernel and thread count that
 # tests/blas_kernels.py picks from /proc/cpuinfo (two vector widths, one and several threads):

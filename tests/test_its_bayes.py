@@ -139,7 +139,7 @@ def test_simulation_based_calibration_small():
     t = np.arange(8.0)
     step = np.asarray(YEARS.start_time >= pd.Timestamp("2011-04-01"), dtype=float)
     ranks = []
-    for _ in range(200):
+    for _ in range(120):
         level = rng.normal(math.log(100), 0.3)
         trend = rng.normal(0, priors.trend_sd)
         effect = rng.normal(0, priors.effect_sd)

@@ -55,7 +55,8 @@ from scrlib.its.breaks import (
 
 T_DF = 5.0  # degrees of freedom of the proposal
 STAGES = 2  # small adaptive stages before the full set of points
-STAGE_POINTS = 1024  # the fewest points a stage uses (a proposal's moments need them)
+STAGE_POINTS = 1024  # the fewest points a stage uses (a proposal's moments need them), unless
+# fewer than half that many draws are asked for (a rough run: twice the draws then)
 ROPE = (0.9, 1.1)  # rate ratios within 10% of no change count as practically none
 GAMMA_RATIO_LIMIT = 1e5  # beyond this 1 / spread**2, the gamma ratio through the beta function
 POISSON_LIMIT = 1e15  # above this 1 / spread**2 the negative binomial is the Poisson to 1e-15
@@ -454,7 +455,7 @@ def _draw_and_weigh(y, m, X, shares, patterns, priors, centre, points, final):
     scale = np.zeros((P, k + 1, k + 1))
     scale[:, :k, :k] = cov * 1.5**2
     scale[:, k, k] = 1.5**2
-    few = points[: max(STAGE_POINTS, final // 4)]
+    few = points[: max(min(STAGE_POINTS, 2 * final), final // 4)]  # fewer only for rough runs
     # start where the prior and the likelihood's normal approximation meet or, where that
     # fits the target worse, at the estimate itself
     starts = [np.concatenate([c, np.log(spread)[:, None]], axis=1) for c in (combined, theta)]

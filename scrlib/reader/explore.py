@@ -12,7 +12,8 @@ outputs, which is what papermill, nbval and the HTML report see.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import pandas as pd
 
@@ -72,7 +73,13 @@ class View:
     result: object
     profile: object
     answer: str
-    bayes: object = None  # the Bayesian cross-check (its.bayes), None where it cannot be made
+    posterior: object = field(default=None, repr=False)  # () -> the Bayesian cross-check
+
+    @cached_property
+    def bayes(self):
+        """The Bayesian cross-check of these data and dates (``its.bayes``), computed when
+        first asked for; None where the series cannot carry it."""
+        return self.posterior() if self.posterior is not None else None
 
     def estimate(self, label: str, effect: str = "step") -> float:
         """The shown estimate (rate ratio) of one policy's effect."""
@@ -175,7 +182,7 @@ class Explorer:
             answer += (f" The model gives {count} {'warning' if count == 1 else 'warnings'} "
                        "about what these data can support, listed below.")
         return View(choices, frame, dates, result, self._profile(choices, frame), answer,
-                    self._bayes(frame, dates))
+                    lambda: self._bayes(frame, dates))
 
     BAYES_DRAWS = 1024  # points per integral while a slider moves (notebook 02 uses 2048)
 
