@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                         "for it (default: stop at once, exit 6)")
     report.add_argument("--no-cache", action="store_true",
                         help="run every notebook, even one none of whose inputs (notebook, "
-                        "parameters, data, code, packages) changed since it last ran")
+                        "parameters, data, code, packages) changed since it last ran (what "
+                        "runs is still kept for the next run)")
     package = sub.add_parser("datapackage", help="regenerate data/datapackage.json")
     package.add_argument("--data", type=Path, help="data folder")
     refresh = sub.add_parser(

@@ -157,3 +157,15 @@ def test_a_broken_cache_is_set_aside_with_a_word_not_the_report(tmp_path):
                     "(sqlite3.DatabaseError) file is not a database); it was emptied, so every "
                     "notebook runs"]
     assert store is not None and not store.has("0" * 64)  # a fresh, working cache
+
+
+def test_a_run_without_the_cache_still_fills_it_for_the_next(setting):
+    """--no-cache runs every notebook and keeps what it ran, so the next scheduled run with
+    nothing new starts no kernel."""
+    target, nbs, counter, _ = setting
+    report.build(target, notebooks=nbs, cache=False, log=lambda *_: None)  # --no-cache
+    assert sorted(_runs(counter)) == ["01-one", "02-two"]
+    said = []
+    report.build(target, notebooks=nbs, log=said.append)
+    assert sorted(_runs(counter)) == ["01-one", "02-two"]  # no kernel ran
+    assert sum("reused" in line for line in said) == 2, said

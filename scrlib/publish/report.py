@@ -487,7 +487,8 @@ def build(
 
     One run at a time per output folder: another run's lock is waited for up to ``wait``
     seconds, then OutputBusy. With ``cache`` a notebook none of whose inputs changed is taken
-    from the last run that had them (:mod:`scrlib.publish.cache`); without, every one runs."""
+    from the last run that had them (:mod:`scrlib.publish.cache`); without, every one runs
+    (and what it runs is kept in the cache for the next run)."""
     from scrlib.record import lock
     from scrlib.record.paths import default_report_dir
 
@@ -577,10 +578,10 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
     if problems:
         shown = "\n".join(str(p) for p in problems[:20])
         raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
-    store = _open_cache(target, log) if cache else None
-    keys = _cache_keys(notebooks, parameters) if store is not None else {}
+    store = _open_cache(target, log)  # without ``cache``, nothing is taken from it, but what
+    keys = _cache_keys(notebooks, parameters) if store is not None else {}  # runs is kept
     for nb in notebooks:  # what a notebook would refuse stops the run before any kernel starts
-        if store is not None and store.has(keys[nb]):
+        if cache and store is not None and store.has(keys[nb]):
             continue  # the same notebook, parameters, data and code passed this check and ran
         try:
             precheck(nb, parameters[nb])
@@ -612,7 +613,7 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
 
             def work(nb: Path):
                 values = {**parameters[nb], "output_dir": "figures"}
-                if store is not None:
+                if cache and store is not None:
                     reused = _reuse(store, keys[nb], chrome_key, nb, stage, values, chrome, log)
                     if reused is not None:
                         return reused
