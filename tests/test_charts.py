@@ -32,7 +32,8 @@ CHARTS = {
 }
 # The defaults, except fewer bootstrap replicates and a smaller specification grid (the charts
 # are drawn by the same code; their numbers are those of these settings, fixed by the seeds).
-FASTER = {"02-initiated": {"replicates": 19, "power_replicates": 100, "bayes_draws": 256},
+FASTER = {"02-initiated": {"replicates": 19, "power_replicates": 100, "bayes_draws": 256,
+                           "undercount_years": "2012-13"},
           "05-sensitivity": {"joint_replicates": 19, "families": "quasipoisson,poisson",
                              "transitions": "sum,whole"}}
 TOLERANCE = 2  # RMS difference (0-255 scale) allowed, pytest-mpl's default

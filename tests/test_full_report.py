@@ -21,7 +21,8 @@ def test_full_report_pages_index_and_charts(tmp_path):
     full_report = tmp_path / "latest"
     config = report.ReportConfig(notebooks={"02-initiated": {"replicates": 49,
                                                              "power_replicates": 200,
-                                                             "bayes_draws": 256},
+                                                             "bayes_draws": 256,
+                                                             "undercount_years": "2012-13"},
                                             "05-sensitivity": {"joint_replicates": 19,
                                                                "families": "quasipoisson,"
                                                                            "poisson",
