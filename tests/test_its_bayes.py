@@ -204,14 +204,32 @@ def test_more_breaks_than_the_series_can_carry_are_refused():
 
 
 def test_prior_sensitivity_says_whether_the_conclusion_depends_on_the_choice():
+    """Nothing is said where every prior set agrees; a verdict one set flips, or another most
+    probable explanation, is said naming the sets on each side."""
+    import copy
+
     frame = _frame(COUNTS)
     results = bayes.sensitivity(frame, outcome="count", time="year", policy=POLICY,
                                 placed=(), draws=512)
     assert set(results) == set(bayes.PRIOR_SETS)
-    words = bayes.depends_on_prior(results)
-    leaders = {r.leading["explanation"] for r in results.values()}
-    assert (len(leaders) > 1) == any("most probable" in w for w in words)
-    assert all(isinstance(w, str) and w for w in words)
+    same = {label: results["default"] for label in ("default", "wider", "narrower")}
+    assert bayes.depends_on_prior(same) == []
+    flipped = copy.copy(results["default"])
+    flipped.effects = results["default"].effects.copy()
+    row = flipped.effects.index[0]
+    was_clear = bool(flipped.effects.loc[row, "low"] > 1 or flipped.effects.loc[row, "high"] < 1)
+    flipped.effects.loc[row, ["low", "high"]] = [0.5, 2.0] if was_clear else [1.5, 3.0]
+    flipped.explanations = results["default"].explanations.copy()
+    flipped.explanations["probability"] = flipped.explanations["probability"].to_numpy()[::-1]
+    words = bayes.depends_on_prior({"default": results["default"], "narrower": flipped})
+    effect = flipped.effects.loc[row, "effect"]
+    assert any(effect in w and ("under the default priors, not under the narrower" in w
+                                if was_clear else
+                                "under the narrower priors, not under the default" in w)
+               for w in words), words
+    if flipped.leading["explanation"] != results["default"].leading["explanation"]:
+        assert any(w.startswith("which explanation is most probable (default priors: ")
+                   for w in words), words
 
 
 def test_three_policy_dates_give_a_stable_integral():
