@@ -269,18 +269,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     changed = "" if changes is None else (
         f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
         "the last report</a>.</p>")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{e(SHORT_TITLE)}: the report</title>
-<style>{STYLE}</style>
-</head>
-<body class="scrlib-index">
-{chrome.nav("index")}
-<main>
-<h1>{e(TITLE)}</h1>
+    return _document(f"{SHORT_TITLE}: the report", "index", chrome, f"""<h1>{e(TITLE)}</h1>
 {lead}
 {changed}
 {terms}
@@ -301,12 +290,7 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 <table><tr><th>Section</th><th>Parameters changed from the notebook's defaults</th></tr>
 {params}
 </table>
-<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>
-{chrome.footer()}
-</main>
-</body>
-</html>
-"""
+<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""")
 
 
 def _parameters_text(values: dict) -> str:
@@ -417,23 +401,30 @@ def figures_page(dataset, chrome: Chrome, messages=()) -> str:
         sections.append(f'<section id="series-{e(series_id)}"><h2>{e(info.name)}</h2>'
                         f"<p>{e(plain_ids(info.definition, dataset))}</p>{''.join(blocks)}"
                         "</section>")
+    return _document(f"Every figure and its source | {SHORT_TITLE}", "figures", chrome,
+                     f"""<h1>Every figure and its source</h1>
+<p>Each number the report uses, as its source states it: the value, the period, who published it
+and when, the source's own words, and its address. Where two sources disagree both are shown;
+which one the analysis uses, and why, is in the sources notebook.</p>
+{computed_numbers(dataset, messages)}
+{''.join(sections)}""")
+
+
+def _document(title: str, page: str, chrome: Chrome, body: str) -> str:
+    """A page of the report's own (the index, the figures page): head, navigation with ``page``
+    marked, ``body`` and the footer."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Every figure and its source | {e(SHORT_TITLE)}</title>
+<title>{html.escape(title)}</title>
 <style>{STYLE}</style>
 </head>
 <body class="scrlib-index">
-{chrome.nav("figures")}
+{chrome.nav(page)}
 <main>
-<h1>Every figure and its source</h1>
-<p>Each number the report uses, as its source states it: the value, the period, who published it
-and when, the source's own words, and its address. Where two sources disagree both are shown;
-which one the analysis uses, and why, is in the sources notebook.</p>
-{computed_numbers(dataset, messages)}
-{''.join(sections)}
+{body}
 {chrome.footer()}
 </main>
 </body>

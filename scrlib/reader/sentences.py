@@ -198,7 +198,7 @@ def bayes_sentences(by_prior: dict, explanations=None, result=None) -> str:
 
     default = by_prior.get("default") or next(iter(by_prior.values()))
     table = _by_probability(default.explanations)
-    text = ("Given these counts and weakly informative priors (below; they make very large "
+    text = ("Given these counts and weakly informative priors (they make very large "
             "changes unlikely but rule none out), " + _ranking(table, "the most probable "
                                                               "explanation in this set is"))
     lead = table.iloc[0]
