@@ -34,9 +34,10 @@ unit: setup
 baselines: setup
 	$(PY) -m pytest -p no:randomly tests/test_charts.py --mpl-generate-path=tests/baseline
 
-# nbval: a notebook's cells run in order in one kernel, so pytest-randomly must not shuffle them.
+# nbval: a notebook's cells run in order in one kernel; notebooks/conftest.py keeps them in file
+# order whatever pytest-randomly does (so `pytest --nbval notebooks/` passes too).
 nbval: setup
-	$(PY) -m pytest -p no:randomly -n auto --dist loadscope --nbval --nbval-current-env \
+	$(PY) -m pytest -n auto --dist loadscope --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 lint: setup
