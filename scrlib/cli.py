@@ -79,7 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--address", default="", metavar="URL",
                         help="for a local file: the address it was published at")
     ingest.add_argument("--published", default="", metavar="YYYY-MM-DD",
-                        help="the release's publication date, if known")
+                        help="the release's publication date, as its page gives it: releases "
+                        "are ordered by it, so that an older one never supersedes a newer one "
+                        "(needed for a CSV that adds anything; with --api, the version's own "
+                        "date unless given)")
     ingest.add_argument("--accessed", default=None, metavar="YYYY-MM-DD",
                         help="the day it was read (default: today)")
     ingest.add_argument("--finish", action="store_true",
@@ -190,6 +193,9 @@ def _ingest(args) -> int:
               file=sys.stderr)
         return 2
     wrong = _bad_dates(accessed=accessed, published=args.published)
+    if not wrong and args.published and args.published[:len(accessed)] > accessed:
+        wrong = (f"--published {args.published} is after --accessed {accessed}: a release is "
+                 "read on or after the day it is published")
     if wrong:
         print(f"scr ingest: {wrong}", file=sys.stderr)
         return 2
@@ -199,7 +205,7 @@ def _ingest(args) -> int:
                                        accessed=accessed, folder=folder,
                                        mapping_path=folder / ingest.MAPPING_FILE,
                                        dry_run=args.dry_run, release=args.release,
-                                       dataset=args.dataset)
+                                       dataset=args.dataset, published=args.published)
         else:
             missing = [f"--{n}" for n in ("dataset", "release") if not getattr(args, n)]
             if missing:
@@ -212,7 +218,8 @@ def _ingest(args) -> int:
                                    published=args.published, dry_run=args.dry_run)
     except ingest.IngestError as exc:
         print(f"scr ingest: {exc}", file=sys.stderr)
-        print("scr ingest: data/ is unchanged", file=sys.stderr)
+        if exc.unchanged:
+            print("scr ingest: data/ is unchanged", file=sys.stderr)
         return ingest.EXIT_INGEST
     for line in result.lines():
         print(f"  {line}")
@@ -287,6 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("scr: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        if args.command not in RECORD_COMMANDS:
+            raise
+        from scrlib.record.inputs import LIMIT_ENV
+
+        print(f"scr {args.command}: not enough memory to finish: an input too large for this "
+              f"machine? ({LIMIT_ENV} sets the most an input may hold)", file=sys.stderr)
+        return 4
     except Exception as exc:
         from scrlib.publish.report import ReportError
 

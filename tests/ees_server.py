@@ -1,6 +1,8 @@
 """A local HTTP server for the ingest tests: serves recorded EES files and fake API responses,
 never the network. Each route is a path -> (status, body bytes, content type, cut) where ``cut``
-sends a Content-Length larger than the body and closes early (a truncated download)."""
+sends a Content-Length larger than the body and closes early (a truncated download); a route
+served with ``endless=True`` sends its body over and over, without a Content-Length, until the
+client hangs up (an endless download)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,13 @@ class Server:
                 self.send_header("Content-Type", kind)
                 for name, value in headers.items():
                     self.send_header(name, value)
+                if cut == "endless":
+                    self.end_headers()
+                    try:
+                        while True:
+                            self.wfile.write(body)
+                    except OSError:  # the client stopped reading and hung up
+                        return
                 self.send_header("Content-Length", str(len(body) + (100 if cut else 0)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -40,10 +49,12 @@ class Server:
         self.thread.start()
 
     def serve(self, path: str, body: bytes | str, *, status: int = 200,
-              kind: str = "text/csv", cut: bool = False, headers: dict | None = None) -> str:
+              kind: str = "text/csv", cut: bool = False, headers: dict | None = None,
+              endless: bool = False) -> str:
         """Serve ``body`` at ``path`` (with its query string); return its full address."""
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = (status, data, kind, cut, dict(headers or {}))
+        self.routes[path] = (status, data, kind, "endless" if endless else cut,
+                             dict(headers or {}))
         return self.url + path
 
     def close(self) -> None:

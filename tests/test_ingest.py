@@ -36,8 +36,11 @@ def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def _run(*args: str) -> int:
-    return main(["ingest", *args, "--accessed", "2026-11-25"])
+def _run(*args: str, published: str = "2027-07-01", accessed: str = "2027-07-02") -> int:
+    """``scr ingest`` with ``--published`` (the test release's date; not with --api, whose
+    versions carry their own) and ``--accessed``."""
+    dated = () if "--api" in args else ("--published", published)
+    return main(["ingest", *args, *dated, "--accessed", accessed])
 
 
 def test_both_time_bases_map_to_the_same_financial_year():
@@ -75,7 +78,7 @@ def test_a_new_release_adds_figures_withheld_values_and_resolves_a_revision(
     source_id = "ees-sin-nature-reporting-year-2027"
     source = after.source(source_id)
     assert (source.url, source.publication, source.release, source.date_accessed) == (
-        url, "Serious incident notifications", "Reporting year 2027", "2026-11-25")
+        url, "Serious incident notifications", "Reporting year 2027", "2027-07-02")
     added = after.figures[after.figures["source_id"] == source_id]
     assert sorted(zip(added["series_id"], added["period"], added["value"], strict=True)) == [
         ("sin-deaths", "FY2026-27", 150), ("sin-total", "FY2024-25", 339),
@@ -257,7 +260,7 @@ def test_a_release_matching_a_value_not_in_use_makes_it_the_one_in_use(server, d
     assert _run(first, "--dataset", "sin-nature", "--release", "Reporting year 2027",
                 "--data", str(data_copy)) == 0
     assert _run(again, "--dataset", "sin-nature", "--release", "Reporting year 2028",
-                "--data", str(data_copy)) == 0
+                "--data", str(data_copy), published="2028-07-01", accessed="2028-07-02") == 0
     after = load(data_copy)
     assert after.resolved(["sin-total"]).query("period == 'FY2024-25'")["value"].tolist() == [338]
     reason = after.resolutions.query("series_id == 'sin-total' and period == 'FY2024-25'")
@@ -310,7 +313,8 @@ def test_two_ingests_at_once_add_the_release_once(tmp_path, data_copy):
     release.write_text(NEW, encoding="utf-8")
     command = [sys.executable, "-m", "scrlib", "ingest", str(release), "--dataset",
                "sin-nature", "--release", "Reporting year 2027", "--address", ADDRESS,
-               "--accessed", "2026-11-25", "--data", str(data_copy)]
+               "--published", "2027-07-01", "--accessed", "2027-07-02", "--data",
+               str(data_copy)]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
     results = [(run.communicate()[1], run.returncode) for run in runs]

@@ -32,8 +32,8 @@ DIED = 137  # what the child exits with where it is killed
 
 def _args(folder: Path) -> list[str]:
     return ["ingest", str(RELEASE), "--dataset", "sin-nature", "--release",
-            "Reporting year 2027", "--address", ADDRESS, "--accessed", "2026-11-25", "--data",
-            str(folder)]
+            "Reporting year 2027", "--address", ADDRESS, "--published", "2027-07-01", "--accessed",
+            "2027-07-02", "--data", str(folder)]
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -106,7 +106,8 @@ def test_ingest_of_any_ees_file_leaves_data_whole_or_unchanged(text):
         release.write_text(text, encoding="utf-8")
         before = _digest(folder)
         code = _quiet(["ingest", str(release), "--dataset", "sin-nature", "--release",
-                       "Reporting year 2099", "--address", ADDRESS, "--accessed", "2026-11-25",
+                       "Reporting year 2099", "--address", ADDRESS, "--published", "2099-07-01",
+                       "--accessed", "2099-07-02",
                        "--data", str(folder)])
         assert code in (0, 4)
         if code == 4 or _digest(folder) == before:

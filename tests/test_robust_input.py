@@ -50,7 +50,7 @@ def _ingest(tmp_path: Path, folder: Path, text: str, *extra: str) -> int:
     path.write_bytes(text.encode("utf-8"))
     return main(["ingest", str(path), "--dataset", "sin-nature", "--release",
                  "Reporting year 2027", "--address", ADDRESS, "--data", str(folder),
-                 "--accessed", "2026-11-25", *extra])
+                 "--published", "2027-07-01", "--accessed", "2027-07-02", *extra])
 
 
 def _line_of(text: str, row: str) -> int:

@@ -99,6 +99,19 @@ class ReportConfig:
     notebooks: dict = field(default_factory=dict)
     workers: int | None = None  # None: one per core this process may use (see ``cores``)
     timeout: float = 600.0
+    where: str = ""  # the file it was read from, with ': ', for messages
+
+    def check_names(self, declared) -> None:
+        """ConfigError for a shared parameter no notebook of the run declares (``declared``:
+        each notebook's parameter names), naming the closest name one does declare."""
+        from scrlib.record.inputs import closest
+
+        known = sorted({n for names in declared for n in names if n != "output_dir"})
+        for name in self.parameters:
+            if name not in known:
+                raise ConfigError(
+                    f"{self.where}parameters: {name!r} is not a parameter of any notebook"
+                    f"{closest(name, known)}; the notebooks declare: {', '.join(known)}")
 
     def parameters_for(self, name: str, declared=None) -> dict:
         """The parameters for one notebook: the shared ones it declares, then its own.
@@ -110,14 +123,23 @@ class ReportConfig:
         own = dict(self.notebooks.get(name, {}))
         if declared is None:
             return {**shared, **own}
+        from scrlib.record.inputs import closest
+
         declared = list(declared)
         unknown = sorted(set(own) - set(declared))
         if unknown:
+            known = [d for d in declared if d != "output_dir"]
             raise ConfigError(
-                f"notebooks: {name}: unknown parameter(s) {', '.join(unknown)}; this notebook "
-                f"declares: {', '.join(d for d in declared if d != 'output_dir')}"
+                f"{self.where}notebooks: {name}: unknown parameter(s) {', '.join(unknown)}"
+                f"{closest(unknown[0], known)}; this notebook declares: {', '.join(known)}"
             )
         return {**{k: v for k, v in shared.items() if k in declared}, **own}
+
+
+def _shown(value) -> str:
+    """``repr(value)`` for a message, cut short if it is long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_values(where: str, values) -> dict:
@@ -125,57 +147,51 @@ def _check_values(where: str, values) -> dict:
         raise ConfigError(f"{where}: expected a mapping of parameter names to values")
     for name, value in values.items():
         if not isinstance(name, str) or not name.isidentifier():
-            raise ConfigError(f"{where}: {name!r} is not a parameter name")
+            raise ConfigError(f"{where}: {_shown(name)} is not a parameter name")
         if name == "output_dir":
             raise ConfigError(f"{where}: output_dir is set by the report run, not the config")
         items = value if isinstance(value, list) else [value]
         for item in items:
             if not isinstance(item, str | int | float | bool) or item is None:
                 raise ConfigError(
-                    f"{where}.{name}: {item!r} is not allowed; use text, numbers, true/false "
+                    f"{where}.{name}: {_shown(item)} is not allowed; use text, numbers, true/false "
                     "or a list of those"
                 )
     return dict(values)
 
 
 def load_config(path: Path | str | None, notebook_names: list[str] | None = None) -> ReportConfig:
-    """Read a YAML config with a safe loader and validate it; ConfigError says what is wrong."""
+    """Read a YAML config (a regular file of at most the input limit, with a loader that refuses
+    aliases, tags, duplicated keys and deep nesting: ``scrlib.record.inputs``) and validate it;
+    ConfigError says what is wrong, in one line, naming the closest known name of a misspelt
+    one. Shared parameters are checked against the notebooks when a run starts."""
     if path is None:
         return ReportConfig()
-    import yaml
+    from scrlib.record.inputs import InputError, closest, load_yaml
 
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    raw = raw or {}
+        raw = load_yaml(path)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with keys {', '.join(sorted(CONFIG_KEYS))}")
-    unknown = set(raw) - CONFIG_KEYS
+    unknown = sorted(map(str, set(raw) - CONFIG_KEYS))
     if unknown:
         raise ConfigError(
-            f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-            f"allowed: {', '.join(sorted(CONFIG_KEYS))}"
-        )
+            f"{path}: unknown key(s) {', '.join(k[:40] for k in unknown[:5])}"
+            f"{closest(unknown[0], CONFIG_KEYS)}; allowed: {', '.join(sorted(CONFIG_KEYS))}")
     config = ReportConfig(
-        parameters=_check_values(f"{path}: parameters", raw.get("parameters", {}))
-    )
+        parameters=_check_values(f"{path}: parameters", raw.get("parameters", {})),
+        where=f"{path}: ")
     notebooks = raw.get("notebooks", {}) or {}
     if not isinstance(notebooks, dict):
         raise ConfigError(f"{path}: notebooks: expected a mapping of notebook names")
     for name, values in notebooks.items():
         if notebook_names is not None and name not in notebook_names:
             raise ConfigError(
-                f"{path}: notebooks: unknown notebook {name!r}; known: {', '.join(notebook_names)}"
-            )
+                f"{path}: notebooks: unknown notebook {_shown(name)}"
+                f"{closest(name, notebook_names)}; known: {', '.join(notebook_names)}")
         config.notebooks[name] = _check_values(f"{path}: notebooks.{name}", values or {})
     config.workers = raw.get("workers", config.workers)
     config.timeout = raw.get("timeout", config.timeout)
@@ -196,11 +212,11 @@ def check_limits(config: ReportConfig, where: str = "") -> None:
     if workers is not None and (
         not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 32
     ):
-        raise ConfigError(f"{where}workers: {workers!r} must be a whole number from 1 to 32")
+        raise ConfigError(f"{where}workers: {_shown(workers)} must be a whole number from 1 to 32")
     if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
             or not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT):
-        raise ConfigError(f"{where}timeout: {timeout!r} must be a number of seconds above 0 and "
-                          f"at most {MAX_TIMEOUT:g} (a day)")
+        raise ConfigError(f"{where}timeout: {_shown(timeout)} must be a number of seconds above 0 "
+                          f"and at most {MAX_TIMEOUT:g} (a day)")
 
 
 def notebook_paths(folder: Path | None = None) -> list[Path]:
@@ -572,6 +588,7 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
     import papermill
 
     declared = {nb: list(papermill.inspect_notebook(str(nb))) for nb in notebooks}
+    config.check_names(declared.values())
     parameters = {nb: config.parameters_for(nb.stem, declared[nb]) for nb in notebooks}
 
     _, problems = read_dataset(data_dir())

@@ -15,7 +15,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 from scrlib.record.periods import year_problem
 from scrlib.record.validate import CONTROL
@@ -142,20 +141,37 @@ def parse(text: str, where: str) -> EesTable:
 
 
 def read_bytes(address: str, *, timeout: float = 60) -> bytes:
-    """The bytes at a local path or an http(s) address; EesError for an HTTP error, a refused
+    """The bytes at a local path or an http(s) address, at most the input limit
+    (``scrlib.record.inputs``: 50 MB unless ``SCRLIB_MAX_INPUT_MB`` says otherwise). EesError
+    for a path that is not a regular file (a FIFO or a device is never opened for reading), an
+    input over the limit (a download or a gzip body stops there), an HTTP error, a refused
     connection or a download shorter than its Content-Length."""
-    if not re.match(r"https?://", address):
-        try:
-            return Path(address).read_bytes()
-        except OSError as exc:
-            raise EesError(address, 0, "-", f"cannot read: {exc.strerror}") from None
+    from scrlib.record import inputs
+
+    try:
+        if not re.match(r"https?://", address):
+            return inputs.read_file(address)
+        return _download(address, timeout, inputs.limit_bytes())
+    except inputs.InputError as exc:
+        raise EesError(address, 0, "-", exc.reason) from None
+
+
+def _download(address: str, timeout: float, limit: int) -> bytes:
+    from scrlib.record import inputs
+
     request = urllib.request.Request(address, headers={
         "Accept": "text/csv, application/json", "Accept-Encoding": "gzip"})
+    deadline = time.monotonic() + inputs.DOWNLOAD_SECONDS
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read()
             expected = response.headers.get("Content-Length")
             encoding = response.headers.get("Content-Encoding", "")
+            if expected is not None and re.fullmatch(r"[0-9]{1,18}", expected) and int(
+                    expected) > limit:
+                raise EesError(address, 0, "-", f"the server announces "
+                               f"{inputs.size_words(int(expected))}: {inputs.too_large(limit)}; "
+                               "nothing was read")
+            body = inputs.read_capped(response.read, address, limit, deadline=deadline)
     except urllib.error.HTTPError as exc:
         raise EesError(address, 0, "-", f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
@@ -169,13 +185,7 @@ def read_bytes(address: str, *, timeout: float = 60) -> bytes:
             expected):
         raise EesError(address, 0, "-", f"truncated download: {len(body)} of {expected} bytes")
     if encoding.lower() == "gzip":  # the EES API gzips its responses; urllib does not unpack
-        import gzip
-        import zlib
-
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise EesError(address, 0, "-", f"truncated or corrupt gzip body ({exc})") from None
+        body = inputs.gunzip(body, address, limit)  # stops at the limit, however it expands
     return body
 
 

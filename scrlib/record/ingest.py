@@ -4,8 +4,9 @@ figures, through the committed mapping ``data/ees-mapping.csv``.
 Each value becomes a figure whose excerpt is its CSV row as published; a symbol (suppressed, not
 available) goes to ``withheld.csv``, never into a number. A value that differs from one already in
 ``data/`` for the same series and period is added beside it, and the conflict is resolved by the
-written rule ``later-release``. A value some source already gives is left alone, so a second run
-on the same release adds nothing.
+written rule ``later-release`` in publication order (``--published``, else the EES version's
+date): the release published later is used, whichever was ingested last. A value some source
+already gives is left alone, so a second run on the same release adds nothing.
 
 Nothing harmful gets in, nothing is lost: a value with more than 15 digits or in other than ASCII
 digits, a cell holding a control character, a row with a cell that begins as a spreadsheet
@@ -22,7 +23,9 @@ removed by the next (``scr check`` warns of them meanwhile).
 
 from __future__ import annotations
 
+import calendar
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -61,9 +64,28 @@ SIGNED = re.compile(r"-[0-9]+(\.[0-9]+)?")  # a negative number: a spreadsheet's
 
 
 class IngestError(Exception):
-    """Ingest stopped; the message names the file or address, the line and the field."""
+    """Ingest stopped; the message names the file or address, the line and the field.
+    ``unchanged`` is False only when checked tables wait in the journal (``--finish``)."""
 
     exit_code = EXIT_INGEST
+    unchanged = True
+
+
+def _cannot_write(exc: OSError, folder: Path) -> IngestError:
+    """The IngestError for an OSError met while holding ``folder``'s lock (a read-only folder,
+    a full disk, a lock path that is a folder): the path and the reason in one line, and
+    whether ``folder`` is as it was or an ingest waits in its journal."""
+    try:
+        pending = (folder / JOURNAL).exists()
+    except OSError:
+        pending = False
+    path = exc.filename or folder
+    error = IngestError(
+        f"{path}:0: -: cannot write it ({exc.strerror or exc})" + (
+            "; the checked tables are named in the ingest journal, and scr ingest --finish "
+            "swaps them in once the folder can be written" if pending else ""))
+    error.unchanged = not pending
+    return error
 
 
 @dataclass(frozen=True)
@@ -83,10 +105,14 @@ class MappingRow:
 
 def read_mapping(path: Path) -> list[MappingRow]:
     """The mapping file's rows; IngestError names the line and field of a malformed one."""
+    from scrlib.record.inputs import InputError, read_file
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise IngestError(f"{path}:0: -: cannot read the mapping ({exc.strerror})") from None
+        text = read_file(path, what="mapping file").decode("utf-8-sig")
+    except InputError as exc:
+        raise IngestError(f"{path}:0: -: cannot read the mapping ({exc.reason})") from None
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path}:1: -: the mapping is not UTF-8 text ({exc.reason})") from None
     reader = csv.DictReader(io.StringIO(text))
     names = list(reader.fieldnames or ())
     twice = sorted({n for n in names if names.count(n) > 1})
@@ -125,6 +151,7 @@ class Release:
     version: str = ""
     published: str = ""
     dataset_id: str = ""
+    published_from: str = ""  # how the date is known, for the source's date_note
 
     @property
     def source_id(self) -> str:
@@ -190,7 +217,7 @@ def plan(table: ees.EesTable, mapping: list[MappingRow], release: Release,
     series = {r["series_id"]: r for r in tables["series"]}
     figures, resolutions = tables["figures"], tables["resolutions"]
     withheld = tables["withheld"]
-    sources = {r["source_id"] for r in tables["sources"]}
+    sources = {r["source_id"]: r for r in tables["sources"]}
     out = Plan(release)
     source_id = release.source_id
     if source_id not in sources:
@@ -228,12 +255,48 @@ def plan(table: ees.EesTable, mapping: list[MappingRow], release: Release,
                                   f"{m.series_id} in {period} (first on line {seen[period]})")
             seen[period] = row.line
             _one(out, m, row, period, series[m.series_id], figures, resolutions, withheld,
-                 table.where)
+                 table.where, sources)
+    if out.source is not None and not out.empty and not release.published:
+        raise IngestError(
+            f"{table.where}:0: --published: when was {release.release!r} published? Releases "
+            "are ordered by publication, so that a value from an older release never "
+            "supersedes a newer one: give --published YYYY-MM-DD, the date the release's "
+            "page gives (with --api, the version's own date is used)")
     return out
 
 
+def _span(text: str) -> tuple[dt.date, dt.date]:
+    """The first and last day a partial date (YYYY, YYYY-MM or YYYY-MM-DD) can be."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        day = dt.date(*parts)
+        return day, day
+    if len(parts) == 2:
+        year, month = parts
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
+
+
+def _dated(source: dict) -> tuple[tuple[dt.date, dt.date], str]:
+    """When a source in data/ was published, as a span of days, and in words: its
+    date_published, else 'on or before' the day it was read (it existed then)."""
+    if source.get("date_published"):
+        return _span(source["date_published"]), f"published {source['date_published']}"
+    read = dt.date.fromisoformat(source["date_accessed"])
+    return (dt.date.min, read), f"publication date not recorded; read {read.isoformat()}"
+
+
+def _published_later(release: Release, sources: list[dict]) -> bool | dict | None:
+    """True if ``release`` was published after every one of ``sources`` (rows of sources.csv);
+    else the first of them published after it; None if neither can be told from the dates."""
+    first, last = _span(release.published)
+    if all(first > _dated(s)[0][1] for s in sources):
+        return True
+    return next((s for s in sources if last < _dated(s)[0][0]), None)
+
+
 def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, figures, resolutions,
-         withheld, where: str) -> None:
+         withheld, where: str, sources: dict) -> None:
     source_id = out.release.source_id
     _refuse_formulas(row, where)
     text = row.cells[m.indicator]
@@ -285,19 +348,62 @@ def _one(out: Plan, m: MappingRow, row: ees.EesRow, period: str, info: dict, fig
     out.origins[("figures", len(out.figures))] = (where, row.line, m.indicator)
     out.figures.append(new)
     if same:
-        earlier = ", ".join(sorted({f"{_plain(f['value'])} ({f['source_id']})" for f in same}))
-        conflict_id = (existing["conflict_id"] if existing
-                       else f"{m.series_id}-{period.lower()}")
+        _resolve(out, m, row, period, text, same, chosen, existing, where, sources)
+
+
+def _resolve(out: Plan, m: MappingRow, row: ees.EesRow, period: str, text: str, same: list,
+             chosen: list, existing: dict | None, where: str, sources: dict) -> None:
+    """The resolution of a new value that differs from the one in use (``chosen``, from the
+    figures ``same`` of the series and period): the new release's value is used if it was
+    published after every source of the value in use, and set aside (the value in use stays,
+    and the resolution says why) if it was published before one of them; IngestError, asking
+    for the dates, if that cannot be told."""
+    release = out.release
+    in_use = [sources[s] for s in dict.fromkeys(f["source_id"] for f in chosen)]
+    later = _published_later(release, in_use) if release.published else None
+    stated = f"{release.release} of DfE's data set (published {release.published})"
+    if later is None:
+        if not release.published:
+            raise IngestError(
+                f"{where}:{row.line}: --published: {release.release!r} gives {text} for "
+                f"{m.series_id} in {period}, where data/ has {_values(chosen, sources)}; "
+                "releases are ordered by publication (an older one never supersedes a newer "
+                "one), so give --published YYYY-MM-DD, the date the release's page gives")
+        raise IngestError(
+            f"{where}:{row.line}: {m.indicator}: {stated} gives {text} for {m.series_id} in "
+            f"{period}, where data/ has {_values(chosen, sources)}: which was published later "
+            "cannot be told from the dates, so neither supersedes the other by rule "
+            f"{RULE}; record the date_published of "
+            f"{', '.join(s['source_id'] for s in in_use)} in sources.csv, or resolve it by hand")
+    conflict_id = existing["conflict_id"] if existing else f"{m.series_id}-{period.lower()}"
+    if later is True:
+        earlier = _values(same, sources)
         before = (f" It replaces a resolution by {existing['rule']}: {existing['reason']}"
                   if existing and existing["rule"] != RULE else "")
-        out.resolutions[conflict_id] = {
-            "conflict_id": conflict_id, "subject": "figure", "series_id": m.series_id,
-            "period": period, "event_id": "", "chosen_source_id": source_id, "rule": RULE,
-            "reason": f"{out.release.release} of DfE's data set gives {text}; earlier: "
-                      f"{earlier}. A later release of the same official statistics supersedes "
-                      f"an earlier one.{before}",
-            "basis": "evidence"}
-        out.origins[("resolutions", conflict_id)] = (where, row.line, m.indicator)
+        chosen_id, rule = release.source_id, RULE
+        reason = (f"{stated} gives {text}; earlier: {earlier}. A later release of the same "
+                  f"official statistics supersedes an earlier one.{before}")
+    else:
+        kept = _values([f for f in chosen if f["source_id"] == later["source_id"]], sources)
+        chosen_id = later["source_id"]
+        said = (f"{stated} gives {text}, but was published before {kept}, which stays in use: "
+                "a later release supersedes an earlier one, never the reverse.")
+        if existing:
+            rule, reason = existing["rule"], f"{existing['reason']} {said}"
+        else:
+            rule, reason = RULE, said
+    out.resolutions[conflict_id] = {
+        "conflict_id": conflict_id, "subject": "figure", "series_id": m.series_id,
+        "period": period, "event_id": "", "chosen_source_id": chosen_id, "rule": rule,
+        "reason": reason, "basis": existing["basis"] if existing and rule != RULE
+        else "evidence"}
+    out.origins[("resolutions", conflict_id)] = (where, row.line, m.indicator)
+
+
+def _values(figures: list, sources: dict) -> str:
+    """'338 (ees-..., published 2026-07-02), ...': values with their sources and dates."""
+    return ", ".join(sorted({f"{_plain(f['value'])} ({f['source_id']}, "
+                             f"{_dated(sources[f['source_id']])[1]})" for f in figures}))
 
 
 def _refuse_formulas(row: ees.EesRow, where: str) -> None:
@@ -326,7 +432,7 @@ def _refuse(table: Table, values: dict, where: str, line: int, fields: dict) -> 
             raise IngestError(f"{where}:{line}: {named}: {message} (as {table.filename} "
                               f"{col.name})")
     if table is FIGURES:
-        for name, message in check_figure_value(Row(line, values)):
+        for name, message in check_figure_value(Row(line, values), table_row=True):
             raise IngestError(f"{where}:{line}: {fields.get(name, name)}: {message} (as "
                               f"{table.filename} {name})")
 
@@ -342,8 +448,7 @@ def _source_row(release: Release, m: MappingRow) -> dict:
         "title": f"{m.title} ({m.publication}, {release.release})" if m.publication
         else f"{m.title} ({release.release})",
         "url": release.address, "date_published": release.published,
-        "date_note": ("the data set version's publication date, from the EES API"
-                      if release.published else "not given in the data set"),
+        "date_note": release.published_from if release.published else "not given",
         "date_accessed": release.accessed, "kind": "official-statistics", "mirror_of": "",
         "note": "Added by scr ingest; each figure's excerpt is its row of the CSV as published.",
         "publication": m.publication, "release": release.release,
@@ -351,18 +456,19 @@ def _source_row(release: Release, m: MappingRow) -> dict:
         "dataset_version": release.version}
 
 
-def apply(result: Plan, folder: Path) -> list[Path]:
+def apply(result: Plan, folder: Path, *, dry_run: bool = False) -> list[Path]:
     """Write the plan into ``folder``: every changed table is written to a copy, the copy must
     pass ``scr check``, then each file is replaced; on any problem nothing is changed. A problem
-    in a row this run adds is reported at the input's file, line and column it came from. Call
-    it holding ``folder``'s lock (see :func:`ingest`)."""
+    in a row this run adds is reported at the input's file, line and column it came from. A
+    dry run checks the copy and stops there. Call it holding ``folder``'s lock (see
+    :func:`ingest`)."""
     if result.empty:
         return []
     with tempfile.TemporaryDirectory(prefix="scrlib-ingest-") as tmp:
         stage = Path(tmp)
         changed = _stage(result, folder, stage)
         _check_stage(result, stage, folder)
-        return _swap_in(folder, stage, changed)
+        return [] if dry_run else _swap_in(folder, stage, changed)
 
 
 def _stage(result: Plan, folder: Path, stage: Path) -> list[str]:
@@ -475,11 +581,12 @@ def _locked(folder: Path, make_plan, *, dry_run: bool) -> Plan:
             finish_pending(folder)
             remove_strays(folder)
             result = make_plan()
-            if not dry_run:
-                apply(result, folder)
+            apply(result, folder, dry_run=dry_run)  # a dry run checks what it would write
             return result
     except lock.Busy as exc:
         raise IngestError(f"{folder}:0: -: {exc}") from None
+    except OSError as exc:
+        raise _cannot_write(exc, folder) from None
 
 
 def finish(folder: Path) -> tuple[list[str], list[str]]:
@@ -494,6 +601,8 @@ def finish(folder: Path) -> tuple[list[str], list[str]]:
             return finish_pending(folder), remove_strays(folder)
     except lock.Busy as exc:
         raise IngestError(f"{folder}:0: -: {exc}") from None
+    except OSError as exc:
+        raise _cannot_write(exc, folder) from None
 
 
 def _require_folder(folder: Path) -> None:
@@ -525,11 +634,13 @@ def _journal(folder: Path) -> list[tuple[str, str]] | None:
     path = folder / JOURNAL
     advice = ("nothing was swapped in; see what scr check says of the tables, then delete the "
               "journal")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from scrlib.record.inputs import InputError, read_file
+
+    if not os.path.lexists(path):
         return None
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # a regular file within the input limit: a FIFO there cannot hang the ingest
+        text = read_file(path, what="ingest journal").decode("utf-8")
+    except (InputError, UnicodeDecodeError) as exc:
         raise IngestError(f"{path}:0: -: cannot read the ingest journal ({exc}); "
                           f"{advice}") from None
     try:
@@ -634,7 +745,8 @@ def ingest(address: str, *, dataset: str, release: str, accessed: str, folder: P
         mapping = read_mapping(mapping_path)
     except EesError as exc:
         raise IngestError(str(exc)) from None
-    chosen = Release(dataset, url, release, accessed, version, published, dataset_id)
+    chosen = Release(dataset, url, release, accessed, version, published, dataset_id,
+                     "as given with --published (the release's page)" if published else "")
     return _locked(folder, lambda: plan(table, mapping, chosen, folder,
                                         mapping_path=mapping_path), dry_run=dry_run)
 
@@ -645,9 +757,10 @@ def _version_key(text: str) -> tuple:
 
 def ingest_api(dataset_id: str, *, accessed: str, folder: Path, mapping_path: Path,
                version: str = "", base: str | None = None, dataset: str | None = None,
-               release: str | None = None, dry_run: bool = False) -> Plan:
+               release: str | None = None, published: str = "", dry_run: bool = False) -> Plan:
     """Read a version (default: the latest published) of an EES API data set and add its values.
-    The mapping row is found by ``ees_dataset_id`` unless ``dataset`` names it. The API is read
+    The mapping row is found by ``ees_dataset_id`` unless ``dataset`` names it; ``published``
+    (else the version's own publication date) orders it among releases. The API is read
     first; reading ``folder``, planning and writing happen under its lock."""
     try:
         mapping = read_mapping(mapping_path)
@@ -658,14 +771,14 @@ def ingest_api(dataset_id: str, *, accessed: str, folder: Path, mapping_path: Pa
                                   f"{len(named)} times; name the mapping with --dataset")
             dataset = named[0]
         versions = ees.api_versions(dataset_id, base)  # each a dict with a 'version' string
-        published = [v for v in versions if v.get("status") == "Published"]
+        released = [v for v in versions if v.get("status") == "Published"]
         if version:
             chosen = next((v for v in versions if v["version"] == version), None)
             if chosen is None:
                 raise IngestError(f"{dataset_id}:0: version: no version {version!r}; the API "
                                   f"lists {', '.join(v['version'] for v in versions)}")
-        elif published:
-            chosen = max(published, key=lambda v: _version_key(v["version"]))
+        elif released:
+            chosen = max(released, key=lambda v: _version_key(v["version"]))
         else:
             raise IngestError(f"{dataset_id}:0: version: no published version")
         number = chosen["version"]
@@ -676,7 +789,10 @@ def ingest_api(dataset_id: str, *, accessed: str, folder: Path, mapping_path: Pa
         changes = ees.change_summary(ees.api_changes(dataset_id, number, base))
     except EesError as exc:
         raise IngestError(str(exc)) from None
-    chosen_release = Release(dataset, address, title, accessed, number, stamp, dataset_id)
+    from_api = "the data set version's publication date, from the EES API"
+    chosen_release = Release(dataset, address, title, accessed, number, published or stamp,
+                             dataset_id, "as given with --published (the release's page)"
+                             if published else from_api if stamp else "")
 
     def make_plan() -> Plan:
         result = plan(table, mapping, chosen_release, folder, mapping_path=mapping_path)

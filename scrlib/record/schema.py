@@ -127,6 +127,10 @@ SERIES = Table(
         Column("counted_by", description="the body whose count it is"),
         Column("unit", "enum", choices=UNITS),
         Column("note", required=False),
+        Column("part_of", "slug-list", False,
+               description="series (separated by ';') this one counts a part of: for the same "
+                           "period its value is never above theirs, and scr check refuses a "
+                           "record where it is"),
     ),
     ("series_id",),
     "Things that are counted.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -102,20 +103,19 @@ class RawDataset:
 def read_table(path: Path, table: Table, problems: list[Problem]) -> list[Row]:
     """Read one CSV file; append a problem for a missing or unreadable file, a bad header, a
     malformed row or a field holding a control character."""
+    from scrlib.record.inputs import InputError, read_file
+
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        problems.append(Problem(where, 0, "-", f"missing file (the {table.name} table)"))
-        return []
-    except IsADirectoryError:
-        problems.append(Problem(where, 0, "-", f"a folder, not a file (the {table.name} table)"))
+    try:  # a regular file within the input limit: a FIFO or a device is never read
+        text = read_file(path, what=f"file (the {table.name} table)").decode("utf-8-sig")
+    except InputError as exc:
+        reason = (f"missing file (the {table.name} table)" if not os.path.lexists(path)
+                  else f"a folder, not a file (the {table.name} table)" if path.is_dir()
+                  else exc.reason)
+        problems.append(Problem(where, 0, "-", reason))
         return []
     except UnicodeDecodeError as exc:
         problems.append(Problem(where, 1, "-", f"not UTF-8 text ({exc.reason})"))
-        return []
-    except OSError as exc:
-        problems.append(Problem(where, 0, "-", f"cannot read: {exc.strerror or exc}"))
         return []
     lines = text.splitlines(keepends=True)
     if not lines:
@@ -269,8 +269,11 @@ def value_forms(value: str, unit: str) -> list[str]:
     return forms
 
 
-def check_figure_value(row: Row) -> list[tuple[str, str]]:
-    """(field, message) pairs for a figure whose value is out of range or not in its excerpt."""
+def check_figure_value(row: Row, *, table_row: bool = False) -> list[tuple[str, str]]:
+    """(field, message) pairs for a figure whose value is out of range or not in its excerpt.
+    With ``table_row`` (a figure from a data set release, whose excerpt is its CSV row as
+    published) the value may also be one of the row's cells: ``...,300,65.2`` holds 300 in its
+    own cell, beside another column's 65.2, though prose would read 300,65 as one number."""
     value, unit = row["value"], row["unit"]
     if not is_number(value) or unit not in ("count", "percent"):
         return []  # reported by the field checks
@@ -295,6 +298,12 @@ def check_figure_value(row: Row) -> list[tuple[str, str]]:
             )
         if not _token_in(written, excerpt):
             out.append(("excerpt", f"does not contain the value as written ({written!r})"))
+    elif table_row:  # a data set's cell holds a percent as a plain number
+        forms = list(dict.fromkeys([*value_forms(value, "count"), *value_forms(value, unit)]))
+        if not _in_a_cell(forms, excerpt):
+            out.append(("excerpt", f"no cell of the data set's row holds the value {value} "
+                        f"(looked for a cell {' or '.join(forms)}; the row as published: "
+                        f"{shown(excerpt, 120)})"))
     elif not any(_token_in(form, excerpt) for form in value_forms(value, unit)):
         out.append(
             (
@@ -305,6 +314,15 @@ def check_figure_value(row: Row) -> list[tuple[str, str]]:
             )
         )
     return out
+
+
+def _in_a_cell(forms: list[str], excerpt: str) -> bool:
+    """Whether a cell of ``excerpt`` read as a CSV row is one of ``forms``."""
+    try:
+        cells = next(csv.reader([excerpt], strict=True), [])
+    except csv.Error:
+        return False
+    return any(cell.strip() in forms for cell in cells)
 
 
 BOUND_WORDS = r"(?:more than|over|at least|almost|nearly|around|about|approximately|some|up to|fewer than|less than|under|at most)"  # noqa: E501
@@ -381,6 +399,7 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
     sources = {r["source_id"] for r in raw.rows["sources"]}
     series = {r["series_id"]: r for r in raw.rows["series"]}
     figure_ids = {r["figure_id"] for r in raw.rows["figures"]}
+    releases = {r["source_id"] for r in raw.rows["sources"] if r["release"]}  # data sets
 
     for row in raw.rows["sources"]:
         mirror = row["mirror_of"]
@@ -412,7 +431,7 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
         for name in filter(None, (d.strip() for d in row["derived_from"].split(";"))):
             if name not in figure_ids:
                 bad("figures", row, "derived_from", f"unknown figure {name!r}")
-        for name, message in check_figure_value(row):
+        for name, message in check_figure_value(row, table_row=row["source_id"] in releases):
             bad("figures", row, name, message)
         if row["period_basis"] == "inferred" and not row["period_inference"]:
             bad("figures", row, "period_inference",
@@ -464,7 +483,75 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
     unique("withheld", ("series_id", "period", "source_id"))
 
     out.extend(_conflict_checks(raw, sources))
+    out.extend(_part_checks(raw, series))
     return out
+
+
+# What a figure's qualifier says of the count: the count is at least the value (a lower bound
+# holds), or at most it (an upper bound holds); "about" says neither.
+_AT_LEAST = ("exact", "at least", "more than")
+_AT_MOST = ("exact", "at most")
+
+
+def part_of(series: dict[str, Row]) -> dict[str, set[str]]:
+    """Each series -> every series it counts a part of (``part_of``, followed through: a part
+    of a part is a part)."""
+    direct = {sid: {p.strip() for p in row["part_of"].split(";") if p.strip()}
+              for sid, row in series.items()}
+    out: dict[str, set[str]] = {}
+    for sid in direct:
+        seen, todo = set(), list(direct[sid])
+        while todo:
+            whole = todo.pop()
+            if whole not in seen and whole in direct:
+                seen.add(whole)
+                todo.extend(direct[whole])
+        out[sid] = seen
+    return out
+
+
+def _part_checks(raw: RawDataset, series: dict[str, Row]) -> list[Problem]:
+    """A ``part_of`` that names no series, or the series itself (or makes a loop); and a figure
+    of a part above a figure of its whole for the same period (whichever of the two comes later
+    in figures.csv is named, with the other's line: a notebook that reads one as a share of the
+    other, or a subset of it, could not use the record)."""
+    out: list[Problem] = []
+    path = raw.paths["series"]
+    for row in raw.rows["series"]:
+        for name in filter(None, (p.strip() for p in row["part_of"].split(";"))):
+            if name not in series:
+                out.append(Problem(path, row.line, "part_of", f"unknown series {name!r}"))
+    wholes = part_of(series)
+    for sid, row in series.items():
+        if sid in wholes[sid]:
+            out.append(Problem(path, row.line, "part_of", f"{sid} would be a part of itself "
+                               "(through part_of); a part is smaller than its whole"))
+    by_period: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in raw.rows["figures"]:
+        if is_number(row["value"]) and row["series_id"] in series:
+            by_period[(row["series_id"], row["period"])].append(row)
+    where = Path(raw.paths["figures"]).name
+    for (sid, period), parts in by_period.items():
+        for whole_id in sorted(wholes.get(sid, ()) - {sid}):
+            for part in parts:
+                for whole in by_period.get((whole_id, period), []):
+                    if not (part["value_qualifier"] in _AT_LEAST
+                            and whole["value_qualifier"] in _AT_MOST
+                            and float(part["value"]) > float(whole["value"])):
+                        continue
+                    said = (f"{_named(part, series)} and {_named(whole, series)}: "
+                            f"{series[sid]['name']} counts a part of "
+                            f"{series[whole_id]['name']} (series.csv part_of), so it cannot "
+                            "be the larger; one of the two figures is wrong")
+                    later, other = (part, whole) if part.line > whole.line else (whole, part)
+                    out.append(Problem(raw.paths["figures"], later.line, "value",
+                                       f"contradicts {where} line {other.line}: {said}"))
+    return out
+
+
+def _named(row: Row, series: dict[str, Row]) -> str:
+    return (f"{row['value']} {series[row['series_id']]['name']} ({row['series_id']}) in "
+            f"{row['period']} from {row['source_id']} (line {row.line})")
 
 
 def figure_conflicts(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
