@@ -150,25 +150,42 @@ def test_ingest_of_a_fifo_or_a_device_is_refused_before_it_is_read(tmp_path, dat
     assert _digest(data_copy) == before
 
 
+def _sparse(path: Path, size: int) -> Path:
+    with open(path, "wb") as handle:
+        handle.truncate(size)  # zeros that take no room on disk
+    return path
+
+
+def _args(command: str, path: Path, tmp_path: Path, folder: Path) -> list[str]:
+    if command == "report":
+        return ["report", "--config", str(path), "--output", str(tmp_path / "out")]
+    return ["ingest", str(path), *RELEASE, "--address", ADDRESS, "--data", str(folder)]
+
+
 @pytest.mark.parametrize("command", ["report", "ingest"])
-def test_an_80_mb_input_is_refused_before_it_is_read_unless_the_limit_allows(
-        tmp_path, data_copy, command):
-    big = tmp_path / "big.yml"
-    with open(big, "wb") as handle:
-        handle.truncate(80 * 2**20)  # sparse: 80 MB of zeros that take no room on disk
-    args = (["report", "--config", str(big), "--output", str(tmp_path / "out")]
-            if command == "report" else
-            ["ingest", str(big), *RELEASE, "--address", ADDRESS, "--data", str(data_copy)])
-    done = _scr(*args)  # in a child whose memory is capped, as in the issue
+def test_an_80_mb_input_is_refused_before_it_is_read(tmp_path, data_copy, command):
+    big = _sparse(tmp_path / "big.yml", 80 * 2**20)
+    done = _scr(*_args(command, big, tmp_path, data_copy))  # in a child with capped memory
     assert done.returncode == (3 if command == "report" else 4), done.stderr[-2000:]
-    assert "is 83.9 MB: more than 50 MB, the limit for an input (set SCRLIB_MAX_INPUT_MB" in (
-        done.stderr)
-    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
-    smaller = _scr(*args, env={"SCRLIB_MAX_INPUT_MB": "1"})
-    assert "is 83.9 MB: more than 1 MB" in smaller.stderr
-    allowed = _scr(*args, env={"SCRLIB_MAX_INPUT_MB": "100"})  # read, then refused as text
-    assert "83.9 MB" not in allowed.stderr and "Traceback" not in allowed.stderr
-    assert allowed.returncode == (3 if command == "report" else 4), allowed.stderr[-2000:]
+    where = f"{big}:" if command == "report" else f"{big}:0: -:"
+    assert (f"{where} is 83.9 MB: more than 50 MB, the limit for an input (set "
+            "SCRLIB_MAX_INPUT_MB to a number of megabytes to allow more)") in done.stderr
+    assert len(done.stderr.splitlines()) == (1 if command == "report" else 2)
+
+
+@pytest.mark.parametrize("command", ["report", "ingest"])
+def test_the_input_limit_is_set_by_scrlib_max_input_mb(tmp_path, data_copy, command, capsys,
+                                                       monkeypatch):
+    path = _sparse(tmp_path / "input.yml", 3 * 10**6)
+    args = _args(command, path, tmp_path, data_copy)
+    monkeypatch.setenv("SCRLIB_MAX_INPUT_MB", "2")
+    assert main(args) == (3 if command == "report" else 4)
+    where = f"{path}:" if command == "report" else f"{path}:0: -:"
+    assert f"{where} is 3 MB: more than 2 MB, the limit" in capsys.readouterr().err
+    monkeypatch.setenv("SCRLIB_MAX_INPUT_MB", "4")  # read, then refused for what it holds
+    assert main(args) == (3 if command == "report" else 4)
+    err = capsys.readouterr().err
+    assert "more than" not in err and "Traceback" not in err, err
 
 
 def test_a_limit_that_is_not_a_number_is_named(tmp_path, capsys, monkeypatch):
