@@ -48,12 +48,13 @@ def synthetic(tmp_path_factory):
     _write(folder, "withheld", ["series_id", "period", "source_id", "symbol", "excerpt", "note"],
            [])
     _write(folder, "series", ["series_id", "name", "definition", "stage", "counted_by", "unit",
-                              "note"],
+                              "note", "part_of"],
            [["syn-count", "Synthetic count", "A made-up yearly count.", "initiated", "Nobody",
-             "count", ""],
+             "count", "", ""],
             ["syn-den", "Synthetic denominator", "A made-up denominator.", "notified", "Nobody",
-             "count", ""],
-            ["syn-short", "Short series", "Three years only.", "other", "Nobody", "count", ""]])
+             "count", "", ""],
+            ["syn-short", "Short series", "Three years only.", "other", "Nobody", "count", "",
+             ""]])
     figures = []
     for y in YEARS:
         fy = f"FY{y}-{(y + 1) % 100:02d}"

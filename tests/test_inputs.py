@@ -300,3 +300,32 @@ def test_a_second_numeric_column_beside_the_mapped_one_is_read_from_its_own_cell
     assert main(["check", "--data", str(data_copy)]) == 4
     assert ("excerpt: no cell of the data set's row holds the value 300 (looked for a cell 300; "
             "the row as published: '2027,Reporting year") in capsys.readouterr().out
+
+
+def test_an_api_answer_nested_thousands_deep_is_one_line(server, data_copy, capsys):
+    api = "00000000-0000-4000-8000-00000000dee9"
+    server.serve(f"/v1/data-sets/{api}/versions?page=1&pageSize=20", "[" * 100_000 + "]" * 100_000,
+                 kind="application/json")
+    code = main(["ingest", "--api", api, "--api-base", server.url, "--dataset", "sin-nature",
+                 "--accessed", "2027-07-02", "--data", str(data_copy)])
+    err = capsys.readouterr().err
+    assert code == 4 and "not a JSON document this program reads (nested too deep)" in err
+    assert len(err.splitlines()) == 2
+
+
+def test_running_out_of_memory_while_ingesting_is_one_line(tmp_path, data_copy, capsys,
+                                                          monkeypatch):
+    from scrlib.record import ees
+
+    def too_much(address):
+        raise MemoryError
+
+    monkeypatch.setattr(ees, "read_csv", too_much)
+    release = tmp_path / "release.csv"
+    release.write_text(NEW, encoding="utf-8")
+    code = main(["ingest", str(release), *RELEASE, "--address", ADDRESS, "--data",
+                 str(data_copy)])
+    assert code == 4
+    assert capsys.readouterr().err == (
+        "scr ingest: not enough memory to finish: an input too large for this machine? "
+        "(SCRLIB_MAX_INPUT_MB sets the most an input may hold)\n")

@@ -293,4 +293,7 @@ def read_json(address: str):
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EesError(address, 0, "-", f"not a JSON document ({exc})") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise EesError(address, 0, "-", "not a JSON document this program reads (nested too "
+                       "deep)") from None
 
