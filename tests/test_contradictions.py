@@ -68,10 +68,9 @@ def test_the_committed_data_have_no_part_above_its_whole(capsys):
     assert "contradicts" not in capsys.readouterr().out
 
 
-def test_check_refuses_fewer_notifications_than_scrs_initiated_naming_both(data_copy, capsys):
-    """The issue's case: a total of 50 serious incident notifications for 2010-11, below the
-    72 (and 71) SCRs initiated that year."""
-    rows = _rows(data_copy / "figures.csv")
+def _add_total_of_50(folder: Path) -> int:
+    """Add a figure of 50 serious incident notifications in 2010-11; return its line."""
+    rows = _rows(folder / "figures.csv")
     header = rows[0]
     new = dict.fromkeys(header, "")
     new.update(figure_id="sin-total-fy2010-11-test", series_id="sin-total",
@@ -80,19 +79,43 @@ def test_check_refuses_fewer_notifications_than_scrs_initiated_naming_both(data_
                period_basis="stated",
                excerpt="50 serious incident notifications in 2010-11 (a test value)")
     rows.append([new[c] for c in header])
-    _write(data_copy / "figures.csv", rows)
+    _write(folder / "figures.csv", rows)
+    return len(rows)
+
+
+def test_check_refuses_fewer_notifications_than_scrs_initiated_naming_both(data_copy, capsys):
+    """The issue's case: a total of 50 serious incident notifications for 2010-11, below the
+    72 (and 71) SCRs initiated that year."""
+    added = _add_total_of_50(data_copy)
     code, out = _check(data_copy, capsys)
     assert code == 4
     path = data_copy / "figures.csv"
     for figure_id, value in INITIATED_2010.items():
         line = _line(data_copy, figure_id)
-        assert (f"{path}:{len(rows)}: value: contradicts figures.csv line {line}: {value} SCRs "
+        assert (f"{path}:{added}: value: contradicts figures.csv line {line}: {value} SCRs "
                 f"initiated (scr-initiated) in FY2010-11 from ") in "\n".join(out)
     assert all("50 Serious incident notifications (sin-total) in FY2010-11 from "
-               f"ofsted-sins-2015-16-key-findings (line {len(rows)})" in line
+               f"ofsted-sins-2015-16-key-findings (line {added})" in line
                and "SCRs initiated counts a part of Serious incident notifications" in line
                for line in out if "contradicts" in line)
     assert len([line for line in out if "contradicts" in line]) == 2
+
+
+def test_the_report_stops_on_it_before_any_kernel_starts(tmp_path, data_copy, monkeypatch,
+                                                        capsys):
+    """Where the report once failed in notebooks 02 and 04 (exit 5, after 43 s), it now stops
+    at its data check (exit 4) naming the contradiction, and writes nothing."""
+    from scrlib.publish import report
+
+    _add_total_of_50(data_copy)
+    monkeypatch.setenv("SCRLIB_DATA", str(data_copy))
+    code = main(["report", "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == report.EXIT_DATA == 4
+    assert "failed scr check; no notebook was run" in err
+    assert "contradicts figures.csv line" in err
+    written = [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")]
+    assert written == ["data"]  # no report, no partial run
 
 
 @pytest.mark.parametrize(("case", "figure_id", "value", "old", "new", "whole"), [
