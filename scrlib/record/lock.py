@@ -1,9 +1,11 @@
-"""One report run at a time per output folder, and no partial folder left behind for ever.
+"""One run at a time per real folder (a report folder, or data/), and no partial folder left
+behind for ever.
 
-The lock is ``.<name>.lock`` beside the output, held with ``flock``: the operating system
+The lock is ``.<name>.lock`` beside the folder, held with ``flock``: the operating system
 releases it when the holding process ends, however it ends (even SIGKILL), so a killed run
 cannot leave it stuck. The file records the holder's process id for the message a second run
-prints.
+prints. Every spelling of a folder (a symlink to it, ``..`` in the path) names the same lock:
+the lock is beside the folder the path resolves to.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ class Busy(Exception):
     """Another run holds the output's lock."""
 
 
+def real(folder: Path) -> Path:
+    """The folder a path names once every symlink and ``..`` is resolved: what locks and the
+    "is this a report / the data" tests compare, so that every spelling of a folder is one."""
+    return Path(folder).resolve()
+
+
 def lock_path(target: Path) -> Path:
+    """The lock of the real folder ``target`` names (a symlink and its target share one)."""
+    target = real(target)
     return target.parent / f".{target.name}.lock"
 
 
@@ -41,6 +51,7 @@ def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print,
     the caller's user can do: each command says its own)."""
     import fcntl
 
+    target = real(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path(target), os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -87,6 +98,7 @@ def remove_stale_partials(target: Path, log=print) -> list[Path]:
     """Remove ``.<name>.partial-<pid>`` folders beside ``target`` whose process is gone (a run
     killed before it could clean up); return what was removed."""
     removed = []
+    target = real(target)
     for folder in sorted(target.parent.glob(f".{target.name}.partial-*")):
         pid = folder.name.rsplit("-", 1)[-1]
         if not (pid.isascii() and pid.isdigit() and len(pid) <= 9) or int(pid) == os.getpid() \
