@@ -54,6 +54,11 @@ class ConfigError(ReportError, ValueError):
     exit_code = EXIT_CONFIG
 
 
+class OutputRefused(ConfigError):
+    """``--output`` names a folder a report may not replace (one that is not a report, or the
+    data); nothing ran and nothing changed."""
+
+
 class DataCheckError(ReportError):
     """The data failed ``scr check``; no kernel was started."""
 
@@ -485,19 +490,28 @@ def build(
 ) -> Path:
     """Build the report into ``output`` (default reports/latest); raise ReportError if it fails.
 
-    One run at a time per output folder: another run's lock is waited for up to ``wait``
-    seconds, then OutputBusy. With ``cache`` a notebook none of whose inputs changed is taken
-    from the last run that had them (:mod:`scrlib.publish.cache`); without, every one runs
-    (and what it runs is kept in the cache for the next run)."""
+    ``output`` must be new, empty or an earlier report, and never the data (else OutputRefused,
+    before any notebook runs). One run at a time per output folder (as it resolves): another
+    run's lock is waited for up to ``wait`` seconds, then OutputBusy. With ``cache`` a notebook
+    none of whose inputs changed is taken from the last run that had them, once verified
+    (:mod:`scrlib.publish.cache`); without, every one runs (and what runs is kept in the cache
+    for the next run)."""
+    from scrlib.publish.output import refusal
     from scrlib.record import lock
     from scrlib.record.paths import default_report_dir
 
-    target = Path(output) if output is not None else default_report_dir()
-    target = target.resolve()
+    given = Path(output) if output is not None else default_report_dir()
+    target = lock.real(given)
+    refused = refusal(given, data_dir())  # the data is never an output, whatever the spelling
+    if refused:
+        raise OutputRefused(refused)
     try:
         with lock.hold(target, wait=wait, log=log):
             lock.remove_stale_partials(target, log=log)
             recover(target, log=log)
+            refused = refusal(given, data_dir())  # only a report (or nothing) is replaced
+            if refused:
+                raise OutputRefused(refused)
             return _build(target, config=config, notebooks=notebooks, log=log, cache=cache)
     except lock.Busy as exc:
         raise OutputBusy(str(exc)) from None
