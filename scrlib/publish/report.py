@@ -363,7 +363,11 @@ def _open_cache(target: Path, log):
 
     folder = cache_path(target)
     try:
-        return NotebookCache(folder)
+        store = NotebookCache(folder)
+        for place in store.set_aside_strays():
+            log(f"scr report: an entry of the notebook cache that no record names (left by a "
+                f"run killed while keeping it) was set aside in {place}")
+        return store
     except Exception as exc:  # a broken cache costs a full run, never the report
         why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     shutil.rmtree(folder, ignore_errors=True)  # only copies of earlier runs: start it afresh
@@ -385,17 +389,43 @@ def _cache_keys(notebooks: list[Path], parameters: dict) -> dict:
                                 code=code, packages=packages).key() for nb in notebooks}
 
 
-def _reuse(store, key: str, chrome_key: str, nb: Path, stage: Path, values: dict, chrome, log):
-    """Put a cached run of ``nb`` into ``stage`` (a NotebookRun), or None if there is none."""
+def _lookup(store, keys: dict, notebooks: list[Path], target: Path, log):
+    """Each notebook's cached run that verified ({notebook: Hit}), and what did not verify, as
+    said on the changes page (each set aside, so its notebook runs afresh)."""
+    from scrlib.publish.cache import SetAside
+
+    hits, aside = {}, []
+    for nb in notebooks:
+        try:
+            found = store.find(keys[nb], nb.stem)
+        except Exception as exc:  # an unreadable store: the notebook runs
+            log(f"scr report: the cache could not be read for {nb.stem} "
+                f"({type(exc).__name__}); it runs")
+            continue
+        if isinstance(found, SetAside):
+            aside.append(_said_aside(nb.stem, found, target, log))
+        elif found is not None:
+            hits[nb] = found
+    return hits, aside
+
+
+def _said_aside(name: str, found, target: Path, log) -> dict:
+    """Log a cached run that did not verify; the row the changes page shows for it."""
+    where = (found.kept_at.relative_to(target.parent).as_posix()
+             if found.kept_at is not None and found.kept_at.is_relative_to(target.parent)
+             else str(found.kept_at or "nowhere: nothing was left of it"))
+    log(f"scr report: the cached run of {name} did not verify ({found.why}); it was set "
+        f"aside in {where} and runs afresh")
+    return {"notebook": name, "why": found.why, "kept_at": where}
+
+
+def _reuse(store, hit, key: str, chrome_key: str, nb: Path, stage: Path, values: dict, chrome,
+           log):
+    """Put a verified cached run of ``nb`` into ``stage`` (a NotebookRun); None (and nothing
+    left in ``stage``) if its page cannot be rendered again, so that it runs afresh."""
     from scrlib.publish import run as runner
 
-    try:
-        hit = store.find(key, chrome_key)
-    except Exception as exc:
-        log(f"scr report: cache entry for {nb.stem} unreadable ({type(exc).__name__}); it runs")
-        return None
-    if hit is None:
-        return None
+    written = [stage / nb.name, *(stage / "figures" / name for name in hit.files)]
     (stage / nb.name).write_bytes(hit.notebook)
     for name, data in hit.files.items():
         path = stage / "figures" / name
@@ -404,14 +434,17 @@ def _reuse(store, key: str, chrome_key: str, nb: Path, stage: Path, values: dict
     run = runner.NotebookRun(nb.stem, stage / nb.name, dict(values), seconds=hit.seconds,
                              reused=True)
     page = stage / f"{nb.stem}.html"
-    if hit.page is not None:
+    if hit.page_key == chrome_key:
         page.write_bytes(hit.page)
         return run
     try:  # the chrome changed (a new commit, data date or sections): render, and keep the page
         render_html(run.output, page, chrome)
     except Exception as exc:
-        run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
-        return run
+        log(f"scr report: the cached run of {nb.stem} could not be rendered again "
+            f"({type(exc).__name__}); it runs afresh")
+        for path in (*written, page):
+            path.unlink(missing_ok=True)
+        return None
     files = {name: stage / "figures" / name for name in hit.files}
     _keep(store, key, chrome_key, run.output, files, page, nb, log, hit.seconds)
     return run
@@ -430,9 +463,14 @@ def _move_written(source: Path, figures: Path) -> dict:
 
 def _keep(store, key, chrome_key, notebook, written, page, nb, log, seconds=None) -> None:
     try:
-        store.store(key, chrome_key, notebook, written, page, uri=str(nb), seconds=seconds)
+        replaced = store.store(key, chrome_key, notebook, written, page, uri=str(nb),
+                               seconds=seconds)
     except Exception as exc:  # the report stands; the next run simply runs it again
         log(f"scr report: could not keep {nb.stem} in the cache ({type(exc).__name__}: {exc})")
+        return
+    if replaced is not None:
+        log(f"scr report: an earlier cached run of {nb.stem} did not verify ({replaced.why}); "
+            f"it was set aside in {replaced.kept_at} and replaced")
 
 
 def _longest_first(notebooks: list[Path], target: Path) -> list[Path]:
@@ -594,8 +632,10 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
         raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
     store = _open_cache(target, log)  # without ``cache``, nothing is taken from it, but what
     keys = _cache_keys(notebooks, parameters) if store is not None else {}  # runs is kept
+    hits, aside = (_lookup(store, keys, notebooks, target, log) if cache and store is not None
+                   else ({}, []))  # every reused byte is verified before the run starts
     for nb in notebooks:  # what a notebook would refuse stops the run before any kernel starts
-        if cache and store is not None and store.has(keys[nb]):
+        if nb in hits:
             continue  # the same notebook, parameters, data and code passed this check and ran
         try:
             precheck(nb, parameters[nb])
@@ -627,8 +667,9 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
 
             def work(nb: Path):
                 values = {**parameters[nb], "output_dir": "figures"}
-                if cache and store is not None:
-                    reused = _reuse(store, keys[nb], chrome_key, nb, stage, values, chrome, log)
+                if nb in hits:
+                    reused = _reuse(store, hits[nb], keys[nb], chrome_key, nb, stage, values,
+                                    chrome, log)
                     if reused is not None:
                         return reused
                 # each notebook writes its files in a folder of its own, so what it wrote is
@@ -681,7 +722,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                    "packages": {name: _version(name) for name in PACKAGES},
                    "inputs": data_hashes(data_dir())}
             changes = what_changed.compare(target if target.is_dir() else None, stage, now)
-            what_changed.write(changes, stage)
+            changes.cache_set_aside = aside
+            what_changed.write(changes, stage, chrome)
             write_index(stage, runs, config, dataset, changes, chrome)
             from scrlib.reader import answers as answer_files
 

@@ -14,10 +14,8 @@ import importlib
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import types
@@ -57,9 +55,12 @@ def defer_iri_grammar() -> None:
 
 @functools.cache
 def _private_dir() -> Path:
-    """A folder for this process's kernel spec and IPC sockets, removed when the process exits."""
-    root = Path(tempfile.mkdtemp(prefix="scrlib-run-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    """A folder for this process's kernel spec and IPC sockets, removed when the process exits
+    (or, if it is killed, by the next run: :mod:`scrlib.record.scratch`)."""
+    from scrlib.record import scratch
+
+    root = scratch.make("run")
+    atexit.register(scratch.remove, root)
     return root
 
 
