@@ -535,8 +535,10 @@ def build(
     (:mod:`scrlib.publish.cache`); without, every one runs (and what runs is kept in the cache
     for the next run)."""
     from scrlib.publish.output import refusal
-    from scrlib.record import lock
+    from scrlib.record import lock, scratch
     from scrlib.record.paths import default_report_dir
+
+    scratch.sweep(log)  # temporary folders of runs that were killed
 
     given = Path(output) if output is not None else default_report_dir()
     target = lock.real(given)

@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -358,8 +357,9 @@ def apply(result: Plan, folder: Path) -> list[Path]:
     it holding ``folder``'s lock (see :func:`ingest`)."""
     if result.empty:
         return []
-    with tempfile.TemporaryDirectory(prefix="scrlib-ingest-") as tmp:
-        stage = Path(tmp)
+    from scrlib.record import scratch  # a killed ingest's folder is removed by the next run
+
+    with scratch.folder("ingest") as stage:
         changed = _stage(result, folder, stage)
         _check_stage(result, stage, folder)
         return _swap_in(folder, stage, changed)
