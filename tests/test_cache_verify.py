@@ -125,6 +125,15 @@ def test_a_reused_run_is_verified_and_publishes_what_a_fresh_run_publishes(case)
     assert _ran(said) == [] and comparable(tree) == fresh  # all reused, the same bytes
     assert json.loads(tree["changes.json"])["cache_set_aside"] == []
     assert changes.SET_ASIDE_START not in tree["changes.html"].decode()
+    index, page = tree["index.html"].decode(), tree["changes.html"].decode()
+    footer = index[index.index("<footer"):index.index("</footer>")]  # data date and commit
+    assert footer in page and "<main>" in page and 'name="viewport"' in page
+
+    def links(text):
+        return re.findall(r'<li><a href="([^"]+)"', text[:text.index("</nav>")])
+
+    assert links(page) == links(index) == ["index.html", "figures.html", "01-one.html",
+                                           "02-two.html"]
 
 
 def test_an_edited_answer_and_a_truncated_page_are_set_aside_and_run_afresh(case):
