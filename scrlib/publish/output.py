@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from scrlib.record.lock import real
+
 MANIFEST = "manifest.json"
 MANIFEST_KEYS = ("git_commit", "inputs", "outputs")  # what every report's manifest has
 SHOWN = 5  # entries named when a folder is refused
@@ -19,7 +21,7 @@ SHOWN = 5  # entries named when a folder is refused
 def is_report(folder: Path) -> bool:
     """Whether ``folder`` (resolved) carries the project's report manifest: a regular file (not
     a symlink) holding a JSON object with the keys every report's manifest has."""
-    manifest = Path(folder).resolve() / MANIFEST
+    manifest = real(folder) / MANIFEST
     if manifest.is_symlink() or not manifest.is_file():
         return False
     try:
@@ -35,7 +37,7 @@ def holds_data(folder: Path, data: Path) -> bool:
     data), or a folder holding the record's tables (a copy of the data): all by resolved path."""
     from scrlib.record.schema import TABLES
 
-    folder, data = Path(folder).resolve(), Path(data).resolve()
+    folder, data = real(folder), real(data)
     if folder == data or data.is_relative_to(folder) or folder.is_relative_to(data):
         return True
     tables = [t.filename for t in TABLES]
@@ -58,18 +60,19 @@ def contents(folder: Path) -> str:
 def refusal(target: Path, data: Path) -> str:
     """Why ``target`` may not be a report's output folder, or "" if it may (new, empty, or a
     report this program wrote)."""
-    real = Path(target).resolve()
-    spelt = f"{target}" + (f" (that is {real})" if Path(target).absolute() != real else "")
-    if holds_data(real, data):
+    resolved = real(target)
+    spelt = f"{target}" + (f" (that is {resolved})" if Path(target).absolute() != resolved
+                            else "")
+    if holds_data(resolved, data):
         return (f"--output {spelt}: this folder is, holds or lies inside the data "
-                f"({Path(data).resolve()}); a report never replaces the data: give another folder")
-    if not real.exists():
+                f"({real(data)}); a report never replaces the data: give another folder")
+    if not resolved.exists():
         return ""
-    if not real.is_dir():
+    if not resolved.is_dir():
         return f"--output {spelt}: is a file, not a folder; give a folder for the report"
-    if is_report(real):
+    if is_report(resolved):
         return ""
-    held = contents(real)
+    held = contents(resolved)
     if held == "nothing":
         return ""
     return (f"--output {spelt}: not a report folder (it holds {held}, and no report "

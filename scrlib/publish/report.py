@@ -7,6 +7,7 @@ good report is left exactly as it was and the partial run is kept in ``<target>.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from scrlib.record.paths import PROJECT_DIR, data_dir, notebooks_dir
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_BUSY, EXIT_INTERRUPTED = (
     0, 2, 3, 4, 5, 6, 130)
+EXIT_STORAGE = 7  # a file or folder could not be read or written (read-only, full, in the way)
 CONFIG_KEYS = {"parameters", "notebooks", "workers", "timeout"}
 PACKAGES = (
     "scrlib",
@@ -80,6 +82,33 @@ class OutputBusy(ReportError):
     """Another run is writing the same report folder; this one did not start."""
 
     exit_code = EXIT_BUSY
+
+
+class StorageError(ReportError):
+    """A file or folder the run needs could not be read or written (a read-only folder, a full
+    disk, a folder where a file belongs); the message names it and what to do."""
+
+    exit_code = EXIT_STORAGE
+
+
+ADVICE = {"EACCES": "this run may not write there", "EPERM": "this run may not write there",
+          "EROFS": "the folder is read-only", "ENOSPC": "the disk is full: free some space",
+          "EDQUOT": "the disk quota is used up: free some space",
+          "EISDIR": "a folder is in the way of a file: remove it",
+          "ENOTDIR": "a file is in the way of a folder: remove it"}
+
+
+def storage_error(exc: OSError, doing: str, outcome: str) -> StorageError:
+    """One line for an OSError: what the run was doing, the file, the system's reason, what to
+    do, and what became of the report (``outcome``)."""
+    import errno
+
+    code = errno.errorcode.get(exc.errno or 0, "")
+    where = f" ({exc.filename})" if exc.filename else ""
+    reason = exc.strerror or type(exc).__name__
+    advice = ADVICE.get(code, "")
+    return StorageError(f"{doing}{where}: {reason}" + (f"; {advice}" if advice else "")
+                        + f"; {outcome}")
 
 
 class Interrupted(ReportError):
@@ -539,22 +568,34 @@ def build(
     from scrlib.record.paths import default_report_dir
 
     scratch.sweep(log)  # temporary folders of runs that were killed
-
     given = Path(output) if output is not None else default_report_dir()
-    target = lock.real(given)
-    refused = refusal(given, data_dir())  # the data is never an output, whatever the spelling
+    try:
+        target = lock.real(given)
+        refused = refusal(given, data_dir())  # the data is never an output, however spelt
+    except OSError as exc:
+        raise storage_error(exc, f"--output {given} cannot be used", "nothing was written") \
+            from None
     if refused:
         raise OutputRefused(refused)
-    try:
-        with lock.hold(target, wait=wait, log=log):
+    unchanged = (f"the last good report at {target} is as it was" if target.exists()
+                 else "no report was written")
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(lock.hold(target, wait=wait, log=log))
+        except lock.Busy as exc:
+            raise OutputBusy(str(exc)) from None
+        except OSError as exc:
+            raise storage_error(exc, f"the report folder's lock {lock.lock_path(target)} "
+                                     "cannot be taken", unchanged) from None
+        try:
             lock.remove_stale_partials(target, log=log)
             recover(target, log=log)
             refused = refusal(given, data_dir())  # only a report (or nothing) is replaced
             if refused:
                 raise OutputRefused(refused)
             return _build(target, config=config, notebooks=notebooks, log=log, cache=cache)
-    except lock.Busy as exc:
-        raise OutputBusy(str(exc)) from None
+        except OSError as exc:  # what the steps of the run did not say more precisely
+            raise storage_error(exc, f"the report run into {target} failed", unchanged) from None
 
 
 def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
@@ -562,8 +603,9 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
     """One version of ``data/`` for the whole run: a copy taken under data/'s lock (so never
     half an ingest), which every notebook, page and the manifest read."""
     snapshot = target.parent / f".{target.name}.partial-data-{os.getpid()}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    take_snapshot(data_dir(), snapshot, log=log)
+    take_snapshot(data_dir(), snapshot, log=log,
+                  outcome=(f"the last good report at {target} is as it was" if target.exists()
+                           else "no report was written"))
     before = os.environ.get("SCRLIB_DATA")
     os.environ["SCRLIB_DATA"] = str(snapshot)  # for this process and the kernels it starts
     try:
@@ -576,23 +618,37 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
         shutil.rmtree(snapshot, ignore_errors=True)
 
 
-def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print) -> None:
+def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print,
+                  outcome: str = "nothing was changed") -> None:
     """Copy the tables of ``source`` (its visible files) into ``snapshot`` while holding its lock,
-    so an ingest is either wholly in the copy or not at all."""
+    so an ingest is either wholly in the copy or not at all. A file that cannot be read or
+    written is StorageError (``outcome`` says what became of the report), and no copy is left."""
     from scrlib.record import lock
 
-    if snapshot.exists():
-        shutil.rmtree(snapshot)
     if not source.is_dir():
         raise DataCheckError(f"{source}: the data folder does not exist or is not a folder")
     try:
+        if snapshot.exists():
+            shutil.rmtree(snapshot)
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
         with lock.hold(source, wait=wait, log=log):
             snapshot.mkdir()
             for path in sorted(source.iterdir()):
                 if path.is_file() and not path.name.startswith("."):
-                    shutil.copy2(path, snapshot / path.name)
+                    try:
+                        shutil.copy2(path, snapshot / path.name)
+                    except OSError as exc:
+                        raise storage_error(exc, f"copying {path} into the data snapshot "
+                                                 f"{snapshot} failed", outcome) from None
     except lock.Busy as exc:
         raise OutputBusy(f"{exc} (the data folder)") from None
+    except OSError as exc:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        raise storage_error(exc, f"the data snapshot of {source} could not be taken "
+                                 f"(its lock is {lock.lock_path(source)})", outcome) from None
+    except StorageError:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        raise
 
 
 def data_hashes(folder: Path) -> dict[str, str]:
@@ -750,11 +806,20 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
         failed_dir = _keep_failed(stage, target)
         exc.args = (f"{exc.args[0]}\n{kept}; partial run in {failed_dir}",)
         raise
+    except OSError as exc:
+        failed_dir = _keep_failed(stage, target)
+        raise storage_error(exc, "writing the report failed",
+                            f"{kept}; partial run in {failed_dir}") from None
     except Exception as exc:
         failed_dir = _keep_failed(stage, target)
         raise NotebookError(
             f"report failed: {type(exc).__name__}: {exc}; {kept}; partial run in {failed_dir}"
         ) from exc
-    _swap(stage, target)
+    try:
+        _swap(stage, target)
+    except OSError as exc:  # the next run puts back whatever a half-done swap left
+        raise storage_error(exc, f"putting the new report in place of {target} failed",
+                            f"the new report is in {stage}; the next run restores the last "
+                            "good one if it was moved aside") from None
     log(f"scr report: wrote {target}; {changes.sentence()}")
     return target

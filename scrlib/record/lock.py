@@ -10,6 +10,7 @@ the lock is beside the folder the path resolves to.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -24,7 +25,10 @@ class Busy(Exception):
 def real(folder: Path) -> Path:
     """The folder a path names once every symlink and ``..`` is resolved: what locks and the
     "is this a report / the data" tests compare, so that every spelling of a folder is one."""
-    return Path(folder).resolve()
+    try:
+        return Path(folder).resolve()
+    except RuntimeError:  # a symlink loop (Python 3.11 words it so; later ones raise OSError)
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(folder)) from None
 
 
 def lock_path(target: Path) -> Path:
@@ -48,12 +52,24 @@ def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print,
          hint: str = WAIT_HINT):
     """Hold the lock of ``target`` while the block runs; wait up to ``wait`` seconds for another
     run to finish, then raise Busy naming it and, if it did not wait, ending with ``hint`` (what
-    the caller's user can do: each command says its own)."""
+    the caller's user can do: each command says its own). In a read-only place an existing lock
+    file is locked all the same; an OSError (no lock file can be made, a folder in its way) is
+    the caller's to word."""
     import fcntl
 
     target = real(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path(target), os.O_RDWR | os.O_CREAT, 0o644)
+    path = lock_path(target)
+    writable = True
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM) or not path.is_file():
+            raise
+        # a read-only place (e.g. data/ on a read-only disk): the lock file an ingest would
+        # hold is there, so lock it all the same, without writing the holder's id
+        fd = os.open(path, os.O_RDONLY)
+        writable = False
     try:
         deadline, told = time.monotonic() + wait, False
         while True:
@@ -71,13 +87,15 @@ def hold(target: Path, *, wait: float = 0.0, poll: float = 0.5, log=print,
                         f"writing {target}")
                     told = True
                 time.sleep(poll)
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"pid {os.getpid()}\n".encode())
+        if writable:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"pid {os.getpid()}\n".encode())
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            if writable:
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
