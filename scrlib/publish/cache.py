@@ -345,7 +345,7 @@ class NotebookCache:
                 try:
                     with self._cache.cache_artefacts_temppath(record.pk) as artifacts:
                         _write_atomically(Path(artifacts) / MANIFEST, manifest_of(kept, key))
-                except BaseException:
+                except Exception:
                     self._cache.remove_cache(record.pk)  # never left without its manifest
                     raise
         return replaced

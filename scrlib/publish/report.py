@@ -621,9 +621,11 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
 def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print,
                   outcome: str = "nothing was changed") -> None:
     """Copy the tables of ``source`` (its visible files) into ``snapshot`` while holding its lock,
-    so an ingest is either wholly in the copy or not at all. A file that cannot be read or
-    written is StorageError (``outcome`` says what became of the report), and no copy is left."""
+    so an ingest is either wholly in the copy or not at all (an ingest cut off midway, whose
+    journal is there, is DataCheckError: no copy). A file that cannot be read or written is
+    StorageError (``outcome`` says what became of the report), and no copy is left."""
     from scrlib.record import lock
+    from scrlib.record.ingest import JOURNAL
 
     if not source.is_dir():
         raise DataCheckError(f"{source}: the data folder does not exist or is not a folder")
@@ -632,6 +634,11 @@ def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print
             shutil.rmtree(snapshot)
         snapshot.parent.mkdir(parents=True, exist_ok=True)
         with lock.hold(source, wait=wait, log=log):
+            if (source / JOURNAL).exists():  # some tables swapped in, some not: never a copy
+                raise DataCheckError(
+                    f"{source / JOURNAL}: an ingest was cut off before all its checked tables "
+                    "were swapped in, so the data is not whole; scr ingest --finish completes "
+                    f"it; no notebook was run; {outcome}")
             snapshot.mkdir()
             for path in sorted(source.iterdir()):
                 if path.is_file() and not path.name.startswith("."):
