@@ -383,7 +383,9 @@ def test_a_report_never_copies_data_an_ingest_left_half_swapped(place, tmp_path,
     assert (data / JOURNAL).exists()
     before = _tree(data)
     target = tmp_path / "latest"
-    assert _quiet(["report", "--output", str(target)]) == report.EXIT_DATA == 4
+    with pytest.raises(report.DataCheckError, match=r"scr ingest --finish completes it") as err:
+        report.build(target, notebooks=Place.notebooks, log=lambda *_: None)
+    assert err.value.exit_code == report.EXIT_DATA == 4
     assert not target.exists() and _tree(data) == before
     assert not list(tmp_path.glob(".latest.partial*"))
     assert _quiet(["ingest", "--finish", "--data", str(data)]) == 0  # then it can be copied
