@@ -8,6 +8,7 @@ good report is left exactly as it was and the partial run is kept in ``<target>.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -563,6 +564,17 @@ def build(
     none of whose inputs changed is taken from the last run that had them, once verified
     (:mod:`scrlib.publish.cache`); without, every one runs (and what runs is kept in the cache
     for the next run)."""
+    from scrlib.publish import timings
+
+    spent = timings.start()
+    try:
+        return _build_locked(output, config=config, notebooks=notebooks, wait=wait,
+                             cache=cache, log=log)
+    finally:
+        spent.write()  # with $SCRLIB_TIMINGS set: where the seconds went
+
+
+def _build_locked(output, *, config, notebooks, wait, cache, log) -> Path:
     from scrlib.publish.output import refusal
     from scrlib.record import lock, scratch
     from scrlib.record.paths import default_report_dir
@@ -602,10 +614,13 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
            log, cache: bool = True) -> Path:
     """One version of ``data/`` for the whole run: a copy taken under data/'s lock (so never
     half an ingest), which every notebook, page and the manifest read."""
+    from scrlib.publish import timings
+
     snapshot = target.parent / f".{target.name}.partial-data-{os.getpid()}"
-    take_snapshot(data_dir(), snapshot, log=log,
-                  outcome=(f"the last good report at {target} is as it was" if target.exists()
-                           else "no report was written"))
+    with timings.current().step("data snapshot"):
+        take_snapshot(data_dir(), snapshot, log=log,
+                      outcome=(f"the last good report at {target} is as it was"
+                               if target.exists() else "no report was written"))
     before = os.environ.get("SCRLIB_DATA")
     os.environ["SCRLIB_DATA"] = str(snapshot)  # for this process and the kernels it starts
     try:
@@ -673,10 +688,12 @@ def data_version(folder: Path) -> str:
 def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
                 log, cache: bool = True) -> Path:
     from scrlib.publish import changes as what_changed
+    from scrlib.publish import timings
     from scrlib.record.validate import read_dataset
     from scrlib.study.params import ParameterError, precheck
 
     started = time.time()
+    step = timings.current().step
     config = config or ReportConfig()
     check_limits(config)
     notebooks = notebooks if notebooks is not None else notebook_paths()
@@ -685,27 +702,29 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
 
     from scrlib.publish import run as runner
 
-    runner.defer_iri_grammar()
-    import papermill
+    with step("parameters declared"):
+        declared = {nb: runner.declared_parameters(nb) for nb in notebooks}
+        parameters = {nb: config.parameters_for(nb.stem, declared[nb]) for nb in notebooks}
 
-    declared = {nb: list(papermill.inspect_notebook(str(nb))) for nb in notebooks}
-    parameters = {nb: config.parameters_for(nb.stem, declared[nb]) for nb in notebooks}
-
-    _, problems = read_dataset(data_dir())
+    with step("data check"):
+        _, problems = read_dataset(data_dir())
     if problems:
         shown = "\n".join(str(p) for p in problems[:20])
         raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
-    store = _open_cache(target, log)  # without ``cache``, nothing is taken from it, but what
-    keys = _cache_keys(notebooks, parameters) if store is not None else {}  # runs is kept
-    hits, aside = (_lookup(store, keys, notebooks, target, log) if cache and store is not None
-                   else ({}, []))  # every reused byte is verified before the run starts
-    for nb in notebooks:  # what a notebook would refuse stops the run before any kernel starts
-        if nb in hits:
-            continue  # the same notebook, parameters, data and code passed this check and ran
-        try:
-            precheck(nb, parameters[nb])
-        except ParameterError as exc:
-            raise ConfigError(f"{exc}; no notebook was run") from None
+    with step("cache open and keys"):
+        store = _open_cache(target, log)  # without ``cache``, nothing is taken from it, but
+        keys = _cache_keys(notebooks, parameters) if store is not None else {}  # what runs is
+    with step("cache lookup and verification"):  # kept; every reused byte is verified first
+        hits, aside = (_lookup(store, keys, notebooks, target, log)
+                       if cache and store is not None else ({}, []))
+    with step("parameter precheck"):
+        for nb in notebooks:  # what a notebook would refuse stops the run before any kernel
+            if nb in hits:
+                continue  # the same notebook, parameters, data and code passed it and ran
+            try:
+                precheck(nb, parameters[nb])
+            except ParameterError as exc:
+                raise ConfigError(f"{exc}; no notebook was run") from None
 
     from scrlib.record.export import tidy_figures, write_csv
     from scrlib.record.load import load
@@ -721,8 +740,9 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
     workers = min(config.workers or cores(), len(notebooks))
     from scrlib.publish import pages
 
-    chrome = pages.Chrome(pages.data_as_of(load()), _git_commit(),
-                          tuple((nb.stem, pages.notebook_title(nb)) for nb in notebooks))
+    with step("page chrome"):
+        chrome = pages.Chrome(pages.data_as_of(load()), _git_commit(),
+                              tuple((nb.stem, pages.notebook_title(nb)) for nb in notebooks))
     log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {workers} at a time")
     try:
         with _Signals():
@@ -732,28 +752,33 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
 
             def work(nb: Path):
                 values = {**parameters[nb], "output_dir": "figures"}
+                part = functools.partial(timings.current().notebook, nb.stem)
                 if nb in hits:
-                    reused = _reuse(store, hits[nb], keys[nb], chrome_key, nb, stage, values,
-                                    chrome, log)
+                    with part("reused"):
+                        reused = _reuse(store, hits[nb], keys[nb], chrome_key, nb, stage,
+                                        values, chrome, log)
                     if reused is not None:
                         return reused
                 # each notebook writes its files in a folder of its own, so what it wrote is
                 # known (for the cache), then they join the report's figures/
                 own = stage / f".work-{nb.stem}"
                 (own / "figures").mkdir(parents=True)
-                run = runner.execute(nb, stage / nb.name, values, cwd=own,
-                                     timeout=config.timeout)
+                with part("papermill"):
+                    run = runner.execute(nb, stage / nb.name, values, cwd=own,
+                                         timeout=config.timeout)
                 written = _move_written(own / "figures", stage / "figures")
                 shutil.rmtree(own, ignore_errors=True)
                 page = stage / f"{run.name}.html"
                 if run.error is None:
                     try:
-                        render_html(run.output, page, chrome)
+                        with part("page"):
+                            render_html(run.output, page, chrome)
                     except Exception as exc:  # reported with the notebook's name, like a cell error
                         run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
                 if run.error is None and store is not None:
-                    _keep(store, keys[nb], chrome_key, run.output, written, page, nb, log,
-                          run.seconds)
+                    with part("cache store"):
+                        _keep(store, keys[nb], chrome_key, run.output, written, page, nb, log,
+                              run.seconds)
                 return run
 
             pool = ThreadPoolExecutor(max_workers=workers)
@@ -761,7 +786,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 # the longest notebooks (by the last run's times) start first; runs stay in
                 # notebook order
                 order = _longest_first(notebooks, target)
-                done = dict(zip(order, pool.map(work, order), strict=True))
+                with step("notebooks"):
+                    done = dict(zip(order, pool.map(work, order), strict=True))
                 runs = [done[nb] for nb in notebooks]
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -781,31 +807,37 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 log(f"  reused {r.name} (no input changed since it ran)" if r.reused
                     else f"  ok {r.name} ({r.seconds:.1f} s)")
             dataset = load()
-            write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
-            now = {"parameters": {r.name: r.parameters for r in runs},
-                   "git_commit": chrome.commit,
-                   "packages": {name: _version(name) for name in PACKAGES},
-                   "inputs": data_hashes(data_dir())}
-            changes = what_changed.compare(target if target.is_dir() else None, stage, now)
-            changes.cache_set_aside = aside
-            what_changed.write(changes, stage, chrome)
-            write_index(stage, runs, config, dataset, changes, chrome)
+            with step("figures.csv"):
+                write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
+            with step("changes"):
+                now = {"parameters": {r.name: r.parameters for r in runs},
+                       "git_commit": chrome.commit,
+                       "packages": {name: _version(name) for name in PACKAGES},
+                       "inputs": data_hashes(data_dir())}
+                changes = what_changed.compare(target if target.is_dir() else None, stage, now)
+                changes.cache_set_aside = aside
+                what_changed.write(changes, stage, chrome)
+            with step("index page"):
+                write_index(stage, runs, config, dataset, changes, chrome)
             from scrlib.reader import answers as answer_files
 
-            messages = [answer_files.read_key(stage / "figures"),
-                        *answer_files.read(stage / "figures")]
-            (stage / "figures.html").write_text(
-                pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
-                encoding="utf-8")
-            broken = pages.broken_number_links(stage, dataset)
+            with step("figures page"):
+                messages = [answer_files.read_key(stage / "figures"),
+                            *answer_files.read(stage / "figures")]
+                (stage / "figures.html").write_text(
+                    pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
+                    encoding="utf-8")
+            with step("number link check"):
+                broken = pages.broken_number_links(stage, dataset)
             if broken:
                 raise EvidenceLinkError(
                     "a number would not lead to words that state it (no report was "
                     "published): " + "; ".join(broken))
-            manifest = _manifest(stage, runs, started, kernel, changes)
-            (stage / "manifest.json").write_text(
-                json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-            )
+            with step("manifest (hashes)"):
+                manifest = _manifest(stage, runs, started, kernel, changes)
+                (stage / "manifest.json").write_text(
+                    json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+                )
     except KeyboardInterrupt as exc:
         failed_dir = _keep_failed(stage, target)
         raise Interrupted(f"interrupted ({exc}); {kept}; partial run in {failed_dir}") from exc
@@ -823,7 +855,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
             f"report failed: {type(exc).__name__}: {exc}; {kept}; partial run in {failed_dir}"
         ) from exc
     try:
-        _swap(stage, target)
+        with step("swap (fsync, rename)"):
+            _swap(stage, target)
     except OSError as exc:  # the next run puts back whatever a half-done swap left
         raise storage_error(exc, f"putting the new report in place of {target} failed",
                             f"the new report is in {stage}; the next run restores the last "
