@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,10 +32,19 @@ BIN = Path(sys.executable).parent
 RESULTS = PROJECT / "benchmarks" / "results"
 
 
+CPU: dict[str, float] = {}  # CPU seconds (user + system) of the last timed command's process tree
+
+
 def timed(cmd: list[str], **kwargs) -> float:
+    """Wall seconds of a command; its CPU seconds (with every process it waited for: kernels,
+    papermill) in CPU["last"]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, **kwargs)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall
 
 
 def report_run(output: Path, breakdown: Path, *extra: str) -> tuple[float, dict]:
@@ -44,17 +54,22 @@ def report_run(output: Path, breakdown: Path, *extra: str) -> tuple[float, dict]
                     env=env)
     spent = json.loads(breakdown.read_text())
     spent["wall_seconds"] = round(seconds, 3)
+    spent["cpu_seconds"] = round(CPU["last"], 3)  # the scr process, its kernels and threads
     # what the build itself does not see: the interpreter, imports, the command line
     spent["start_up_seconds"] = round(seconds - spent["total_seconds"], 3)
     return seconds, spent
 
 
-def cli_runs(notebooks: list[Path], tmp: Path) -> dict[str, float]:
-    """Each notebook with the papermill CLI, one after another: seconds by notebook."""
+def cli_runs(notebooks: list[Path], tmp: Path) -> tuple[dict[str, float], float]:
+    """Each notebook with the papermill CLI, one after another: seconds by notebook, and the
+    CPU seconds of them all."""
     (tmp / "cli").mkdir(exist_ok=True)
-    return {nb.stem: timed([str(BIN / "papermill"), str(nb), str(tmp / "cli" / nb.name),
-                            "-p", "output_dir", str(tmp / "cli")], cwd=tmp)
-            for nb in notebooks}
+    seconds, cpu = {}, 0.0
+    for nb in notebooks:
+        seconds[nb.stem] = timed([str(BIN / "papermill"), str(nb), str(tmp / "cli" / nb.name),
+                                  "-p", "output_dir", str(tmp / "cli")], cwd=tmp)
+        cpu += CPU["last"]
+    return seconds, cpu
 
 
 def critical_path(spent: dict) -> dict:
@@ -106,7 +121,7 @@ def main() -> int:
     repeats = parser.parse_args().repeats
     notebooks = sorted((PROJECT / "notebooks").glob("*.ipynb"))
     failures = []
-    full, cached, sequential, cli_by_notebook, breakdowns = [], [], [], [], []
+    full, cached, sequential, cli_by_notebook, breakdowns, cli_cpu = [], [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="scrlib-bench-") as tmp:
         tmp = Path(tmp)
         help_times = [timed([sys.executable, "-m", "scrlib", "--help"]) for _ in range(5)]
@@ -117,9 +132,10 @@ def main() -> int:
             full.append(seconds)
             seconds, spent_cached = report_run(output, tmp / "cached.json")
             cached.append(seconds)
-            by_notebook = cli_runs(notebooks, tmp)
+            by_notebook, cpu = cli_runs(notebooks, tmp)
             cli_by_notebook.append(by_notebook)
             sequential.append(sum(by_notebook.values()))
+            cli_cpu.append(cpu)
             breakdowns.append((spent_full, spent_cached))
     report, nothing_new, cli = (statistics.median(x) for x in (full, cached, sequential))
     ratio, cached_ratio = report / cli, nothing_new / report
@@ -141,6 +157,14 @@ def main() -> int:
         failures.append("nothing-new ratio")
     longest_cli = max(statistics.median(r[nb.stem] for r in cli_by_notebook)
                       for nb in notebooks)
+    cpu_cli, cores = statistics.median(cli_cpu), len(os.sched_getaffinity(0))
+    # On n cores a run cannot take less wall time than its CPU time / n: the report's bound
+    # against the CLI's wall time is what the ratio can reach at best on a quiet machine.
+    busy = spent_full["cpu_seconds"] / spent_full["wall_seconds"]
+    print(f"CPU seconds: the full report {spent_full['cpu_seconds']:.1f} (its wall "
+          f"{spent_full['wall_seconds']:.1f} s: {busy:.2f} cores busy), the CLI {cpu_cli:.1f} "
+          f"(wall {cli:.1f} s); best ratio on {cores} cores: "
+          f"{spent_full['cpu_seconds'] / cores / cli:.2f}")
     path = critical_path(spent_full)
     print(f"longest notebook with the CLI: {longest_cli:.1f} s; the report's longest: "
           f"{path['longest notebook']}")
@@ -151,7 +175,6 @@ def main() -> int:
         print(f"  {name}: {value}")
     rows = [("scr --help (median of 5)", statistics.median(help_times), 0.5),
             ("scr check (median of 5)", statistics.median(check_times), 2.0)]
-    cores = len(os.sched_getaffinity(0))
     RESULTS.joinpath("report.json").write_text(json.dumps({
         "cores": cores, "notebooks": len(notebooks), "repeats": repeats,
         "load_average_at_end": round(os.getloadavg()[0], 2),
@@ -162,6 +185,9 @@ def main() -> int:
     }, indent=1) + "\n")
     RESULTS.joinpath("report_breakdown.json").write_text(json.dumps({
         "cores": cores, "load_average_at_end": round(os.getloadavg()[0], 2),
+        "cli_cpu_seconds": round(cpu_cli, 1),
+        "best_full_over_sequential_on_these_cores": round(
+            spent_full["cpu_seconds"] / cores / cli, 3),
         "cli_seconds_by_notebook": {nb.stem: round(statistics.median(
             r[nb.stem] for r in cli_by_notebook), 2) for nb in notebooks},
         "full_run": spent_full, "nothing_new_run": spent_cached,

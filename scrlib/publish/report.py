@@ -702,6 +702,7 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
 
     from scrlib.publish import run as runner
 
+    runner.defer_iri_grammar()  # before anything imports nbformat (jupyter-cache, the titles)
     with step("parameters declared"):
         declared = {nb: runner.declared_parameters(nb) for nb in notebooks}
         parameters = {nb: config.parameters_for(nb.stem, declared[nb]) for nb in notebooks}
