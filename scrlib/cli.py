@@ -5,7 +5,8 @@ Subcommands: check, export, cite, report, refresh, datapackage, ingest.
 Exit codes: 0 success; 2 bad usage; 3 bad configuration (or a parameter a notebook would
 refuse); 4 data that fail ``scr check``, or input ``scr ingest`` cannot take (data/ unchanged);
 5 a notebook failed; 6 another run is writing the same
-report folder; 130 interrupted.
+report folder; 7 a file or folder ``scr report`` needs could not be read or written (read-only,
+disk full, a folder in the way; nothing lost); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="scr",
         description="Cited figures and before/after analysis of Serious Case Reviews in England.",
         epilog="Exit codes: 0 ok, 2 usage, 3 configuration or parameter, 4 data check or ingest, "
-        "5 notebook, 6 another run is writing the same report, 130 interrupted.",
+        "5 notebook, 6 another run is writing the same report, 7 a file or folder the report "
+        "could not read or write, 130 interrupted.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="validate every file in data/; one line per problem")

@@ -192,3 +192,22 @@ def test_changes_say_why_a_setting_moved_an_estimate(tmp_path):
     assert found.estimates_moved[0]["because"] == "its parameters changed"
     assert found.sentence().endswith("Because parameters or the configuration changed, the "
                                      "code changed and package versions changed.")
+
+
+def test_the_changes_page_has_the_frame_of_every_other_page(tmp_path):
+    """Navigation, the build's data date and commit, a mobile viewport and a main landmark, the
+    same as the index and figures pages (one frame: pages._document)."""
+    from scrlib.publish import pages
+
+    before = _report(tmp_path / "before", [_figure("a", 31)])
+    now = _report(tmp_path / "now", [_figure("a", 32)])
+    chrome = pages.Chrome("2026-11-25", "c" * 40, (("02-initiated", "Initiated"),))
+    changes.write(changes.compare(before, now), now, chrome)
+    page = (now / "changes.html").read_text()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1.0">' in page
+    assert chrome.nav("changes") in page and 'href="02-initiated.html"' in page
+    assert chrome.footer() in page
+    assert "Data as of 2026-11-25, built from commit cccccccccccc" in page
+    assert page.count("<main>") == 1 and page.index("<main>") < page.index("<h1>")
+    assert page.index("</h1>") < page.index("1 figure(s) revised") < page.index("</main>")
+    assert pages.STYLE in page  # the report's one stylesheet

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import papermill
 import pytest
 
@@ -162,3 +163,23 @@ def test_a_combination_the_explorer_cannot_fit_is_refused_before_any_kernel():
               "working-together-2013,national-panel-established"}
     with pytest.raises(ParameterError, match=r"^06-explore: .*cannot be fitted"):
         precheck(notebooks_dir() / "06-explore.ipynb", values)
+
+
+def test_the_declared_parameters_are_what_papermill_reads(tmp_path):
+    """A run reads the parameter names with ``ast`` (no papermill import when nothing runs):
+    the same names, in the same order, as papermill's own inspection, for every notebook and
+    for a cell with annotations, a multi-line value and a comment."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from scrlib.publish import run
+
+    odd = new_notebook(cells=[new_code_cell(
+        'series: str = "scr-initiated"  # the series\nyears = [\n  2010,\n  2011,\n]\n'
+        "# a comment\nseed = 7", metadata={"tags": ["parameters"]})])
+    odd.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+    path = tmp_path / "odd.ipynb"
+    nbformat.write(odd, path)
+    for notebook in [*NOTEBOOKS, path]:
+        assert run.declared_parameters(notebook) == list(
+            papermill.inspect_notebook(str(notebook))), notebook.name
+    assert run.declared_parameters(path) == ["series", "years", "seed"]

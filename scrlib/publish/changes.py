@@ -37,6 +37,10 @@ class Changes:
     # code, package versions, data), each a dict {"cause", "detail"[, "notebook"]}.
     causes: list = field(default_factory=list)
     unreadable: str = ""  # why an earlier report could not be compared, if it could not
+    # Cached runs that did not verify, so were set aside and ran afresh: each a dict
+    # {"notebook", "why", "kept_at"}. Said apart from the rest: it is about this run, not
+    # about what the report says.
+    cache_set_aside: list = field(default_factory=list)
 
     @property
     def nothing_new(self) -> bool:
@@ -250,10 +254,15 @@ def _outputs(path: Path) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write(changes: Changes, folder: Path) -> None:
-    """Write ``changes.json`` and ``changes.html`` into a report folder."""
+def write(changes: Changes, folder: Path, chrome=None) -> None:
+    """Write ``changes.json`` and ``changes.html`` into a report folder (the page in the report's
+    frame, :func:`scrlib.publish.pages._document`, with ``chrome``'s navigation and footer)."""
+    from scrlib.publish import pages
+
+    if chrome is None:
+        chrome = pages.Chrome("unknown", "unknown")
     (folder / "changes.json").write_text(changes.to_json(), encoding="utf-8")
-    (folder / "changes.html").write_text(_page(changes), encoding="utf-8")
+    (folder / "changes.html").write_text(_page(changes, chrome), encoding="utf-8")
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
@@ -278,7 +287,25 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _page(changes: Changes) -> str:
+SET_ASIDE_START, SET_ASIDE_END = '<section id="cache-set-aside">', "</section>"
+
+
+def set_aside_section(rows: list[dict]) -> str:
+    """What this run did not reuse because it did not verify (empty when everything did)."""
+    if not rows:
+        return ""
+    e = html.escape
+    items = "\n".join(
+        f"<li>{e(r['notebook'])}: {e(r['why'])}; set aside in {e(r['kept_at'])}; it ran "
+        "afresh.</li>" for r in rows)
+    return (f"{SET_ASIDE_START}<h2>Kept results that did not verify</h2>\n<p>These results kept "
+            "from an earlier run were not exactly what was kept, so none of their files was "
+            f"used: each notebook ran afresh.</p>\n<ul>\n{items}\n</ul>{SET_ASIDE_END}\n")
+
+
+def _page(changes: Changes, chrome) -> str:
+    from scrlib.publish.pages import _document
+
     e = html.escape
     sections = ""
     if changes.previous:
@@ -299,24 +326,8 @@ def _page(changes: Changes) -> str:
 <h2>Notebooks whose outputs changed</h2>
 {_table([{"notebook": n} for n in changes.notebooks_changed], ["notebook"])}
 """
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>What changed since the last report</title>
-<style>
-body {{ font-family: Georgia, serif; max-width: 52em; margin: 2em auto; padding: 0 1em;
-       line-height: 1.5; color: #111; }}
-table {{ border-collapse: collapse; }}
-td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left;
-          vertical-align: top; }}
-</style>
-</head>
-<body>
+    return _document("What changed since the last report", "changes", chrome, f"""\
 <h1>What changed since the last report</h1>
 <p class="changes-summary">{e(changes.sentence())}</p>
-{sections}
-<p><a href="index.html">Back to the report</a> · <a href="changes.json">changes.json</a></p>
-</body>
-</html>
-"""
+{set_aside_section(changes.cache_set_aside)}{sections}
+<p><a href="index.html">Back to the report</a> · <a href="changes.json">changes.json</a></p>""")

@@ -7,6 +7,8 @@ good report is left exactly as it was and the partial run is kept in ``<target>.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -25,6 +27,7 @@ from scrlib.record.paths import PROJECT_DIR, data_dir, notebooks_dir
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_BUSY, EXIT_INTERRUPTED = (
     0, 2, 3, 4, 5, 6, 130)
+EXIT_STORAGE = 7  # a file or folder could not be read or written (read-only, full, in the way)
 CONFIG_KEYS = {"parameters", "notebooks", "workers", "timeout"}
 PACKAGES = (
     "scrlib",
@@ -54,6 +57,11 @@ class ConfigError(ReportError, ValueError):
     exit_code = EXIT_CONFIG
 
 
+class OutputRefused(ConfigError):
+    """``--output`` names a folder a report may not replace (one that is not a report, or the
+    data); nothing ran and nothing changed."""
+
+
 class DataCheckError(ReportError):
     """The data failed ``scr check``; no kernel was started."""
 
@@ -75,6 +83,33 @@ class OutputBusy(ReportError):
     """Another run is writing the same report folder; this one did not start."""
 
     exit_code = EXIT_BUSY
+
+
+class StorageError(ReportError):
+    """A file or folder the run needs could not be read or written (a read-only folder, a full
+    disk, a folder where a file belongs); the message names it and what to do."""
+
+    exit_code = EXIT_STORAGE
+
+
+ADVICE = {"EACCES": "this run may not write there", "EPERM": "this run may not write there",
+          "EROFS": "the folder is read-only", "ENOSPC": "the disk is full: free some space",
+          "EDQUOT": "the disk quota is used up: free some space",
+          "EISDIR": "a folder is in the way of a file: remove it",
+          "ENOTDIR": "a file is in the way of a folder: remove it"}
+
+
+def storage_error(exc: OSError, doing: str, outcome: str) -> StorageError:
+    """One line for an OSError: what the run was doing, the file, the system's reason, what to
+    do, and what became of the report (``outcome``)."""
+    import errno
+
+    code = errno.errorcode.get(exc.errno or 0, "")
+    where = f" ({exc.filename})" if exc.filename else ""
+    reason = exc.strerror or type(exc).__name__
+    advice = ADVICE.get(code, "")
+    return StorageError(f"{doing}{where}: {reason}" + (f"; {advice}" if advice else "")
+                        + f"; {outcome}")
 
 
 class Interrupted(ReportError):
@@ -374,7 +409,11 @@ def _open_cache(target: Path, log):
 
     folder = cache_path(target)
     try:
-        return NotebookCache(folder)
+        store = NotebookCache(folder)
+        for place in store.set_aside_strays():
+            log(f"scr report: an entry of the notebook cache that no record names (left by a "
+                f"run killed while keeping it) was set aside in {place}")
+        return store
     except Exception as exc:  # a broken cache costs a full run, never the report
         why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     shutil.rmtree(folder, ignore_errors=True)  # only copies of earlier runs: start it afresh
@@ -396,17 +435,43 @@ def _cache_keys(notebooks: list[Path], parameters: dict) -> dict:
                                 code=code, packages=packages).key() for nb in notebooks}
 
 
-def _reuse(store, key: str, chrome_key: str, nb: Path, stage: Path, values: dict, chrome, log):
-    """Put a cached run of ``nb`` into ``stage`` (a NotebookRun), or None if there is none."""
+def _lookup(store, keys: dict, notebooks: list[Path], target: Path, log):
+    """Each notebook's cached run that verified ({notebook: Hit}), and what did not verify, as
+    said on the changes page (each set aside, so its notebook runs afresh)."""
+    from scrlib.publish.cache import SetAside
+
+    hits, aside = {}, []
+    for nb in notebooks:
+        try:
+            found = store.find(keys[nb], nb.stem)
+        except Exception as exc:  # an unreadable store: the notebook runs
+            log(f"scr report: the cache could not be read for {nb.stem} "
+                f"({type(exc).__name__}); it runs")
+            continue
+        if isinstance(found, SetAside):
+            aside.append(_said_aside(nb.stem, found, target, log))
+        elif found is not None:
+            hits[nb] = found
+    return hits, aside
+
+
+def _said_aside(name: str, found, target: Path, log) -> dict:
+    """Log a cached run that did not verify; the row the changes page shows for it."""
+    where = (found.kept_at.relative_to(target.parent).as_posix()
+             if found.kept_at is not None and found.kept_at.is_relative_to(target.parent)
+             else str(found.kept_at or "nowhere: nothing was left of it"))
+    log(f"scr report: the cached run of {name} did not verify ({found.why}); it was set "
+        f"aside in {where} and runs afresh")
+    return {"notebook": name, "why": found.why, "kept_at": where}
+
+
+def _reuse(store, hit, key: str, chrome_key: str, nb: Path, stage: Path, values: dict, chrome,
+           log):
+    """Put a verified cached run of ``nb`` into ``stage`` (a NotebookRun); None (and nothing
+    left in ``stage``) if its page cannot be rendered again, so that it runs afresh."""
     from scrlib.publish import run as runner
 
-    try:
-        hit = store.find(key, chrome_key)
-    except Exception as exc:
-        log(f"scr report: cache entry for {nb.stem} unreadable ({type(exc).__name__}); it runs")
-        return None
-    if hit is None:
-        return None
+    written = [stage / nb.name, *(stage / "figures" / name for name in hit.files)]
     (stage / nb.name).write_bytes(hit.notebook)
     for name, data in hit.files.items():
         path = stage / "figures" / name
@@ -415,14 +480,17 @@ def _reuse(store, key: str, chrome_key: str, nb: Path, stage: Path, values: dict
     run = runner.NotebookRun(nb.stem, stage / nb.name, dict(values), seconds=hit.seconds,
                              reused=True)
     page = stage / f"{nb.stem}.html"
-    if hit.page is not None:
+    if hit.page_key == chrome_key:
         page.write_bytes(hit.page)
         return run
     try:  # the chrome changed (a new commit, data date or sections): render, and keep the page
         render_html(run.output, page, chrome)
     except Exception as exc:
-        run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
-        return run
+        log(f"scr report: the cached run of {nb.stem} could not be rendered again "
+            f"({type(exc).__name__}); it runs afresh")
+        for path in (*written, page):
+            path.unlink(missing_ok=True)
+        return None
     files = {name: stage / "figures" / name for name in hit.files}
     _keep(store, key, chrome_key, run.output, files, page, nb, log, hit.seconds)
     return run
@@ -441,9 +509,14 @@ def _move_written(source: Path, figures: Path) -> dict:
 
 def _keep(store, key, chrome_key, notebook, written, page, nb, log, seconds=None) -> None:
     try:
-        store.store(key, chrome_key, notebook, written, page, uri=str(nb), seconds=seconds)
+        replaced = store.store(key, chrome_key, notebook, written, page, uri=str(nb),
+                               seconds=seconds)
     except Exception as exc:  # the report stands; the next run simply runs it again
         log(f"scr report: could not keep {nb.stem} in the cache ({type(exc).__name__}: {exc})")
+        return
+    if replaced is not None:
+        log(f"scr report: an earlier cached run of {nb.stem} did not verify ({replaced.why}); "
+            f"it was set aside in {replaced.kept_at} and replaced")
 
 
 def _longest_first(notebooks: list[Path], target: Path) -> list[Path]:
@@ -501,31 +574,69 @@ def build(
 ) -> Path:
     """Build the report into ``output`` (default reports/latest); raise ReportError if it fails.
 
-    One run at a time per output folder: another run's lock is waited for up to ``wait``
-    seconds, then OutputBusy. With ``cache`` a notebook none of whose inputs changed is taken
-    from the last run that had them (:mod:`scrlib.publish.cache`); without, every one runs
-    (and what it runs is kept in the cache for the next run)."""
-    from scrlib.record import lock
+    ``output`` must be new, empty or an earlier report, and never the data (else OutputRefused,
+    before any notebook runs). One run at a time per output folder (as it resolves): another
+    run's lock is waited for up to ``wait`` seconds, then OutputBusy. With ``cache`` a notebook
+    none of whose inputs changed is taken from the last run that had them, once verified
+    (:mod:`scrlib.publish.cache`); without, every one runs (and what runs is kept in the cache
+    for the next run)."""
+    from scrlib.publish import timings
+
+    spent = timings.start()
+    try:
+        return _build_locked(output, config=config, notebooks=notebooks, wait=wait,
+                             cache=cache, log=log)
+    finally:
+        spent.write()  # with $SCRLIB_TIMINGS set: where the seconds went
+
+
+def _build_locked(output, *, config, notebooks, wait, cache, log) -> Path:
+    from scrlib.publish.output import refusal
+    from scrlib.record import lock, scratch
     from scrlib.record.paths import default_report_dir
 
-    target = Path(output) if output is not None else default_report_dir()
-    target = target.resolve()
+    scratch.sweep(log)  # temporary folders of runs that were killed
+    given = Path(output) if output is not None else default_report_dir()
     try:
-        with lock.hold(target, wait=wait, log=log):
+        target = lock.real(given)
+        refused = refusal(given, data_dir())  # the data is never an output, however spelt
+    except OSError as exc:
+        raise storage_error(exc, f"--output {given} cannot be used", "nothing was written") \
+            from None
+    if refused:
+        raise OutputRefused(refused)
+    unchanged = (f"the last good report at {target} is as it was" if target.exists()
+                 else "no report was written")
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(lock.hold(target, wait=wait, log=log))
+        except lock.Busy as exc:
+            raise OutputBusy(str(exc)) from None
+        except OSError as exc:
+            raise storage_error(exc, f"the report folder's lock {lock.lock_path(target)} "
+                                     "cannot be taken", unchanged) from None
+        try:
             lock.remove_stale_partials(target, log=log)
             recover(target, log=log)
+            refused = refusal(given, data_dir())  # only a report (or nothing) is replaced
+            if refused:
+                raise OutputRefused(refused)
             return _build(target, config=config, notebooks=notebooks, log=log, cache=cache)
-    except lock.Busy as exc:
-        raise OutputBusy(str(exc)) from None
+        except OSError as exc:  # what the steps of the run did not say more precisely
+            raise storage_error(exc, f"the report run into {target} failed", unchanged) from None
 
 
 def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
            log, cache: bool = True) -> Path:
     """One version of ``data/`` for the whole run: a copy taken under data/'s lock (so never
     half an ingest), which every notebook, page and the manifest read."""
+    from scrlib.publish import timings
+
     snapshot = target.parent / f".{target.name}.partial-data-{os.getpid()}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    take_snapshot(data_dir(), snapshot, log=log)
+    with timings.current().step("data snapshot"):
+        take_snapshot(data_dir(), snapshot, log=log,
+                      outcome=(f"the last good report at {target} is as it was"
+                               if target.exists() else "no report was written"))
     before = os.environ.get("SCRLIB_DATA")
     os.environ["SCRLIB_DATA"] = str(snapshot)  # for this process and the kernels it starts
     try:
@@ -538,23 +649,44 @@ def _build(target: Path, *, config: ReportConfig | None, notebooks: list[Path] |
         shutil.rmtree(snapshot, ignore_errors=True)
 
 
-def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print) -> None:
+def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print,
+                  outcome: str = "nothing was changed") -> None:
     """Copy the tables of ``source`` (its visible files) into ``snapshot`` while holding its lock,
-    so an ingest is either wholly in the copy or not at all."""
+    so an ingest is either wholly in the copy or not at all (an ingest cut off midway, whose
+    journal is there, is DataCheckError: no copy). A file that cannot be read or written is
+    StorageError (``outcome`` says what became of the report), and no copy is left."""
     from scrlib.record import lock
+    from scrlib.record.ingest import JOURNAL
 
-    if snapshot.exists():
-        shutil.rmtree(snapshot)
     if not source.is_dir():
         raise DataCheckError(f"{source}: the data folder does not exist or is not a folder")
     try:
+        if snapshot.exists():
+            shutil.rmtree(snapshot)
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
         with lock.hold(source, wait=wait, log=log):
+            if (source / JOURNAL).exists():  # some tables swapped in, some not: never a copy
+                raise DataCheckError(
+                    f"{source / JOURNAL}: an ingest was cut off before all its checked tables "
+                    "were swapped in, so the data is not whole; scr ingest --finish completes "
+                    f"it; no notebook was run; {outcome}")
             snapshot.mkdir()
             for path in sorted(source.iterdir()):
                 if path.is_file() and not path.name.startswith("."):
-                    shutil.copy2(path, snapshot / path.name)
+                    try:
+                        shutil.copy2(path, snapshot / path.name)
+                    except OSError as exc:
+                        raise storage_error(exc, f"copying {path} into the data snapshot "
+                                                 f"{snapshot} failed", outcome) from None
     except lock.Busy as exc:
         raise OutputBusy(f"{exc} (the data folder)") from None
+    except OSError as exc:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        raise storage_error(exc, f"the data snapshot of {source} could not be taken "
+                                 f"(its lock is {lock.lock_path(source)})", outcome) from None
+    except StorageError:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        raise
 
 
 def data_hashes(folder: Path) -> dict[str, str]:
@@ -572,10 +704,12 @@ def data_version(folder: Path) -> str:
 def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Path] | None,
                 log, cache: bool = True) -> Path:
     from scrlib.publish import changes as what_changed
+    from scrlib.publish import timings
     from scrlib.record.validate import read_dataset
     from scrlib.study.params import ParameterError, precheck
 
     started = time.time()
+    step = timings.current().step
     config = config or ReportConfig()
     check_limits(config)
     notebooks = notebooks if notebooks is not None else notebook_paths()
@@ -584,26 +718,31 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
 
     from scrlib.publish import run as runner
 
-    runner.defer_iri_grammar()
-    import papermill
+    runner.defer_iri_grammar()  # before anything imports nbformat (jupyter-cache, the titles)
+    with step("parameters declared"):
+        declared = {nb: runner.declared_parameters(nb) for nb in notebooks}
+        config.check_names(declared.values())
+        parameters = {nb: config.parameters_for(nb.stem, declared[nb]) for nb in notebooks}
 
-    declared = {nb: list(papermill.inspect_notebook(str(nb))) for nb in notebooks}
-    config.check_names(declared.values())
-    parameters = {nb: config.parameters_for(nb.stem, declared[nb]) for nb in notebooks}
-
-    _, problems = read_dataset(data_dir())
+    with step("data check"):
+        _, problems = read_dataset(data_dir())
     if problems:
         shown = "\n".join(str(p) for p in problems[:20])
         raise DataCheckError(f"the data failed scr check; no notebook was run:\n{shown}")
-    store = _open_cache(target, log)  # without ``cache``, nothing is taken from it, but what
-    keys = _cache_keys(notebooks, parameters) if store is not None else {}  # runs is kept
-    for nb in notebooks:  # what a notebook would refuse stops the run before any kernel starts
-        if cache and store is not None and store.has(keys[nb]):
-            continue  # the same notebook, parameters, data and code passed this check and ran
-        try:
-            precheck(nb, parameters[nb])
-        except ParameterError as exc:
-            raise ConfigError(f"{exc}; no notebook was run") from None
+    with step("cache open and keys"):
+        store = _open_cache(target, log)  # without ``cache``, nothing is taken from it, but
+        keys = _cache_keys(notebooks, parameters) if store is not None else {}  # what runs is
+    with step("cache lookup and verification"):  # kept; every reused byte is verified first
+        hits, aside = (_lookup(store, keys, notebooks, target, log)
+                       if cache and store is not None else ({}, []))
+    with step("parameter precheck"):
+        for nb in notebooks:  # what a notebook would refuse stops the run before any kernel
+            if nb in hits:
+                continue  # the same notebook, parameters, data and code passed it and ran
+            try:
+                precheck(nb, parameters[nb])
+            except ParameterError as exc:
+                raise ConfigError(f"{exc}; no notebook was run") from None
 
     from scrlib.record.export import tidy_figures, write_csv
     from scrlib.record.load import load
@@ -619,8 +758,9 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
     workers = min(config.workers or cores(), len(notebooks))
     from scrlib.publish import pages
 
-    chrome = pages.Chrome(pages.data_as_of(load()), _git_commit(),
-                          tuple((nb.stem, pages.notebook_title(nb)) for nb in notebooks))
+    with step("page chrome"):
+        chrome = pages.Chrome(pages.data_as_of(load()), _git_commit(),
+                              tuple((nb.stem, pages.notebook_title(nb)) for nb in notebooks))
     log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {workers} at a time")
     try:
         with _Signals():
@@ -630,27 +770,33 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
 
             def work(nb: Path):
                 values = {**parameters[nb], "output_dir": "figures"}
-                if cache and store is not None:
-                    reused = _reuse(store, keys[nb], chrome_key, nb, stage, values, chrome, log)
+                part = functools.partial(timings.current().notebook, nb.stem)
+                if nb in hits:
+                    with part("reused"):
+                        reused = _reuse(store, hits[nb], keys[nb], chrome_key, nb, stage,
+                                        values, chrome, log)
                     if reused is not None:
                         return reused
                 # each notebook writes its files in a folder of its own, so what it wrote is
                 # known (for the cache), then they join the report's figures/
                 own = stage / f".work-{nb.stem}"
                 (own / "figures").mkdir(parents=True)
-                run = runner.execute(nb, stage / nb.name, values, cwd=own,
-                                     timeout=config.timeout)
+                with part("papermill"):
+                    run = runner.execute(nb, stage / nb.name, values, cwd=own,
+                                         timeout=config.timeout)
                 written = _move_written(own / "figures", stage / "figures")
                 shutil.rmtree(own, ignore_errors=True)
                 page = stage / f"{run.name}.html"
                 if run.error is None:
                     try:
-                        render_html(run.output, page, chrome)
+                        with part("page"):
+                            render_html(run.output, page, chrome)
                     except Exception as exc:  # reported with the notebook's name, like a cell error
                         run.error = f"HTML rendering failed: {type(exc).__name__}: {exc}"
                 if run.error is None and store is not None:
-                    _keep(store, keys[nb], chrome_key, run.output, written, page, nb, log,
-                          run.seconds)
+                    with part("cache store"):
+                        _keep(store, keys[nb], chrome_key, run.output, written, page, nb, log,
+                              run.seconds)
                 return run
 
             pool = ThreadPoolExecutor(max_workers=workers)
@@ -658,7 +804,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 # the longest notebooks (by the last run's times) start first; runs stay in
                 # notebook order
                 order = _longest_first(notebooks, target)
-                done = dict(zip(order, pool.map(work, order), strict=True))
+                with step("notebooks"):
+                    done = dict(zip(order, pool.map(work, order), strict=True))
                 runs = [done[nb] for nb in notebooks]
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -678,30 +825,37 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 log(f"  reused {r.name} (no input changed since it ran)" if r.reused
                     else f"  ok {r.name} ({r.seconds:.1f} s)")
             dataset = load()
-            write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
-            now = {"parameters": {r.name: r.parameters for r in runs},
-                   "git_commit": chrome.commit,
-                   "packages": {name: _version(name) for name in PACKAGES},
-                   "inputs": data_hashes(data_dir())}
-            changes = what_changed.compare(target if target.is_dir() else None, stage, now)
-            what_changed.write(changes, stage)
-            write_index(stage, runs, config, dataset, changes, chrome)
+            with step("figures.csv"):
+                write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
+            with step("changes"):
+                now = {"parameters": {r.name: r.parameters for r in runs},
+                       "git_commit": chrome.commit,
+                       "packages": {name: _version(name) for name in PACKAGES},
+                       "inputs": data_hashes(data_dir())}
+                changes = what_changed.compare(target if target.is_dir() else None, stage, now)
+                changes.cache_set_aside = aside
+                what_changed.write(changes, stage, chrome)
+            with step("index page"):
+                write_index(stage, runs, config, dataset, changes, chrome)
             from scrlib.reader import answers as answer_files
 
-            messages = [answer_files.read_key(stage / "figures"),
-                        *answer_files.read(stage / "figures")]
-            (stage / "figures.html").write_text(
-                pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
-                encoding="utf-8")
-            broken = pages.broken_number_links(stage, dataset)
+            with step("figures page"):
+                messages = [answer_files.read_key(stage / "figures"),
+                            *answer_files.read(stage / "figures")]
+                (stage / "figures.html").write_text(
+                    pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
+                    encoding="utf-8")
+            with step("number link check"):
+                broken = pages.broken_number_links(stage, dataset)
             if broken:
                 raise EvidenceLinkError(
                     "a number would not lead to words that state it (no report was "
                     "published): " + "; ".join(broken))
-            manifest = _manifest(stage, runs, started, kernel, changes)
-            (stage / "manifest.json").write_text(
-                json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-            )
+            with step("manifest (hashes)"):
+                manifest = _manifest(stage, runs, started, kernel, changes)
+                (stage / "manifest.json").write_text(
+                    json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+                )
     except KeyboardInterrupt as exc:
         failed_dir = _keep_failed(stage, target)
         raise Interrupted(f"interrupted ({exc}); {kept}; partial run in {failed_dir}") from exc
@@ -709,11 +863,21 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
         failed_dir = _keep_failed(stage, target)
         exc.args = (f"{exc.args[0]}\n{kept}; partial run in {failed_dir}",)
         raise
+    except OSError as exc:
+        failed_dir = _keep_failed(stage, target)
+        raise storage_error(exc, "writing the report failed",
+                            f"{kept}; partial run in {failed_dir}") from None
     except Exception as exc:
         failed_dir = _keep_failed(stage, target)
         raise NotebookError(
             f"report failed: {type(exc).__name__}: {exc}; {kept}; partial run in {failed_dir}"
         ) from exc
-    _swap(stage, target)
+    try:
+        with step("swap (fsync, rename)"):
+            _swap(stage, target)
+    except OSError as exc:  # the next run puts back whatever a half-done swap left
+        raise storage_error(exc, f"putting the new report in place of {target} failed",
+                            f"the new report is in {stage}; the next run restores the last "
+                            "good one if it was moved aside") from None
     log(f"scr report: wrote {target}; {changes.sentence()}")
     return target

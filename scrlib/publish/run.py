@@ -14,10 +14,8 @@ import importlib
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import types
@@ -57,9 +55,12 @@ def defer_iri_grammar() -> None:
 
 @functools.cache
 def _private_dir() -> Path:
-    """A folder for this process's kernel spec and IPC sockets, removed when the process exits."""
-    root = Path(tempfile.mkdtemp(prefix="scrlib-run-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    """A folder for this process's kernel spec and IPC sockets, removed when the process exits
+    (or, if it is killed, by the next run: :mod:`scrlib.record.scratch`)."""
+    from scrlib.record import scratch
+
+    root = scratch.make("run")
+    atexit.register(scratch.remove, root)
     return root
 
 
@@ -132,6 +133,34 @@ def kill_kernels() -> int:
     return killed
 
 
+def declared_parameters(notebook: Path) -> list[str]:
+    """The names a notebook's ``parameters`` cell assigns, in order: what papermill's
+    ``inspect_notebook`` lists, read with ``ast`` so that a run with nothing to execute need not
+    import papermill (about a second); papermill itself reads a cell ``ast`` cannot."""
+    import ast
+
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])),
+                None)
+    if cell is None:
+        return []
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        defer_iri_grammar()
+        import papermill
+
+        return list(papermill.inspect_notebook(str(notebook)))
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AnnAssign) else []
+        names += [t.id for t in targets if isinstance(t, ast.Name) and t.id not in names]
+    return names
+
+
 @dataclass
 class NotebookRun:
     """One executed notebook: where it went, with which parameters, and its error if it failed."""
@@ -185,9 +214,20 @@ def execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from scrlib.publish import timings
+
     kernel_spec_dir()
     run = NotebookRun(notebook.stem, output, dict(parameters))
     started = time.perf_counter()
+    spent = timings.current()
+
+    def kernel_ready(**_):  # nbclient calls it once the kernel answers, before the first cell
+        spent.add(notebook.stem, "kernel start", time.perf_counter() - started)
+
+    def cells_done(**_):
+        spent.add(notebook.stem, "cells", time.perf_counter() - started
+                  - spent.notebooks.get(notebook.stem, {}).get("kernel start", 0.0))
+
     try:
         papermill.execute_notebook(
             str(notebook),
@@ -201,6 +241,8 @@ def execute(
             progress_bar=False,
             execution_timeout=timeout,
             kernel_manager_class=ipc_kernel_manager(),
+            on_notebook_start=kernel_ready,
+            on_notebook_complete=cells_done,
         )
     except PapermillExecutionError as exc:
         run.error = f"{exc.ename}: {exc.evalue}"

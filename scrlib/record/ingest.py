@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -464,8 +463,9 @@ def apply(result: Plan, folder: Path, *, dry_run: bool = False) -> list[Path]:
     :func:`ingest`)."""
     if result.empty:
         return []
-    with tempfile.TemporaryDirectory(prefix="scrlib-ingest-") as tmp:
-        stage = Path(tmp)
+    from scrlib.record import scratch  # a killed ingest's folder is removed by the next run
+
+    with scratch.folder("ingest") as stage:
         changed = _stage(result, folder, stage)
         _check_stage(result, stage, folder)
         return [] if dry_run else _swap_in(folder, stage, changed)
