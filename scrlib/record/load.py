@@ -25,6 +25,14 @@ CONFLICT_RULES = {
 }
 """Ways to pick one value where sources disagree (``Dataset.resolved(rule=...)``)."""
 
+KIND_ORDER = ("official-statistics", "parliamentary-answer", "report", "legislation", "guidance",
+              "press-release", "web-page", "news", "blog")
+"""Where sources agree, the one a resolved row cites first: official statistics, then a
+parliamentary answer, a report, ... and the trade press last; an original before a copy."""
+OFFICIAL_KINDS = ("official-statistics", "parliamentary-answer")
+PRESS_KINDS = ("news", "blog")
+"""A value every source of which is of these kinds is 'press only' (``Dataset.resolved``)."""
+
 
 def _frame(raw: RawDataset, name: str) -> pd.DataFrame:
     rows = raw.rows[name]
@@ -162,8 +170,11 @@ class Dataset:
     def resolved(self, series_ids=None, *, rule: str = "recorded") -> pd.DataFrame:
         """One row per (series, period): where sources disagree, the value picked by ``rule``.
 
-        ``source_ids`` lists every source that states the value used; ``conflict`` marks rows
-        where some source gave another value. Rules: see :data:`CONFLICT_RULES`.
+        ``source_ids`` lists every source that states the value used, official statistics
+        first (:data:`KIND_ORDER`), and the row is that first source's figure; ``conflict``
+        marks rows where some source gave another value; ``official`` that official statistics
+        or a parliamentary answer state the value used, ``press_only`` that only the press does.
+        Rules: see :data:`CONFLICT_RULES`.
         """
         if rule not in CONFLICT_RULES:
             raise ValueError(
@@ -186,20 +197,30 @@ class Dataset:
         res = self.resolutions[self.resolutions["subject"] == "figure"].set_index(
             ["series_id", "period"]
         )
+        kinds = dict(zip(self.sources["source_id"], self.sources["kind"], strict=True))
+        copies = dict(zip(self.sources["source_id"], self.sources["copy"] == "yes", strict=True))
         out = []
         for (series_id, period), group in figs.groupby(["series_id", "period"], sort=True):
             value = self._pick(group, res, series_id, period, rule)
-            agreeing = group[group["value"] == value].sort_values("line")
+            agreeing = group[group["value"] == value]
+            agreeing = agreeing.assign(
+                _copy=agreeing["source_id"].map(copies),
+                _kind=[KIND_ORDER.index(kinds[s]) for s in agreeing["source_id"]],
+            ).sort_values(["_copy", "_kind", "line"]).drop(columns=["_copy", "_kind"])
             first = agreeing.iloc[0].copy()
             first["source_ids"] = ";".join(agreeing["source_id"])
             first["conflict"] = group["value"].nunique() > 1
             first["rule"] = rule if first["conflict"] else ""
+            stated_by = [kinds[s] for s in agreeing["source_id"]]
+            first["official"] = any(k in OFFICIAL_KINDS for k in stated_by)
+            first["press_only"] = all(k in PRESS_KINDS for k in stated_by)
             out.append(first)
         frame = pd.DataFrame(out).reset_index(drop=True)
         if frame.empty:
             return frame
         frame = frame.sort_values(["series_id", "start", "end"], ignore_index=True)
-        frame["conflict"] = frame["conflict"].astype(bool)
+        for column in ("conflict", "official", "press_only"):
+            frame[column] = frame[column].astype(bool)
         return frame
 
     @staticmethod
