@@ -15,6 +15,7 @@ from scrlib.record.paths import data_dir
 from scrlib.record.periods import parse_period
 from scrlib.record.problems import DataError
 from scrlib.record.records import PolicyEvent, Series, Source
+from scrlib.record.systems import system_of
 from scrlib.record.validate import RawDataset, dates_agree, read_dataset
 
 CONFLICT_RULES = {
@@ -83,6 +84,8 @@ class Dataset:
     figures: pd.DataFrame
     events: pd.DataFrame
     resolutions: pd.DataFrame
+    systems: pd.DataFrame  # the review systems, dated by their events (see _dated_systems)
+    series_systems: pd.DataFrame  # which system each series counts under, over which periods
     # Resolved views, memoised per arguments: the tables are treated as read-only after loading.
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -239,6 +242,12 @@ class Dataset:
         others = group[group["value"] != chosen].sort_values("line")
         return float(others["value"].iloc[0])
 
+    def system_of(self, series_id: str, period: str) -> str:
+        """The review system that counts ``series_id`` in ``period`` ('' for none: a
+        denominator, or a total across systems)."""
+        parsed = parse_period(period)
+        return system_of(self.series_systems, series_id, parsed.start, parsed.end)
+
     def resolved_events(self, *, rule: str = "recorded") -> pd.DataFrame:
         """One row per event: the recorded date (``rule="alternative"``: the rejected one)."""
         if rule not in ("recorded", "alternative"):
@@ -262,17 +271,43 @@ class Dataset:
         return pd.DataFrame(out).sort_values(["when", "event_id"], ignore_index=True)
 
 
+def _dated_systems(frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """``systems.csv`` with each end's date, precision, first day, source and excerpt, from the
+    resolved dates of its events (``end`` is NaT for a system still in force)."""
+    by_event = events.set_index("event_id")
+    out = frame.copy()
+    for side in ("start", "end"):
+        ids = out[f"{side}_event_id"]
+        for column in ("date", "precision", "source_id", "excerpt"):
+            out[f"{side}_{column}"] = pd.Series(
+                [str(by_event.loc[e, column]) if e else "" for e in ids], index=out.index,
+                dtype="string")
+        out[side] = pd.to_datetime(
+            pd.Series([by_event.loc[e, "when"] if e else pd.NaT for e in ids], index=out.index))
+    return out
+
+
 def load(folder: Path | str | None = None) -> Dataset:
     """Load and check every table in ``folder`` (default: the project's ``data/``)."""
     folder = Path(folder) if folder is not None else data_dir()
     raw, problems = read_dataset(folder)
     if problems:
         raise DataError(problems)
-    return Dataset(
+    mapping = _frame(raw, "series_systems")
+    figures = _figures(raw)
+    figures["system_id"] = pd.Series(
+        [system_of(mapping, s, a, b) for s, a, b in zip(
+            figures["series_id"], figures["start"], figures["end"], strict=True)],
+        index=figures.index, dtype="string")
+    dataset = Dataset(
         folder=folder,
         sources=_frame(raw, "sources"),
         series=_frame(raw, "series"),
-        figures=_figures(raw),
+        figures=figures,
         events=_events(raw),
         resolutions=_frame(raw, "resolutions"),
+        systems=_frame(raw, "systems"),
+        series_systems=mapping,
     )
+    dataset.systems = _dated_systems(dataset.systems, dataset.resolved_events())
+    return dataset

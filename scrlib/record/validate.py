@@ -464,6 +464,9 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
     unique("withheld", ("series_id", "period", "source_id"))
 
     out.extend(_conflict_checks(raw, sources))
+    from scrlib.record.systems import system_problems  # the review systems (systems.py)
+
+    out.extend(system_problems(raw))
     return out
 
 
