@@ -162,11 +162,14 @@ def fiscal_label(period: pd.Period) -> str:
 def readable(code: str) -> str:
     """A period code as a reader writes it: 'FY2012-13' -> '2012-13', 'PY2013-14' ->
     '2013-14 (July to June)', 'CY2020' -> '2020', '2010-04-01..2011-01-31' -> '1 April 2010 to
-    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'."""
+    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'; a single day
+    ('2020-03-31..2020-03-31', a count at a date) -> '31 March 2020'."""
     from scrlib.record.records import human_date
 
     if ".." in code:
         first, last = code.split("..", 1)
+        if first == last:
+            return readable(first)
         return f"{readable(first)} to {readable(last)}"
     if code.startswith("FY"):
         return code[2:]
