@@ -28,8 +28,9 @@ CONFLICT_RULES = {
 
 KIND_ORDER = ("official-statistics", "parliamentary-answer", "report", "legislation", "guidance",
               "press-release", "web-page", "news", "blog")
-"""Where sources agree, the one a resolved row cites first: official statistics, then a
-parliamentary answer, a report, ... and the trade press last; an original before a copy."""
+"""Where sources agree, the one a resolved row cites first: official statistics or a
+parliamentary answer (a copy of one too) before any other; then an original before a copy; then
+by this order of kinds (a report, ..., the trade press last)."""
 OFFICIAL_KINDS = ("official-statistics", "parliamentary-answer")
 PRESS_KINDS = ("news", "blog")
 """A value every source of which is of these kinds is 'press only' (``Dataset.resolved``)."""
@@ -207,9 +208,11 @@ class Dataset:
             value = self._pick(group, res, series_id, period, rule)
             agreeing = group[group["value"] == value]
             agreeing = agreeing.assign(
+                _official=[kinds[s] not in OFFICIAL_KINDS for s in agreeing["source_id"]],
                 _copy=agreeing["source_id"].map(copies),
                 _kind=[KIND_ORDER.index(kinds[s]) for s in agreeing["source_id"]],
-            ).sort_values(["_copy", "_kind", "line"]).drop(columns=["_copy", "_kind"])
+            ).sort_values(["_official", "_copy", "_kind", "line"]).drop(
+                columns=["_official", "_copy", "_kind"])
             first = agreeing.iloc[0].copy()
             first["source_ids"] = ";".join(agreeing["source_id"])
             first["conflict"] = group["value"].nunique() > 1
