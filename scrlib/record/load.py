@@ -15,7 +15,7 @@ from scrlib.record.paths import data_dir
 from scrlib.record.periods import parse_period
 from scrlib.record.problems import DataError
 from scrlib.record.records import PolicyEvent, Series, Source
-from scrlib.record.systems import system_of
+from scrlib.record.systems import spans_of, system_of
 from scrlib.record.validate import RawDataset, dates_agree, read_dataset
 
 CONFLICT_RULES = {
@@ -249,7 +249,9 @@ class Dataset:
         """The review system that counts ``series_id`` in ``period`` ('' for none: a
         denominator, or a total across systems)."""
         parsed = parse_period(period)
-        return system_of(self.series_systems, series_id, parsed.start, parsed.end)
+        if "spans" not in self._memo:
+            self._memo["spans"] = spans_of(self.series_systems)
+        return system_of(self._memo["spans"], series_id, parsed.start, parsed.end)
 
     def resolved_events(self, *, rule: str = "recorded") -> pd.DataFrame:
         """One row per event: the recorded date (``rule="alternative"``: the rejected one)."""
@@ -298,8 +300,9 @@ def load(folder: Path | str | None = None) -> Dataset:
         raise DataError(problems)
     mapping = _frame(raw, "series_systems")
     figures = _figures(raw)
+    spans = spans_of(mapping)
     figures["system_id"] = pd.Series(
-        [system_of(mapping, s, a, b) for s, a, b in zip(
+        [system_of(spans, s, a, b) for s, a, b in zip(
             figures["series_id"], figures["start"], figures["end"], strict=True)],
         index=figures.index, dtype="string")
     dataset = Dataset(

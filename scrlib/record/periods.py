@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -122,8 +123,10 @@ def _bound(text: str, *, end: bool) -> pd.Timestamp:
     )
 
 
+@lru_cache(maxsize=8192)
 def parse_period(code: str) -> ParsedPeriod:
-    """Parse one period code; raise ``PeriodError`` saying what is allowed if it is malformed."""
+    """Parse one period code; raise ``PeriodError`` saying what is allowed if it is malformed.
+    (Cached: a ParsedPeriod is immutable, and the record parses each code many times.)"""
     if not isinstance(code, str) or not code.strip():
         raise PeriodError("empty period: use FYyyyy-yy, PYyyyy-yy, CYyyyy or A..B")
     code = code.strip()

@@ -108,11 +108,21 @@ def system_problems(raw) -> list[Problem]:
     return out
 
 
-def system_of(mapping: pd.DataFrame, series_id: str, start, end) -> str:
-    """The system whose range of ``series_id`` (in ``mapping``, series-systems.csv's rows) holds
-    the days ``start`` to ``end``, or '' (no system: a denominator or a total across systems)."""
-    for _, row in mapping[mapping["series_id"] == series_id].iterrows():
-        lo, hi = span(row["first_period"], row["last_period"])
+def spans_of(mapping: pd.DataFrame) -> dict[str, list[tuple]]:
+    """Each series' ranges from ``mapping`` (series-systems.csv's rows): series_id -> a list
+    of (first day or None, last day or None, system_id)."""
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for series_id, system_id, first, last in zip(
+            mapping["series_id"], mapping["system_id"], mapping["first_period"],
+            mapping["last_period"], strict=True):
+        out[series_id].append((*span(first, last), system_id))
+    return dict(out)
+
+
+def system_of(spans: dict[str, list[tuple]], series_id: str, start, end) -> str:
+    """The system whose range of ``series_id`` (in ``spans``, from :func:`spans_of`) holds the
+    days ``start`` to ``end``, or '' (no system: a denominator or a total across systems)."""
+    for lo, hi, system_id in spans.get(series_id, ()):
         if within(start, end, lo, hi):
-            return row["system_id"]
+            return system_id
     return ""
