@@ -108,6 +108,10 @@ def _check(args) -> int:
     for problem in problems:
         print(problem)
     _warn_strays(folder)
+    from scrlib.record.reprints import reprint_warnings
+
+    for warning in reprint_warnings(raw):  # a reprint not marked: the exit code is unchanged
+        print(f"scr check: {warning}", file=sys.stderr)
     if problems:
         print(f"scr check: {len(problems)} problem(s) in {folder}", file=sys.stderr)
         return 4

@@ -47,6 +47,10 @@ def synthetic(tmp_path_factory):
              "2026-11-23", "news", "", "", "", "", "", "", "", ""]])
     _write(folder, "withheld", ["series_id", "period", "source_id", "symbol", "excerpt", "note"],
            [])
+    _write(folder, "systems", ["system_id", "name", "description", "start_event_id",
+                               "end_event_id", "note"], [])
+    _write(folder, "series-systems", ["series_id", "system_id", "first_period", "last_period",
+                                      "note"], [])
     _write(folder, "series", ["series_id", "name", "definition", "stage", "counted_by", "unit",
                               "note", "part_of"],
            [["syn-count", "Synthetic count", "A made-up yearly count.", "initiated", "Nobody",

@@ -175,3 +175,44 @@ def test_resolved_views_are_fresh_copies_that_callers_may_change(dataset):
     events = dataset.resolved_events()
     events["date"] = "1900-01-01"
     assert dataset.event("full-publication").date == "2010-06-10"
+
+
+def _rows(path):
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return reader.fieldnames, list(reader)
+
+
+def _rewrite(path, columns, rows):
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_official_statistics_are_cited_first_and_a_press_only_value_says_so(data_copy):
+    """Where a press report and official statistics agree, the resolved row is the official
+    figure whatever the order of the file; once the official figure is gone, 'press only'."""
+    columns, rows = _rows(data_copy / "figures.csv")
+    official = next(r for r in rows if r["series_id"] == "sin-total" and r["period"] == "FY2021-22")
+    assert load(data_copy).source(official["source_id"]).kind == "official-statistics"
+    press = dict(official, figure_id="press-sin-total-fy2021-22",
+                 source_id="communitycare-sharp-rise-child-deaths-covid",
+                 excerpt="there were 442 notifications", value_qualifier="exact")
+    _rewrite(data_copy / "figures.csv", columns, [press, *rows])  # the press row comes first
+    row = load(data_copy).resolved("sin-total").set_index("period").loc["FY2021-22"]
+    assert row["source_ids"].split(";") == [official["source_id"], press["source_id"]]
+    assert row["figure_id"] == official["figure_id"]
+    assert row["official"] and not row["press_only"]
+    _rewrite(data_copy / "figures.csv", columns,
+             [press, *(r for r in rows if r["figure_id"] != official["figure_id"])])
+    row = load(data_copy).resolved("sin-total").set_index("period").loc["FY2021-22"]
+    assert row["source_ids"] == press["source_id"] and row["press_only"] and not row["official"]
+
+
+def test_the_scr_counts_before_2016_rest_on_the_press_alone(dataset):
+    """No stored official page states Ofsted's counts of SCRs initiated; the record says so."""
+    initiated = dataset.resolved("scr-initiated")
+    kinds = {dataset.source(s).kind for ids in initiated["source_ids"] for s in ids.split(";")}
+    assert initiated["press_only"].all() == kinds.issubset({"news", "blog"})
+    assert not initiated["official"].any()

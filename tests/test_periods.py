@@ -66,3 +66,13 @@ def test_fiscal_year_helpers_round_trip():
     assert fiscal_label(fiscal_year("2019-20")) == "2019-20"
     with pytest.raises(PeriodError):
         fiscal_year("CY2012")
+
+
+def test_a_count_at_a_date_reads_as_that_day():
+    """A stock (children in need at 31 March) has a one-day period: it reads as the day."""
+    from scrlib.record.periods import parse_period, readable
+
+    parsed = parse_period("2020-03-31..2020-03-31")
+    assert parsed.start == parsed.end
+    assert readable("2020-03-31..2020-03-31") == "31 March 2020"
+    assert readable("2020-03-31..2020-04-01") == "31 March 2020 to 1 April 2020"

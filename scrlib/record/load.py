@@ -15,6 +15,7 @@ from scrlib.record.paths import data_dir
 from scrlib.record.periods import parse_period
 from scrlib.record.problems import DataError
 from scrlib.record.records import PolicyEvent, Series, Source
+from scrlib.record.systems import spans_of, system_of
 from scrlib.record.validate import RawDataset, dates_agree, read_dataset
 
 CONFLICT_RULES = {
@@ -24,6 +25,15 @@ CONFLICT_RULES = {
     "highest": "the highest of the conflicting values",
 }
 """Ways to pick one value where sources disagree (``Dataset.resolved(rule=...)``)."""
+
+KIND_ORDER = ("official-statistics", "parliamentary-answer", "report", "legislation", "guidance",
+              "press-release", "web-page", "news", "blog")
+"""Where sources agree, the one a resolved row cites first: official statistics or a
+parliamentary answer (a copy of one too) before any other; then an original before a copy; then
+by this order of kinds (a report, ..., the trade press last)."""
+OFFICIAL_KINDS = ("official-statistics", "parliamentary-answer")
+PRESS_KINDS = ("news", "blog")
+"""A value every source of which is of these kinds is 'press only' (``Dataset.resolved``)."""
 
 
 def _frame(raw: RawDataset, name: str) -> pd.DataFrame:
@@ -75,6 +85,8 @@ class Dataset:
     figures: pd.DataFrame
     events: pd.DataFrame
     resolutions: pd.DataFrame
+    systems: pd.DataFrame  # the review systems, dated by their events (see _dated_systems)
+    series_systems: pd.DataFrame  # which system each series counts under, over which periods
     # Resolved views, memoised per arguments: the tables are treated as read-only after loading.
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -162,8 +174,11 @@ class Dataset:
     def resolved(self, series_ids=None, *, rule: str = "recorded") -> pd.DataFrame:
         """One row per (series, period): where sources disagree, the value picked by ``rule``.
 
-        ``source_ids`` lists every source that states the value used; ``conflict`` marks rows
-        where some source gave another value. Rules: see :data:`CONFLICT_RULES`.
+        ``source_ids`` lists every source that states the value used, official statistics
+        first (:data:`KIND_ORDER`), and the row is that first source's figure; ``conflict``
+        marks rows where some source gave another value; ``official`` that official statistics
+        or a parliamentary answer state the value used, ``press_only`` that only the press does.
+        Rules: see :data:`CONFLICT_RULES`.
         """
         if rule not in CONFLICT_RULES:
             raise ValueError(
@@ -186,20 +201,32 @@ class Dataset:
         res = self.resolutions[self.resolutions["subject"] == "figure"].set_index(
             ["series_id", "period"]
         )
+        kinds = dict(zip(self.sources["source_id"], self.sources["kind"], strict=True))
+        copies = dict(zip(self.sources["source_id"], self.sources["copy"] == "yes", strict=True))
         out = []
         for (series_id, period), group in figs.groupby(["series_id", "period"], sort=True):
             value = self._pick(group, res, series_id, period, rule)
-            agreeing = group[group["value"] == value].sort_values("line")
+            agreeing = group[group["value"] == value]
+            agreeing = agreeing.assign(
+                _official=[kinds[s] not in OFFICIAL_KINDS for s in agreeing["source_id"]],
+                _copy=agreeing["source_id"].map(copies),
+                _kind=[KIND_ORDER.index(kinds[s]) for s in agreeing["source_id"]],
+            ).sort_values(["_official", "_copy", "_kind", "line"]).drop(
+                columns=["_official", "_copy", "_kind"])
             first = agreeing.iloc[0].copy()
             first["source_ids"] = ";".join(agreeing["source_id"])
             first["conflict"] = group["value"].nunique() > 1
             first["rule"] = rule if first["conflict"] else ""
+            stated_by = [kinds[s] for s in agreeing["source_id"]]
+            first["official"] = any(k in OFFICIAL_KINDS for k in stated_by)
+            first["press_only"] = all(k in PRESS_KINDS for k in stated_by)
             out.append(first)
         frame = pd.DataFrame(out).reset_index(drop=True)
         if frame.empty:
             return frame
         frame = frame.sort_values(["series_id", "start", "end"], ignore_index=True)
-        frame["conflict"] = frame["conflict"].astype(bool)
+        for column in ("conflict", "official", "press_only"):
+            frame[column] = frame[column].astype(bool)
         return frame
 
     @staticmethod
@@ -217,6 +244,14 @@ class Dataset:
             return chosen
         others = group[group["value"] != chosen].sort_values("line")
         return float(others["value"].iloc[0])
+
+    def system_of(self, series_id: str, period: str) -> str:
+        """The review system that counts ``series_id`` in ``period`` ('' for none: a
+        denominator, or a total across systems)."""
+        parsed = parse_period(period)
+        if "spans" not in self._memo:
+            self._memo["spans"] = spans_of(self.series_systems)
+        return system_of(self._memo["spans"], series_id, parsed.start, parsed.end)
 
     def resolved_events(self, *, rule: str = "recorded") -> pd.DataFrame:
         """One row per event: the recorded date (``rule="alternative"``: the rejected one)."""
@@ -241,17 +276,44 @@ class Dataset:
         return pd.DataFrame(out).sort_values(["when", "event_id"], ignore_index=True)
 
 
+def _dated_systems(frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """``systems.csv`` with each end's date, precision, first day, source and excerpt, from the
+    resolved dates of its events (``end`` is NaT for a system still in force)."""
+    by_event = events.set_index("event_id")
+    out = frame.copy()
+    for side in ("start", "end"):
+        ids = out[f"{side}_event_id"]
+        for column in ("date", "precision", "source_id", "excerpt"):
+            out[f"{side}_{column}"] = pd.Series(
+                [str(by_event.loc[e, column]) if e else "" for e in ids], index=out.index,
+                dtype="string")
+        out[side] = pd.to_datetime(
+            pd.Series([by_event.loc[e, "when"] if e else pd.NaT for e in ids], index=out.index))
+    return out
+
+
 def load(folder: Path | str | None = None) -> Dataset:
     """Load and check every table in ``folder`` (default: the project's ``data/``)."""
     folder = Path(folder) if folder is not None else data_dir()
     raw, problems = read_dataset(folder)
     if problems:
         raise DataError(problems)
-    return Dataset(
+    mapping = _frame(raw, "series_systems")
+    figures = _figures(raw)
+    spans = spans_of(mapping)
+    figures["system_id"] = pd.Series(
+        [system_of(spans, s, a, b) for s, a, b in zip(
+            figures["series_id"], figures["start"], figures["end"], strict=True)],
+        index=figures.index, dtype="string")
+    dataset = Dataset(
         folder=folder,
         sources=_frame(raw, "sources"),
         series=_frame(raw, "series"),
-        figures=_figures(raw),
+        figures=figures,
         events=_events(raw),
         resolutions=_frame(raw, "resolutions"),
+        systems=_frame(raw, "systems"),
+        series_systems=mapping,
     )
+    dataset.systems = _dated_systems(dataset.systems, dataset.resolved_events())
+    return dataset

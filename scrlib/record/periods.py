@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -122,8 +123,10 @@ def _bound(text: str, *, end: bool) -> pd.Timestamp:
     )
 
 
+@lru_cache(maxsize=8192)
 def parse_period(code: str) -> ParsedPeriod:
-    """Parse one period code; raise ``PeriodError`` saying what is allowed if it is malformed."""
+    """Parse one period code; raise ``PeriodError`` saying what is allowed if it is malformed.
+    (Cached: a ParsedPeriod is immutable, and the record parses each code many times.)"""
     if not isinstance(code, str) or not code.strip():
         raise PeriodError("empty period: use FYyyyy-yy, PYyyyy-yy, CYyyyy or A..B")
     code = code.strip()
@@ -162,11 +165,14 @@ def fiscal_label(period: pd.Period) -> str:
 def readable(code: str) -> str:
     """A period code as a reader writes it: 'FY2012-13' -> '2012-13', 'PY2013-14' ->
     '2013-14 (July to June)', 'CY2020' -> '2020', '2010-04-01..2011-01-31' -> '1 April 2010 to
-    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'."""
+    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'; a single day
+    ('2020-03-31..2020-03-31', a count at a date) -> '31 March 2020'."""
     from scrlib.record.records import human_date
 
     if ".." in code:
         first, last = code.split("..", 1)
+        if first == last:
+            return readable(first)
         return f"{readable(first)} to {readable(last)}"
     if code.startswith("FY"):
         return code[2:]

@@ -29,6 +29,7 @@ STAGES = (
     "rapid-review",
     "analysed",
     "other",
+    "context",  # a denominator (children in need, the population of children), not a review
 )
 UNITS = ("count", "percent")
 # What the source's words say about a value: a count, or a bound on it ("more than 800").
@@ -220,4 +221,38 @@ WITHHELD = Table(
     "Values a data set withholds (suppressed, not available, not applicable): never numbers.",
 )
 
-TABLES = (SOURCES, SERIES, FIGURES, EVENTS, RESOLUTIONS, WITHHELD)
+SYSTEMS = Table(
+    "systems",
+    "systems.csv",
+    (
+        Column("system_id", "slug"),
+        Column("name", description="short label for charts and tables"),
+        Column("description", description="one plain sentence: who reviews what, and when"),
+        Column("start_event_id", "slug",
+               description="the event (events.csv) whose date the system starts on"),
+        Column("end_event_id", "slug", False,
+               description="the event whose date it ends on; empty: still in force"),
+        Column("note", required=False),
+    ),
+    ("system_id",),
+    "The review systems, each dated by the events (and so the sources) that start and end it.",
+)
+
+SERIES_SYSTEMS = Table(
+    "series_systems",
+    "series-systems.csv",
+    (
+        Column("series_id", "slug"),
+        Column("system_id", "slug"),
+        Column("first_period", "period", False,
+               description="the first period the series counts under the system; empty: from "
+                           "its first figure"),
+        Column("last_period", "period", False,
+               description="the last period it counts under the system; empty: to its last"),
+        Column("note", required=False),
+    ),
+    ("series_id", "system_id"),
+    "Which review system each series counts under (a change of system is a break in definition).",
+)
+
+TABLES = (SOURCES, SERIES, FIGURES, EVENTS, RESOLUTIONS, WITHHELD, SYSTEMS, SERIES_SYSTEMS)

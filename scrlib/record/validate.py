@@ -253,7 +253,10 @@ def _token_in(needle: str, text: str) -> bool:
     """Whether ``needle`` occurs in ``text`` not glued to other digits (13 is not in 2013)."""
     pattern = re.escape(needle)
     if needle[:1] in DIGITS:  # not the tail of 1,704 or 3.5 (a comma after a word is fine)
-        pattern = r"(?<![0-9.])(?<![0-9],)" + pattern
+        # four digits or more after 'digit,' cannot continue a number (its groups have three):
+        # in a CSV row '357,402400' the 402400 is a cell of its own
+        cell = re.match(r"[0-9]{4}", needle) is not None
+        pattern = r"(?<![0-9.])" + ("" if cell else r"(?<![0-9],)") + pattern
     if needle[-1:] in DIGITS:
         pattern += r"(?![0-9]|[.,][0-9])"
     return re.search(pattern, text, flags=re.I) is not None
@@ -484,6 +487,9 @@ def _cross_checks(raw: RawDataset) -> list[Problem]:
 
     out.extend(_conflict_checks(raw, sources))
     out.extend(_part_checks(raw, series))
+    from scrlib.record.systems import system_problems  # the review systems (systems.py)
+
+    out.extend(system_problems(raw))
     return out
 
 
