@@ -303,7 +303,8 @@ def check_figure_value(row: Row, *, table_row: bool = False) -> list[tuple[str, 
             out.append(("excerpt", f"does not contain the value as written ({written!r})"))
     elif table_row:  # a data set's cell holds a percent as a plain number
         forms = list(dict.fromkeys([*value_forms(value, "count"), *value_forms(value, unit)]))
-        if not _in_a_cell(forms, excerpt):
+        if not (_in_a_cell(forms, excerpt)
+                or any(_token_in(form, excerpt) for form in value_forms(value, unit))):
             out.append(("excerpt", f"no cell of the data set's row holds the value {value} "
                         f"(looked for a cell {' or '.join(forms)}; the row as published: "
                         f"{shown(excerpt, 120)})"))
@@ -320,11 +321,13 @@ def check_figure_value(row: Row, *, table_row: bool = False) -> list[tuple[str, 
 
 
 def _in_a_cell(forms: list[str], excerpt: str) -> bool:
-    """Whether a cell of ``excerpt`` read as a CSV row is one of ``forms``."""
+    """Whether a cell of ``excerpt`` read as a CSV row, or as a table row as a release's page
+    shows it (cells between ``|``), is one of ``forms``."""
     try:
         cells = next(csv.reader([excerpt], strict=True), [])
     except csv.Error:
-        return False
+        cells = []
+    cells = [*cells, *excerpt.split("|")]
     return any(cell.strip() in forms for cell in cells)
 
 
