@@ -75,7 +75,7 @@ def test_an_ingest_through_a_symlink_waits_for_a_report_reading_the_real_folder(
     holder = _holder(data_copy)  # e.g. a report taking its snapshot of the data
     try:
         code = main(["ingest", str(release), "--dataset", "sin-nature", "--release",
-                     "Reporting year 2027", "--address", ADDRESS, "--published", "2027-07-01",
+                     "Reporting year 2027", "--address", ADDRESS, "--published", "2026-07-01",
                      "--accessed", "2026-11-25", "--data", str(link)])
     finally:
         _stop(holder)

@@ -276,7 +276,7 @@ def test_sigterm_keeps_last_good_report_and_kills_the_kernel(good_report, tmp_pa
     before = _tree(target)
     nbs = tmp_path / "nbs"
     _notebook(nbs, "01-slow", "import time\ntime.sleep(120)")
-    env = {**os.environ, "SCRLIB_NOTEBOOKS": str(nbs)}
+    env = {**os.environ, "SCRLIB_NOTEBOOKS": str(nbs), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "scrlib", "report", "--output", str(target)],
         env=env,
@@ -284,7 +284,12 @@ def test_sigterm_keeps_last_good_report_and_kills_the_kernel(good_report, tmp_pa
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(6)
+    # Signal once the run says it is starting its notebooks (not after a fixed sleep, which a
+    # loaded machine can outrun), then give the kernel a moment to start.
+    for line in proc.stdout:
+        if "notebook(s)" in line:
+            break
+    time.sleep(2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == report.EXIT_INTERRUPTED, err

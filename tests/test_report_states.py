@@ -65,10 +65,10 @@ def _release_2028() -> str:
         ("Total", 290), ("Child death", 140), ("Serious harm", 130), ("Other", 20)))
 
 
-RELEASES = {  # name -> (published, text)
-    "Reporting year 2027": ("2027-07-01",
+RELEASES = {  # name -> (published, text): test releases, published before the day they are read
+    "Reporting year 2027": ("2026-11-24",
                             (FIXTURES / "sin-nature-2027-test-values.csv").read_text("utf-8")),
-    "Reporting year 2028": ("2028-07-01", _release_2028()),
+    "Reporting year 2028": ("2026-11-25", _release_2028()),
 }
 
 
