@@ -214,6 +214,8 @@ def test_prior_sensitivity_says_whether_the_conclusion_depends_on_the_choice():
     assert set(results) == set(bayes.PRIOR_SETS)
     same = {label: results["default"] for label in ("default", "wider", "narrower")}
     assert bayes.depends_on_prior(same) == []
+    from scrlib.reader.sentences import prior_dependence
+
     flipped = copy.copy(results["default"])
     flipped.effects = results["default"].effects.copy()
     row = flipped.effects.index[0]
@@ -221,7 +223,8 @@ def test_prior_sensitivity_says_whether_the_conclusion_depends_on_the_choice():
     flipped.effects.loc[row, ["low", "high"]] = [0.5, 2.0] if was_clear else [1.5, 3.0]
     flipped.explanations = results["default"].explanations.copy()
     flipped.explanations["probability"] = flipped.explanations["probability"].to_numpy()[::-1]
-    words = bayes.depends_on_prior({"default": results["default"], "narrower": flipped})
+    relations = bayes.depends_on_prior({"default": results["default"], "narrower": flipped})
+    words = prior_dependence(relations)
     effect = flipped.effects.loc[row, "effect"]
     assert any(effect in w and ("under the default priors, not under the narrower" in w
                                 if was_clear else

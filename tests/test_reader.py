@@ -145,7 +145,7 @@ def test_the_bayesian_answer_puts_the_exploratory_explanation_aside_with_numbers
     table = default.explanations.set_index("explanation")["probability"]
     text = sentences.bayes_sentences(bayesian)
     lead = default.leading
-    if lead["basis"] == "suggested by the data (exploratory)":
+    if lead["basis"] == "suggested":
         rest = table.drop(lead["explanation"])
         best = rest.idxmax()
         assert "Leaving it out, the most probable is" in text
@@ -176,3 +176,30 @@ def test_an_interval_end_near_one_is_not_called_either_way(bayesian):
                       default.draws, default.seed, default.rope), Result())
     assert all("too close to 1 to say" in line for line in near)
     assert not any("both intervals" in line for line in near)
+
+
+def test_the_sensitivity_answer_counts_add_up_with_the_unfitted_included():
+    """Item 8 of issue 32: every specification is accounted for once (not fitted, a repeat,
+    a family the dispersion check rejects, or in the summary), and the counts said add up."""
+    import re
+
+    rows = ([{"status": "not fitted: not identified", "distinct": False,
+              "passes_dispersion_check": False, "excludes_null": False, "rate_ratio": np.nan}]
+            * 3
+            + [{"status": "fitted", "distinct": False, "passes_dispersion_check": True,
+                "excludes_null": False, "rate_ratio": 1.5}] * 5
+            + [{"status": "fitted", "distinct": True, "passes_dispersion_check": False,
+                "excludes_null": True, "rate_ratio": 2.0}] * 4
+            + [{"status": "fitted", "distinct": True, "passes_dispersion_check": True,
+                "excludes_null": r % 2 == 0, "rate_ratio": 1.0 + r / 10} for r in range(6)])
+    table = pd.DataFrame(rows)
+    choices = pd.DataFrame(columns=["choice", "value", "models", "median rate ratio",
+                                    "share excluding 1"])
+    first = answers.sensitivity(table, choices, None).sentences[0]
+    numbers = [int(n) for n in re.findall(r"\b\d+\b", first.split(";")[0] + first.split(
+        "remaining")[1].split("distinct")[0])]
+    total, *parts = numbers
+    assert total == len(table) == 18
+    assert parts == [3, 5, 4, 6] and sum(parts) == total, first
+    assert "could not be fitted" in first
+
