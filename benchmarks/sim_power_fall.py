@@ -21,6 +21,7 @@ machine's load.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -118,7 +119,7 @@ def main() -> int:
     y = frame["count"].to_numpy(dtype=float)
     rows, weights = design(frame, dates)
     n, k = len(y), rows.shape[-1]
-    beta, mu, dev, pearson, ok = fit(y, rows, weights)
+    beta, _, _, pearson, _ = fit(y, rows, weights)
     phi = float(pearson[0] / (n - k))
     reference = spec.fit(dataset)  # for the record only: the fit notebook 02 reports
     agree = bool(np.allclose(beta[0], reference._beta, rtol=1e-6, atol=1e-8))
@@ -147,7 +148,7 @@ def main() -> int:
                             identified & (p < 0.05))), 4)})
         print(results[-1])
     crossing = None
-    for a, b in zip(results, results[1:], strict=False):
+    for a, b in itertools.pairwise(results):
         if (a["power"] - 0.8) * (b["power"] - 0.8) <= 0 and a["power"] != b["power"]:
             crossing = a["fall"] + (0.8 - a["power"]) * (b["fall"] - a["fall"]) / (
                 b["power"] - a["power"])
