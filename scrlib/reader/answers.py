@@ -628,13 +628,15 @@ def _join(items, last_sep: str = " and ") -> str:
 
 # -- 03: the published share -------------------------------------------------------------------
 def publication(shares: pd.DataFrame, comparison, before, after, *, variation, events=(),
-                sources=(), notebook: str = "03-publication") -> Answer:
+                sources=(), forms=None, notebook: str = "03-publication") -> Answer:
     """How the published share of commissioned reviews moved, how sure, and what is unknown.
 
     ``shares``: :func:`scrlib.study.analysis.paired` rows (``year``, ``successes``, ``trials``,
     ``share``); ``comparison``: the exact before/after comparison (binomial variation only);
     ``variation``: the same years compared allowing for year-to-year variation
-    (:func:`scrlib.its.compare_shares`); ``sources``: the kinds of source the figures come from.
+    (:func:`scrlib.its.compare_shares`); ``sources``: the kinds of source the figures come from;
+    ``forms``: :func:`scrlib.study.analysis.dispersion_forms` (a form of the extra variation
+    under which the verdict changes is said).
     """
     question = "Did the share of commissioned SCRs that were published rise?"
     events, sources = list(events), list(sources)
@@ -646,7 +648,8 @@ def publication(shares: pd.DataFrame, comparison, before, after, *, variation, e
                  f"{'rose' if variation.difference > 0 else 'fell'} by "
                  f"{_points(variation.difference)} percentage points. "
                  + _beyond_binomial(variation, diff, _at_low_dispersion(shares, before, after,
-                                                                      variation)),
+                                                                      variation)
+                                    + _other_forms(forms, variation)),
                  f"What the data cannot say: {len(shares)} years"
                  + (f" from {_join(sorted(set(sources)))}" if sources else "")
                  + " cannot separate "
@@ -674,6 +677,21 @@ def _at_low_dispersion(shares, before, after, variation) -> str:
             f"{fmt.p_phrase(at_low.p_value)}")
 
 
+def _other_forms(forms, variation) -> str:
+    """A clause for each form of the extra variation under which the verdict changes ('' if
+    none does)."""
+    if forms is None or not len(forms):
+        return ""
+    main = phrasebook.beyond_chance(variation.p_value)
+    out = []
+    for form, rows in forms[forms["form"] != "quasi-binomial"].groupby("form", sort=False):
+        flipped = rows[rows["p"].map(phrasebook.beyond_chance) != main]
+        if len(flipped):
+            out.append(f"; if the extra variation grew with the denominator ({form}) p would be "
+                       f"{_join(sorted({fmt.p(v) for v in rows['p']}), ' to ')}")
+    return "".join(out)
+
+
 def _beyond_binomial(variation, diff, borrowed: str = "") -> str:
     """The comparison first as binomial counts would have it, then allowing for how much such
     shares vary from year to year, in words; ``borrowed`` adds the range of a borrowed
@@ -685,8 +703,8 @@ def _beyond_binomial(variation, diff, borrowed: str = "") -> str:
            f"these two years cannot show how much such shares vary, so this borrows an "
            f"assumption from another share: {variation.source} varied "
            f"{fmt.number(variation.dispersion, 1)} times as much as binomial counts would")
-    return (f"If the shares varied from year to year only as binomial counts do, that would "
-            f"be {phrasebook.chance_words(diff['p_value'])} (Fisher's "
+    return (f"If the shares varied from year to year only as binomial counts do, that "
+            f"{phrasebook.would_be(diff['p_value'])} (Fisher's "
             f"exact {fmt.p_phrase(diff['p_value'])}); but {how}, and allowing for that the "
             f"change is {phrasebook.chance_words(variation.p_value)} (95% interval "
             f"{fmt.number(100 * variation.difference_low)} to "

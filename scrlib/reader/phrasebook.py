@@ -189,6 +189,12 @@ def chance_words(p: float, level: float = LEVEL) -> str:
     return "more than chance" if beyond_chance(p, level) else "not clearly more than chance"
 
 
+def would_be(p: float, level: float = LEVEL) -> str:
+    """'would be more than chance' or 'would not clearly be more than chance'."""
+    return ("would be more than chance" if beyond_chance(p, level)
+            else "would not clearly be more than chance")
+
+
 def simulated_p(p: float, se: float, level: float = LEVEL) -> str:
     """Where a simulated p-value with Monte Carlo standard error ``se`` lies against ``level``:
     "below", "above", or "at the edge" when its band of two standard errors holds the level."""

@@ -107,14 +107,16 @@ def codings(fits: dict) -> pd.DataFrame:
 
 
 def models(comparison) -> pd.DataFrame:
-    """Families with and without a change in trend: AICc (QAICc), dispersion, alpha, notes."""
+    """Families with and without a change in trend: AICc and QAICc in columns of their own (each
+    compares only the fits on its own scale: AICc the likelihood families with each other,
+    QAICc the quasi-Poisson fits), dispersion, alpha, notes."""
     rows = []
     for r in comparison.table.itertuples(index=False):
         quasi = r.family == "quasipoisson"
         rows.append({"Family": FAMILY_WORDS.get(r.family, r.family), "Trend change": r.effects,
                      "Parameters": fmt.number(r.k),
-                     "Criterion": "QAICc" if quasi else "AICc",
-                     "Value": fmt.number(r.qaicc if quasi else r.aicc, 1),
+                     "AICc (likelihood families)": fmt.DASH if quasi else fmt.number(r.aicc, 1),
+                     "QAICc (quasi-Poisson only)": fmt.number(r.qaicc, 1) if quasi else fmt.DASH,
                      "Pearson chi2/df": fmt.number(r.pearson_dispersion, 2),
                      "NB alpha": fmt.number(r.nb_alpha, 3),
                      "Note": _model_note(r.note)})
@@ -338,9 +340,10 @@ def date_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
 
 def share_comparison(variation) -> pd.DataFrame:
     """A before/after share comparison allowing for year-to-year variation
-    (:func:`scrlib.its.compare_shares`), beside the binomial-only reading."""
-    rows = [("Share before", fmt.percent(100 * variation.before, 1) + "%"),
-            ("Share after", fmt.percent(100 * variation.after, 1) + "%"),
+    (:func:`scrlib.its.compare_shares`): one method in the table (the binomial-only reading is
+    another comparison, said beside it, not in it)."""
+    rows = [("Share before", fmt.percent(100 * variation.before, 1)),
+            ("Share after", fmt.percent(100 * variation.after, 1)),
             ("Difference (points)",
              f"{fmt.number(100 * variation.difference, 1)} (95% interval "
              f"{fmt.number(100 * variation.difference_low, 1)} to "
@@ -350,15 +353,24 @@ def share_comparison(variation) -> pd.DataFrame:
             ("Year-to-year variation (times binomial)",
              f"{fmt.number(variation.dispersion, 2)}, from {variation.source}"),
             ("Test of no change", f"{fmt.p_phrase(variation.p_value)} (t on "
-                                  f"{fmt.number(variation.df)} df)"),
-            ("If the shares varied only as binomial counts",
-             f"z = {fmt.number(variation.binomial_z, 2)}, "
-             f"{fmt.p_phrase(variation.binomial_p)}")]
+                                  f"{fmt.number(variation.df)} df)")]
     if variation.source == "these years":
         rows.insert(5, ("Test of binomial variation",
                         f"chi-squared {fmt.number(variation.chi2, 1)} on "
                         f"{fmt.number(variation.df)} df, {fmt.p_phrase(variation.chi2_p)}"))
     return pd.DataFrame(rows, columns=["Quantity", "Value"]).set_index("Quantity")
+
+
+def dispersion_forms(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.study.analysis.dispersion_forms` for readers: each form of extra variation,
+    the multiple of binomial variance it gives each side, and the test of no change under it
+    (one method, quasi-binomial, throughout)."""
+    rows = [{"Extra variation": f"{r.form}: {r.which}",
+             "Times binomial, before": fmt.number(r.before, 1),
+             "Times binomial, after": fmt.number(r.after, 1),
+             f"p (t on {fmt.number(r.df)} df)": fmt.p(r.p)}
+            for r in table.itertuples(index=False)]
+    return fmt.labelled(pd.DataFrame(rows))
 
 
 def tipping_points(table: pd.DataFrame) -> pd.DataFrame:

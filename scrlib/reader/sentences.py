@@ -427,7 +427,7 @@ def multiplicity_sentence(adjusted) -> str:
     every = "both" if len(adjusted) == 2 else f"all {len(adjusted)}"
     return (f"{_count_words(len(adjusted))} policy steps are tested, so one of them could "
             "fall below 0.05 by chance more often than one test would; adjusted for testing "
-            f"{every} (Holm's method, which keeps the chance of any false finding at "
+            f"{every} (Holm's method, which keeps the chance of any false finding at most "
             f"5%), their p-values become {pairs}. The other p-values in this notebook answer "
             "other questions (whether a break exists anywhere, which explanation fits, what a "
             "sensitivity check changes) and are not adjusted: read each on its own, not as "
@@ -442,6 +442,7 @@ def end_years_sentence(changes, name: str, series_name: str) -> str:
 
     if changes.empty:
         return ""
+    name = name if name[:2].isupper() else name[:1].lower() + name[1:]
     parts = _join([f"{fmt.number(r.successes_change)}% against "
                    f"{fmt.number(r.trials_change)}% to {r.year}"
                    for r in changes.itertuples(index=False)])

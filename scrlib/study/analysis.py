@@ -256,6 +256,44 @@ def borrowed_dispersion(dataset, *, rule: str = "recorded") -> tuple[float, floa
     return found.dispersion, found.df, words
 
 
+def dispersion_forms(dataset, frame: pd.DataFrame, before, after, *,
+                     rule: str = "recorded") -> pd.DataFrame:
+    """The borrowed dispersion (:func:`borrowed_dispersion`) under two forms of extra
+    variation, and the comparison of ``before`` with ``after`` under each: quasi-binomial (the
+    same multiple of binomial variance at every size: the estimate as borrowed, and the ends
+    of its 95% range from its df) and beta-binomial-like (the multiple grows with the
+    denominator, 1 + (n - 1) rho, rho from the reference share at the smallest and largest of
+    its denominators). One row per (form, end): ``form``, ``which``, the multiple before and
+    after, and ``p`` (t on the borrowed df)."""
+    from scipy import stats
+
+    phi, df, source = borrowed_dispersion(dataset, rule=rule)
+    numerator, denominator, ref_before, ref_after = VARIATION_REFERENCE
+    reference = paired(dataset, numerator, denominator, rule=rule)
+    sizes = reference[reference["year"].isin([*ref_before, *ref_after])]["trials"]
+    b, a = split_years(frame, before), split_years(frame, after)
+    n_before, n_after = float(b["trials"].mean()), float(a["trials"].mean())
+    rows = []
+
+    def add(form, which, phi_b, phi_a):
+        found = compare_share_years(frame, before, after, dispersion=(phi_b, phi_a),
+                                    dispersion_df=df, source=source)
+        rows.append({"form": form, "which": which, "before": max(phi_b, 1.0),
+                     "after": max(phi_a, 1.0), "p": found.p_value, "df": df})
+
+    low = phi * df / stats.chi2.ppf(0.975, df)
+    high = phi * df / stats.chi2.ppf(0.025, df)
+    for which, value in (("as estimated", phi), ("low end of its 95% range", low),
+                         ("high end of its 95% range", high)):
+        add("quasi-binomial", which, value, value)
+    for which, size in (("its largest denominator", float(sizes.max())),
+                        ("its smallest denominator", float(sizes.min()))):
+        rho = (phi - 1) / (size - 1)
+        add("beta-binomial-like", f"rho from {which} ({size:,.0f})",
+            1 + (n_before - 1) * rho, 1 + (n_after - 1) * rho)
+    return pd.DataFrame(rows, columns=["form", "which", "before", "after", "p", "df"])
+
+
 def comparison_table(comparison) -> pd.DataFrame:
     """A PeriodComparison as a compact table for readers (estimates to 3 significant figures)."""
     table = comparison.table
@@ -271,8 +309,11 @@ def comparison_table(comparison) -> pd.DataFrame:
 
 
 def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *,
-                     ci_method: str = "wilson") -> pd.DataFrame:
-    """The exact before/after share comparison under every conflict rule, one row per rule."""
+                     ci_method: str = "wilson", dispersion=None, dispersion_df=None,
+                     source: str = "") -> pd.DataFrame:
+    """The before/after share comparison under every conflict rule, one row per rule and
+    comparison, all by one method: quasi-binomial with the given ``dispersion`` (as the
+    notebook's main comparison), or, without one, exact binomial (column names say which)."""
     from scrlib.record.load import CONFLICT_RULES
 
     rows = []
@@ -280,17 +321,30 @@ def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *
         frame = paired(dataset, numerator, denominator, rule=rule)
         for label, b, a in (("chosen years", before, after),
                             *_neighbours(frame, dataset, numerator, denominator)):
-            table = compare_years(frame, b, a, kind="proportion", ci_method=ci_method).table
-            diff = table[table["quantity"] == "difference"].iloc[0]
-            rows.append({
-                "rule": rule, "comparison": f"{', '.join(b)} vs {', '.join(a)}",
-                "which": label,
-                "share before %": round(100 * table["estimate"].iloc[0], 1),
-                "share after %": round(100 * table["estimate"].iloc[1], 1),
-                "difference (points)": f"{100 * diff['estimate']:.1f} "
-                f"({100 * diff['ci_low']:.1f} to {100 * diff['ci_high']:.1f})",
-                "exact p": fmt.p(diff["p_value"]),
-            })
+            row = {"rule": rule, "comparison": f"{', '.join(b)} vs {', '.join(a)}",
+                   "which": label}
+            if dispersion is not None:
+                found = compare_share_years(frame, b, a, dispersion=dispersion,
+                                            dispersion_df=dispersion_df, source=source)
+                row.update({
+                    "share before %": round(100 * found.before, 1),
+                    "share after %": round(100 * found.after, 1),
+                    "difference (points, quasi-binomial 95% interval)":
+                        f"{100 * found.difference:.1f} ({100 * found.difference_low:.1f} to "
+                        f"{100 * found.difference_high:.1f})",
+                    f"p (quasi-binomial, t on {found.df:g} df)": fmt.p(found.p_value)})
+            else:
+                table = compare_years(frame, b, a, kind="proportion",
+                                      ci_method=ci_method).table
+                diff = table[table["quantity"] == "difference"].iloc[0]
+                row.update({
+                    "share before %": round(100 * table["estimate"].iloc[0], 1),
+                    "share after %": round(100 * table["estimate"].iloc[1], 1),
+                    "difference (points, binomial 95% interval)":
+                        f"{100 * diff['estimate']:.1f} ({100 * diff['ci_low']:.1f} to "
+                        f"{100 * diff['ci_high']:.1f})",
+                    "exact p (binomial only)": fmt.p(diff["p_value"])})
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
