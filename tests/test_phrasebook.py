@@ -54,6 +54,10 @@ def test_a_bayes_factor_from_posterior_and_prior_probabilities():
     assert factor == pytest.approx((0.965 / 0.035) / 4)
     assert pb.bayes_factor_words(factor) == "positive evidence"
     assert pb.bayes_factor_words(1.5) == "evidence not worth more than a bare mention"
+    # a factor whose Monte Carlo error reaches across a boundary is said to be at the edge
+    assert pb.bayes_factor_words(2.99, 0.01) == (
+        "at the edge between evidence not worth more than a bare mention and positive evidence")
+    assert pb.bayes_factor_words(2.9, 0.01) == "evidence not worth more than a bare mention"
 
 
 @pytest.mark.parametrize(("p", "words"), [

@@ -203,3 +203,32 @@ def test_the_sensitivity_answer_counts_add_up_with_the_unfitted_included():
     assert parts == [3, 5, 4, 6] and sum(parts) == total, first
     assert "could not be fitted" in first
 
+
+
+def test_the_key_message_gives_both_readings_each_tied_to_what_it_assumes(analysis, dip):
+    """Item 10 of issue 32: the frequentist reading (what series with no change would give)
+    and the Bayesian one (the probability of no change among the explanations fixed in
+    advance, equally likely beforehand, and its Bayes factor in Kass and Raftery's words) in
+    one sentence, each with its words from the phrasebook."""
+    from scrlib.its import bayes
+    from scrlib.reader import phrasebook
+
+    dates, result, step, two, expl = analysis
+    found = bayes.posterior(dip, outcome="count", time="fiscal_year", draws=512, placed=(),
+                            policy=dates, suggested=("temporary",))
+    key = answers.key_message(dip, dates, scan=two, bayes=found)
+    table = found.explanations[found.explanations["basis"] != "suggested"]
+    p = float(table.set_index("explanation").loc["no change", "probability"]
+              / table["probability"].sum())
+    factor = phrasebook.posterior_odds_factor(p, 1 / len(table))
+    sentence = next(s for s in key.sentences if "weighed the Bayesian way" in s)
+    assert "equally likely beforehand" in sentence and "not suggested by these counts" in sentence
+    assert f"a Bayes factor of about {phrasebook.about(factor)}" in sentence or (
+        "a Bayes factor of about" in sentence)
+    assert phrasebook.bayes_factor(factor).words in sentence
+    if not phrasebook.beyond_chance(two.p_value):
+        assert "if nothing had changed" in sentence
+        assert f"{phrasebook.evidence(two.p_value)} against no change" in sentence
+    answer = answers.initiated(dip, dates, result, expl, step_scan=step, dip_scan=two,
+                               bayes=found)
+    assert sum("weighed the Bayesian way" in s for s in answer.sentences) == 1

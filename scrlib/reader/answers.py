@@ -10,6 +10,7 @@ same words; :meth:`Answer.write` saves it for the index.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -139,7 +140,7 @@ def key_message(frame: pd.DataFrame, dates: dict, *, scan=None, against=None,
         chance = (f": if nothing had changed, a dip and recovery of this size, placed anywhere "
                   f"in these years, would turn up by chance in about {_one_in(scan.p_value)} "
                   f"series like this one ({fmt.p_phrase(scan.p_value, scan.smallest_p)}, "
-                  f"{phrasebook.evidence(scan.p_value)})")
+                  f"{phrasebook.evidence(scan.p_value)} against no change)")
     reading = _bayes_reading(bayes)
     if reading:
         chance += f"{';' if chance else ':'} {reading}"
@@ -587,23 +588,45 @@ def _counting_words(body: str, labels) -> str:
 
 def _bayes_reading(bayes) -> str:
     """The Bayesian reading in one clause, tied to what it assumes: the posterior probability
-    of no change under the stated prior odds, and the Bayes factor against it in Kass and
-    Raftery's words ('' without a result, or without a no-change explanation)."""
+    of no change among the explanations not suggested by these counts (an explanation the data
+    suggested would make no change look less probable than a test fixed in advance could),
+    under their prior odds, the Bayes factor against it in Kass and Raftery's words, and the
+    probability with every explanation counted beside it ('' without a result, or without a
+    no-change explanation)."""
     if bayes is None:
         return ""
-    table = bayes.explanations
+    every = bayes.explanations
+    table = every[every["basis"] != "suggested"]
     none = table[table["explanation"] == "no change"]
     if none.empty:
         return ""
+    total, prior_total = float(table["probability"].sum()), float(table["prior"].sum())
     row = none.iloc[0]
+    p, se = float(row["probability"]) / total, float(row["probability_se"]) / total
+    prior = float(row["prior"]) / prior_total
     equal = bool(np.allclose(table["prior"], table["prior"].iloc[0]))
-    odds = (f"with the {len(table)} explanations equally likely beforehand" if equal else
-            f"with no change given prior probability {fmt.number(row['prior'], 2)}")
-    factor = phrasebook.posterior_odds_factor(row["probability"], row["prior"])
+    left = len(every) - len(table)
+    which = (f"the {_count(len(table))} explanations not suggested by these counts" if left
+             else f"the {_count(len(table))} explanations")
+    odds = (f"{which} equally likely beforehand" if equal
+            else f"{which}, no change given prior probability {fmt.number(prior, 2)}")
+    factor = phrasebook.posterior_odds_factor(p, prior)
+    # the factor's Monte Carlo error from the probability's: d factor / d p = -factor / (p q)
+    factor_se = factor * se / (p * (1 - p)) if 0 < p < 1 else float("nan")
+    shown = phrasebook.about(factor)
+    if fmt.mc_step(factor_se) > 10 ** (math.floor(math.log10(factor)) - 1):
+        shown = fmt.with_error(factor, factor_se)
+    also = (f"; {fmt.mc_probability(row['probability'], row['probability_se'])} if the one "
+            "these counts suggested is counted too" if left else "")
     return (f"weighed the Bayesian way ({odds}), no change has probability "
-            f"{fmt.mc_probability(row['probability'], row['probability_se'])} after seeing the "
-            f"counts (a Bayes factor of about {phrasebook.about(factor)} against it: "
-            f"{phrasebook.bayes_factor_words(factor)})")
+            f"{fmt.mc_probability(p, se)} after seeing the counts (a Bayes factor of about "
+            f"{shown} against it: {phrasebook.bayes_factor_words(factor, factor_se)}{also})")
+
+
+def _count(n: int) -> str:
+    """A small count in words ("five"), a larger one in figures."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return words[n] if 0 <= n < len(words) else str(n)
 
 
 def mid_sentence(name: str) -> str:
@@ -765,7 +788,7 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
         f"{numerator[0].upper() + numerator[1:]} per 100 {denominator} were {years}; "
         f"{denominator} went {'up' if change >= 0 else 'down'} {fmt.number(abs(change))}% and "
         f"{numerator} {'up' if reviews >= 0 else 'down'} {fmt.number(abs(reviews))}% from "
-        f"{first['year']} to {last['year']}.",
+        f"{first['year']} to {last['year']}{_end_year_words(shares)}.",
         f"Comparing {baseline} with {_join(list(after))} pooled, the share "
         f"{'rose' if variation.difference > 0 else 'fell'} by "
         f"{_points(variation.difference)} points. "

@@ -149,13 +149,21 @@ def bayes_factor(factor: float) -> Band:
                  inclusive=False)
 
 
-def bayes_factor_words(factor: float) -> str:
+def bayes_factor_words(factor: float, se: float = 0.0) -> str:
     """'positive evidence' (etc.): Kass and Raftery's word as evidence for the hypothesis the
-    factor favours."""
-    band = bayes_factor(factor)
-    if band.index == 0:
-        return "evidence not worth more than a bare mention"
-    return f"{band.words} evidence"
+    factor favours; where the factor's Monte Carlo error ``se`` (two of them either way)
+    reaches into the next band, "at the edge between" the two bands' words."""
+    def words(band: Band) -> str:
+        if band.index == 0:
+            return "evidence not worth more than a bare mention"
+        return f"{band.words} evidence"
+
+    factor, se = float(factor), float(se) if se == se else 0.0
+    low, high = (bayes_factor(max(factor - 2 * se, 1e-300)),
+                 bayes_factor(factor + 2 * se))
+    if factor >= 1 and low.index != high.index:
+        return f"{EDGE} between {words(low)} and {words(high)}"
+    return words(bayes_factor(factor))
 
 
 def posterior_odds_factor(probability: float, prior: float) -> float:
