@@ -109,6 +109,7 @@ simulate: setup
 	$(PY) benchmarks/sim_breaks.py
 	$(PY) benchmarks/sim_inference.py
 	$(PY) benchmarks/sim_power.py
+	$(PY) benchmarks/sim_power_fall.py
 	$(PY) benchmarks/sim_bayes.py
 
 # The Bayesian cross-check against PyMC (NUTS and SMC; an optional extra, several minutes);

@@ -214,6 +214,8 @@ def test_prior_sensitivity_says_whether_the_conclusion_depends_on_the_choice():
     assert set(results) == set(bayes.PRIOR_SETS)
     same = {label: results["default"] for label in ("default", "wider", "narrower")}
     assert bayes.depends_on_prior(same) == []
+    from scrlib.reader.sentences import prior_dependence
+
     flipped = copy.copy(results["default"])
     flipped.effects = results["default"].effects.copy()
     row = flipped.effects.index[0]
@@ -221,7 +223,8 @@ def test_prior_sensitivity_says_whether_the_conclusion_depends_on_the_choice():
     flipped.effects.loc[row, ["low", "high"]] = [0.5, 2.0] if was_clear else [1.5, 3.0]
     flipped.explanations = results["default"].explanations.copy()
     flipped.explanations["probability"] = flipped.explanations["probability"].to_numpy()[::-1]
-    words = bayes.depends_on_prior({"default": results["default"], "narrower": flipped})
+    relations = bayes.depends_on_prior({"default": results["default"], "narrower": flipped})
+    words = prior_dependence(relations)
     effect = flipped.effects.loc[row, "effect"]
     assert any(effect in w and ("under the default priors, not under the narrower" in w
                                 if was_clear else
@@ -313,3 +316,60 @@ def test_other_priors_reweight_the_first_sets_draws_to_what_drawing_anew_gives()
             want["log_evidence"].to_numpy(), abs=0.05)
         assert got["probability"].to_numpy() == pytest.approx(
             want["probability"].to_numpy(), abs=0.02)
+
+
+def _notebook_default(name: str):
+    """A parameter's default in notebook 02's parameters cell."""
+    import json
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "02-initiated.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    source = next("".join(c["source"]) for c in cells
+                  if "parameters" in c.get("metadata", {}).get("tags", []))
+    return int(re.search(rf"^{name}: int = (\d+)", source, re.M).group(1))
+
+
+def _printed(text: str) -> tuple[float, float]:
+    """A printed number and half its last digit's step."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return float(text), 0.5 * 10.0 ** -decimals
+
+
+def test_printed_bayesian_digits_agree_with_a_converged_run(dataset):
+    """Item 4 of issue 32: on notebook 02's data, at its default draws, every printed effect
+    quantity (the interval ends, the median and the tail probabilities of the steps) carries
+    only the digits its Monte Carlo error supports, so it agrees with a run on 4 times as many
+    points per scramble to within half its last printed digit (and that run's own error)."""
+    from scrlib.reader import result_tables
+    from scrlib.study.design import Specification
+
+    spec = Specification()
+    frame = spec.data(dataset)
+    arguments = {"outcome": "count", "time": "fiscal_year", "policy": spec.dates(dataset),
+                 "placed": (), "seed": 2012}
+    draws = _notebook_default("bayes_draws")
+    default = bayes.posterior(frame, draws=draws, **arguments)
+    converged = bayes.posterior(frame, draws=4 * draws, **arguments)
+    table = result_tables.bayes_effects(default)
+    truth = converged.effects.set_index("effect")
+    checked = 0
+    for r in table.itertuples():
+        want = truth.loc[r.Effect]
+        low, high = r[table.columns.get_loc("95% credible interval") + 1].split(" to ")
+        cells = [(low, "low"), (high, "high"),
+                 (r[table.columns.get_loc("Rate ratio (posterior median)") + 1], "median"),
+                 (r[table.columns.get_loc("Probability of a rise") + 1], "p_rise")]
+        for text, key in cells:
+            if text.startswith(("<", ">")):
+                continue
+            value, half = _printed(text)
+            assert abs(want[key] - value) <= half + 3 * want[f"{key}_se"], (r.Effect, key,
+                                                                             text, want[key])
+            checked += 1
+    assert checked >= 10
+    # the interval at Ofsted's end: 0.98 to 4.02 printed at two decimals before, against a
+    # converged 0.96 to 4.06: its error now says how many digits it carries
+    ofsted = default.effects.set_index("effect").loc["step at Ofsted evaluation ends"]
+    assert ofsted["low_se"] > 0 and ofsted["high_se"] > 0

@@ -75,85 +75,18 @@ def test_nested_f_test_of_steps_against_the_temporary_change():
     assert test["p_value"] == pytest.approx(stats.f.sf(f, 1, df2))
 
 
-def test_verdict_says_when_the_data_cannot_tell_explanations_apart():
-    close = frame([120, 118, 123, 94, 98, 121, 119, 122, 120])  # a shallow dip
-    result = run(close)
-    fixed = result.table[result.table["searched_dates"] == 0]
-    assert (fixed["delta"] < 2).sum() >= 2  # the constructed case: two within 2 units
-    assert "the data cannot tell apart" in result.verdict
-    assert "fits best" not in result.verdict
-    # a dip that fully returns: steps that cancel fit it as well, so no "fits best"
-    returned = run(frame([140, 138, 141, 70, 70, 140, 139, 142, 141]))
-    assert returned.verdict.startswith("Among the explanations at the policy dates, the data "
-                                       "cannot tell apart a temporary change")
-    assert "no change has much less support" in returned.verdict
-    # a fall that stays: QAICc ranks the temporary change first (a trend takes the fall after
-    # it), but the nested test prefers lasting steps: the two disagree, and it says so
-    stays = run(frame([140, 138, 141, 70, 72, 74, 71, 73, 70]))
-    test = stays.tests[stays.tests["comparison"].str.startswith("permanent steps")
-                       & stays.tests["comparison"].str.contains("vs a temporary")]
-    assert test["p_value"].iloc[0] < 0.05
-    assert "the criterion and the test disagree" in stays.verdict
-    assert "fits best" not in stays.verdict
-
-
-def test_fits_best_only_where_criterion_and_nested_tests_agree():
-    from scrlib.its.explanations import leading
-
-    table = pd.DataFrame({"explanation": ["a", "b", "c"], "searched_dates": [0, 0, 0],
-                          "criterion": [10.0, 18.0, 30.0], "delta": [0.0, 8.0, 20.0],
-                          "coefficients": [3, 4, 2]})
-    tests = pd.DataFrame({"comparison": ["b vs a", "a vs c"], "p_value": [0.30, 0.001],
-                          "test": ["F", "F"], "exploratory": [False, False]})
-    best, tied, disputed, rest = leading(table, tests)
-    assert best["explanation"] == "a" and [r["explanation"] for r, _ in tied] == ["b"]
-    assert disputed == [] and [r["explanation"] for r, _ in rest] == ["c"]
-    tests.loc[0, "p_value"] = 0.01  # the larger model b is preferred by its test: disagreement
-    best, tied, disputed, rest = leading(table, tests)
-    assert tied == [] and [r["explanation"] for r, _ in disputed] == ["b"]
-    table.loc[1, "coefficients"] = 2  # b smaller than a, and rejected against it: a fits best
-    best, tied, disputed, rest = leading(table, tests)
-    assert tied == disputed == [] and [r["explanation"] for r, _ in rest] == ["b", "c"]
-
-
-def test_a_weaker_explanation_is_set_against_every_leading_one():
-    """No change can have less support than an exploratory leader, yet lose a confirmatory test
-    to another leader while the criterion prefers it: the clause says both."""
-    from scrlib.its.explanations import against_others
-
-    rows = pd.DataFrame({"explanation": ["dip", "steps", "none"], "criterion": [10.0, 18.0, 17.3],
-                         "coefficients": [3, 4, 2]})
-    tests = pd.DataFrame({"comparison": ["steps vs none", "dip vs none"],
-                          "p_value": [0.036, 0.007], "test": ["F", "F"],
-                          "exploratory": [False, True]})
-    clause = against_others(rows.iloc[2], [rows.iloc[0], rows.iloc[1]], tests,
-                            lambda r: r["explanation"])
-    assert clause == ("a confirmatory test prefers steps to none (p = 0.036), though the "
-                      "small-sample criterion slightly prefers the latter")
-
-
-def test_verdict_judges_searched_dates_by_their_bootstrap_test():
-    data = frame([140, 133, 138, 80, 85, 118, 139, 142, 137])
-    dip = scan(data, outcome="n", time="year", breaks=2, kind="dip", replicates=19,
-               candidates=POLICY)
-    verdict = run(data, dip_scan=dip).verdict
-    assert verdict.startswith("Allowing for the search over dates, a temporary change")
-    assert verdict.index("Allowing for the search") < verdict.index("Among the explanations")
-    assert f"p = {dip.p_value:.2g}" in verdict or "p \u2264" in verdict
-
-
 def test_an_explanation_the_data_suggested_is_exploratory_wherever_it_appears():
     from scipy import special
 
     data = frame([140, 133, 138, 80, 85, 118, 139, 142, 137])
     result = run(data, suggested=("temporary",))
     dip = row(result, "a temporary change between")
-    assert dip["basis"] == "suggested by the data (exploratory)"
-    assert row(result, "permanent steps")["basis"] == "fixed in advance"
+    assert dip["basis"] == "suggested"
+    assert row(result, "permanent steps")["basis"] == "independent"
     involved = result.tests["comparison"].str.contains("a temporary change between")
     assert result.tests.loc[involved, "exploratory"].all()
+    assert (result.tests.loc[involved, "basis"] == "suggested").all()
     assert not result.tests.loc[~involved & ~result.tests["searched"], "exploratory"].any()
-    assert "(suggested by the data: exploratory)" in result.verdict
     # the weights without the small-sample penalty, from QAIC written out here
     y = data["n"].to_numpy(dtype=float)
     fixed = result.table[result.table["searched_dates"] == 0]
@@ -166,6 +99,22 @@ def test_an_explanation_the_data_suggested_is_exploratory_wherever_it_appears():
     np.testing.assert_allclose(fixed["weight_no_penalty"], w / w.sum(), rtol=1e-9)
     with pytest.raises(ValueError, match="suggested names \\['dip'\\]; allowed: steps"):
         run(data, suggested=("dip",))
+
+
+def test_three_grades_of_basis_from_the_firmest_to_the_weakest():
+    """Lasting steps at dates taken from the same reports as the counts are graded so, and a
+    nested test takes the weaker basis of its two sides."""
+    data = frame([140, 133, 138, 80, 85, 118, 139, 142, 137])
+    result = run(data, suggested=("temporary",), same_reports=("steps",))
+    assert row(result, "permanent steps")["basis"] == "same-reports"
+    assert row(result, "no change")["basis"] == "independent"
+    tests = result.tests.set_index("comparison")["basis"]
+    steps = row(result, "permanent steps")["explanation"]
+    dip = row(result, "a temporary change between")["explanation"]
+    assert tests[f"{steps} vs no change"] == "same-reports"
+    assert tests[f"{steps} vs {dip}"] == "suggested"
+    with pytest.raises(ValueError, match="same_reports names \\['x'\\]"):
+        run(data, same_reports=("x",))
 
 
 def test_only_poisson_families_and_a_policy_date():

@@ -145,7 +145,7 @@ def test_the_bayesian_answer_puts_the_exploratory_explanation_aside_with_numbers
     table = default.explanations.set_index("explanation")["probability"]
     text = sentences.bayes_sentences(bayesian)
     lead = default.leading
-    if lead["basis"] == "suggested by the data (exploratory)":
+    if lead["basis"] == "suggested":
         rest = table.drop(lead["explanation"])
         best = rest.idxmax()
         assert "Leaving it out, the most probable is" in text
@@ -176,3 +176,59 @@ def test_an_interval_end_near_one_is_not_called_either_way(bayesian):
                       default.draws, default.seed, default.rope), Result())
     assert all("too close to 1 to say" in line for line in near)
     assert not any("both intervals" in line for line in near)
+
+
+def test_the_sensitivity_answer_counts_add_up_with_the_unfitted_included():
+    """Item 8 of issue 32: every specification is accounted for once (not fitted, a repeat,
+    a family the dispersion check rejects, or in the summary), and the counts said add up."""
+    import re
+
+    rows = ([{"status": "not fitted: not identified", "distinct": False,
+              "passes_dispersion_check": False, "excludes_null": False, "rate_ratio": np.nan}]
+            * 3
+            + [{"status": "fitted", "distinct": False, "passes_dispersion_check": True,
+                "excludes_null": False, "rate_ratio": 1.5}] * 5
+            + [{"status": "fitted", "distinct": True, "passes_dispersion_check": False,
+                "excludes_null": True, "rate_ratio": 2.0}] * 4
+            + [{"status": "fitted", "distinct": True, "passes_dispersion_check": True,
+                "excludes_null": r % 2 == 0, "rate_ratio": 1.0 + r / 10} for r in range(6)])
+    table = pd.DataFrame(rows)
+    choices = pd.DataFrame(columns=["choice", "value", "models", "median rate ratio",
+                                    "share excluding 1"])
+    first = answers.sensitivity(table, choices, None).sentences[0]
+    numbers = [int(n) for n in re.findall(r"\b\d+\b", first.split(";")[0] + first.split(
+        "remaining")[1].split("distinct")[0])]
+    total, *parts = numbers
+    assert total == len(table) == 18
+    assert parts == [3, 5, 4, 6] and sum(parts) == total, first
+    assert "could not be fitted" in first
+
+
+
+def test_the_key_message_gives_both_readings_each_tied_to_what_it_assumes(analysis, dip):
+    """Item 10 of issue 32: the frequentist reading (what series with no change would give)
+    and the Bayesian one (the probability of no change among the explanations fixed in
+    advance, equally likely beforehand, and its Bayes factor in Kass and Raftery's words) in
+    one sentence, each with its words from the phrasebook."""
+    from scrlib.its import bayes
+    from scrlib.reader import phrasebook
+
+    dates, result, step, two, expl = analysis
+    found = bayes.posterior(dip, outcome="count", time="fiscal_year", draws=512, placed=(),
+                            policy=dates, suggested=("temporary",))
+    key = answers.key_message(dip, dates, scan=two, bayes=found)
+    table = found.explanations[found.explanations["basis"] != "suggested"]
+    p = float(table.set_index("explanation").loc["no change", "probability"]
+              / table["probability"].sum())
+    factor = phrasebook.posterior_odds_factor(p, 1 / len(table))
+    sentence = next(s for s in key.sentences if "weighed the Bayesian way" in s)
+    assert "equally likely beforehand" in sentence and "not suggested by these counts" in sentence
+    assert f"a Bayes factor of about {phrasebook.about(factor)}" in sentence or (
+        "a Bayes factor of about" in sentence)
+    assert phrasebook.bayes_factor(factor).words in sentence
+    if not phrasebook.beyond_chance(two.p_value):
+        assert "if nothing had changed" in sentence
+        assert f"{phrasebook.evidence(two.p_value)} against no change" in sentence
+    answer = answers.initiated(dip, dates, result, expl, step_scan=step, dip_scan=two,
+                               bayes=found)
+    assert sum("weighed the Bayesian way" in s for s in answer.sentences) == 1

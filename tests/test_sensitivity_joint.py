@@ -78,3 +78,62 @@ def test_tipping_points_are_the_smallest_undercount_that_changes_a_conclusion(da
     assert sensitivity.largest_revision(dataset, "scr-initiated") == ("2010-11", 71.0, 72.0)
     with pytest.raises(ValueError, match="year '2011-12' is not in the series"):
         sensitivity.tipping_points(dataset, BASE, ["2011-12"])
+
+
+def test_every_alternative_the_record_keeps_is_refitted_and_a_changed_verdict_is_said(dataset):
+    """Item 3 of issue 32: with 71 for 2010-11 (the record's other value) the interval at
+    Ofsted's end excludes no change; the alternative is refitted, the change of verdict is
+    found, and the answer says it with its numbers."""
+    from scrlib.its import fmt
+    from scrlib.reader import answers
+
+    table = sensitivity.alternatives(dataset, BASE)
+    conflicts = dataset.conflicts()
+    modelled = set(BASE.data(dataset)["year"])
+    expected = {(r.period.removeprefix("FY"), float(r.value))
+                for r in conflicts[(conflicts["series_id"] == BASE.series)
+                                   & ~conflicts["chosen"]].itertuples(index=False)
+                if r.period.removeprefix("FY") in modelled}
+    assert set(zip(table["year"], table["alternative"], strict=True)) == expected
+    row = table[(table["policy"] == "Ofsted evaluation ends")
+                & (table["year"] == "2010-11")].iloc[0]
+    assert (row["used"], row["alternative"]) == (72, 71)
+    frame = BASE.data(dataset)
+    moved = frame.assign(count=np.where(frame["year"] == "2010-11", 71, frame["count"]))
+    step = BASE.fit(dataset, data=moved).effect("Ofsted evaluation ends")
+    assert row["ci_low_alt"] == pytest.approx(step["ci_low"])
+    assert row["p_value_alt"] == pytest.approx(step["p_value"])
+    base = BASE.fit(dataset)
+    before = base.effect("Ofsted evaluation ends")
+    changed = ((before["ci_low"] <= 1 <= before["ci_high"])
+               != (step["ci_low"] <= 1 <= step["ci_high"]))
+    assert bool(row["changes"]) == changed and changed  # the verdict flips
+    explanations = BASE.explain(dataset)
+    text = answers.initiated(frame, BASE.dates(dataset), base, explanations,
+                             alternatives=table).text
+    assert (f"with 71 for 2010-11, the record's other value, its interval excludes no change "
+            f"(rate ratio {fmt.ratio(step['rate_ratio'])}, 95% interval "
+            f"{fmt.interval(step['ci_low'], step['ci_high'])}; "
+            f"{fmt.p_phrase(step['p_value'])})") in text
+    assert fmt.interval(step["ci_low"], step["ci_high"]).startswith("1.00")  # not "1.00 to"
+    assert not fmt.interval(step["ci_low"], step["ci_high"]).startswith("1.00 ")
+
+
+def test_the_tipping_analysis_lowers_a_count_as_well_as_raising_it(dataset):
+    """Item 3 of issue 32: one review fewer in 2010-11 (71, the record's other value) already
+    changes the verdict at Ofsted's end; the tipping analysis finds it by lowering."""
+    table = sensitivity.tipping_points(dataset, BASE, ["2010-11"])
+    assert set(table["direction"]) == {"more", "fewer"}
+    row = table[(table["policy"] == "Ofsted evaluation ends")
+                & (table["direction"] == "fewer")].iloc[0]
+    frame = BASE.data(dataset)
+
+    def excludes(count):
+        moved = frame.assign(count=np.where(frame["year"] == "2010-11", count, frame["count"]))
+        step = BASE.fit(dataset, data=moved).effect("Ofsted evaluation ends")
+        return not step["ci_low"] <= 1.0 <= step["ci_high"]
+
+    assert row["tipping_count"] == 71 and excludes(71) and not excludes(72)
+    assert row["tipping_share"] == pytest.approx(1 / 72)
+    words = sensitivity.tipping_sentence(table, None)
+    assert "71 in 2010-11 (1.4% fewer)" in words

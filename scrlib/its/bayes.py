@@ -61,6 +61,8 @@ ROPE = (0.9, 1.1)  # rate ratios within 10% of no change count as practically no
 GAMMA_RATIO_LIMIT = 1e5  # beyond this 1 / spread**2, the gamma ratio through the beta function
 POISSON_LIMIT = 1e15  # above this 1 / spread**2 the negative binomial is the Poisson to 1e-15
 ESS_WARN = 100  # an integral on fewer effective draws than this is flagged
+REPLICATES = 8  # independent scrambles of the points for an explanation with one placement
+BLOCKS = 8  # the draws of an explanation in this many blocks, for its Monte Carlo error
 SE_WARN = 0.1  # nor may a log marginal likelihood's Monte Carlo standard error exceed this
 
 
@@ -183,7 +185,7 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
               offset: str | None = None, trend: bool = True, priors: Priors | None = None,
               placed: tuple = ((1, "step"), (2, "dip")), resolution: str = "quarter",
               min_segment: float = 1.0, prior_odds: dict | None = None, draws: int = 4096,
-              seed: int = 2012, rope: tuple = ROPE, suggested=(),
+              seed: int = 2012, rope: tuple = ROPE, suggested=(), same_reports=(),
               cache: dict | None = None, _keep: dict | None = None,
               _reuse: dict | None = None) -> BayesResult:
     """Posterior probabilities of the explanations and of the effects (module docstring).
@@ -195,14 +197,18 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
     ``draws`` (a power of 2, at least 256) points per integral. ``suggested`` names the
     explanations at the policy dates that the data suggested ("steps", "temporary", as for
     :func:`scrlib.its.explain`): they are labelled exploratory, since a posterior probability
-    computed on the data that suggested the explanation overstates it. Bad arguments raise
+    computed on the data that suggested the explanation overstates it; ``same_reports`` names
+    those fixed in advance at dates taken from the same reports as the counts (``basis``
+    holds each explanation's code: independent, same-reports, suggested, searched). Bad
+    arguments raise
     ValueError naming the argument and what is allowed. ``cache``: a dict the caller keeps
     between calls; an integral over the same data, placements, priors and points is taken from
     it rather than computed again (the explorer moves a date without redoing the placed ones).
     """
-    unknown = [v for v in suggested if v not in ("steps", "temporary")]
-    if unknown:
-        raise ValueError(f"suggested names {unknown}; allowed: steps, temporary")
+    for argument, values in (("suggested", suggested), ("same_reports", same_reports)):
+        unknown = [v for v in values if v not in ("steps", "temporary")]
+        if unknown:
+            raise ValueError(f"{argument} names {unknown}; allowed: steps, temporary")
     priors = priors or Priors()
     if not isinstance(priors, Priors):
         raise ValueError(f"priors={priors!r}: give a Priors (scrlib.its.bayes.Priors)")
@@ -230,11 +236,15 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
     for model in models:
         if model.kind in suggested:
             model.basis = BASIS["suggested"]
+        elif model.kind in same_reports:
+            model.basis = BASIS["same-reports"]
     odds = _prior_odds(prior_odds, [e.name for e in models])
     # a column per parameter (level, trend, effects, spread) and one for the t proposal's
     # mixing; the adaptive stages use at least STAGE_POINTS
     effects_most = max(e.patterns.shape[1] for e in models)
-    points = _points(kb + effects_most + 1 + 1, max(draws, STAGE_POINTS), seed)
+    dims = kb + effects_most + 1 + 1
+    points = _points(dims, max(draws, STAGE_POINTS), seed)
+    extra = [_points(dims, draws, [int(seed), r]) for r in range(1, REPLICATES)]
     centre = (math.log(max(float(np.mean(y / m)), 0.5)) if priors.level_mean is None
               else float(priors.level_mean))
 
@@ -249,7 +259,7 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
             row, effects, dates, mixed = cache[key]
         else:
             row, effects, dates, mixed, kept = _one_explanation(
-                y, m, X, model, priors, centre, points, draws, rope, base)
+                y, m, X, model, priors, centre, points, draws, rope, base, extra)
             if cache is not None:
                 cache[key] = (row, effects, dates, mixed)
             if _keep is not None:
@@ -259,44 +269,65 @@ def posterior(data: pd.DataFrame, *, outcome: str, time: str, policy: dict,
         date_rows.extend(dates)
         mixtures.update(mixed)
     table = pd.DataFrame(rows, columns=["explanation", "basis", "placements", "prior",
-                                        "log_evidence", "log_evidence_se", "min_ess"])
+                                        "log_evidence", "log_evidence_se", "min_ess",
+                                        "draws"])
     with np.errstate(divide="ignore"):  # an explanation given no prior weight has none after
         log_post = np.log(table["prior"].to_numpy()) + table["log_evidence"].to_numpy()
     table["probability"] = _softmax(log_post)
+    table["probability_se"] = _probability_se(table["probability"].to_numpy(),
+                                              table["log_evidence_se"].to_numpy())
     result = BayesResult(priors, table, pd.DataFrame(effect_rows), pd.DataFrame(
         date_rows, columns=["explanation", "start", "end", "probability"]), draws, int(seed),
         tuple(rope))
     result._mixtures = mixtures
     result.warnings = [
         f"The probability of {r.explanation} rests on an integral with few effective draws "
-        f"(at worst {r.min_ess:.0f} of {draws}; Monte Carlo error of its log marginal "
+        f"(at worst {r.min_ess:.0f} of {r.draws}; Monte Carlo error of its log marginal "
         f"likelihood up to {r.log_evidence_se:.2f}): treat it as rough, or run with more draws."
         for r in table.itertuples(index=False)
         if r.min_ess < ESS_WARN or r.log_evidence_se > SE_WARN]
     return result
 
 
-def _one_explanation(y, m, X, model, priors, centre, points, draws, rope, base=None):
+def _one_explanation(y, m, X, model, priors, centre, points, draws, rope, base=None,
+                     extra=()):
     """One explanation's evidence, effects, placed dates and effect draws (for
-    :meth:`BayesResult.probability`), and what another prior can reuse."""
-    log_z, effects, weights, ess, kept = _integrate(y, m, X, model.shares, model.patterns,
-                                                    priors, centre, points, draws, base)
+    :meth:`BayesResult.probability`), each with its Monte Carlo standard error, and what
+    another prior can reuse.
+
+    An explanation with one placement is integrated at ``REPLICATES`` independent scrambles of
+    the points (``extra``), pooled; one whose dates the data place, at one scramble per
+    placement. Either way the draws fall into ``BLOCKS`` blocks (the scrambles, or contiguous
+    runs of the Sobol points, each a net of its own), and a quantity's Monte Carlo error is
+    the spread of its value over the blocks over the square root of their number (for the
+    runs of one scramble an overstatement: the whole set of points does better)."""
+    extra = extra if len(model.placements) == 1 else ()
+    logw, effects, kept = _integrate(y, m, X, model.shares, model.patterns, priors, centre,
+                                     points, draws, base, extra)
+    N = logw.shape[1]
+    log_z = _logmeanexp(logw, axis=1)  # each placement's evidence
     within = _softmax(log_z)  # the placements' posterior, given the explanation
-    # a log marginal likelihood's Monte Carlo error: at each placement about
-    # sqrt(1/ESS - 1/N), combined over the placements with their posterior weights (scrambled
-    # Sobol points usually do better: this is a bound to warn by, not the error itself)
-    per = np.maximum(1.0 / ess - 1.0 / draws, 0.0)
+    ess = 1.0 / np.sum(_softmax_rows(logw) ** 2, axis=1)
+    log_evidence = float(_logmeanexp(logw.ravel()))
+    blocks = np.array_split(np.arange(N), BLOCKS)
+    block_evidence = np.array([float(_logmeanexp(logw[:, b].ravel())) for b in blocks])
+    relative = np.exp(block_evidence - log_evidence)
     row = {"explanation": model.name, "placements": len(model.placements),
-           "log_evidence": float(_logmeanexp(log_z)),
-           "log_evidence_se": float(np.sqrt(np.sum(within**2 * per))),
-           "min_ess": float(np.min(ess))}
+           "log_evidence": log_evidence,
+           "log_evidence_se": float(np.std(relative, ddof=1) / math.sqrt(len(blocks))),
+           "min_ess": float(np.min(ess)), "draws": N}
+    weights = _softmax(logw.ravel())  # every draw of every placement, weighted as one mixture
     effect_rows, date_rows, mixtures = [], [], {}
     for j, effect in enumerate(model.effects):
-        ratios = effects[:, :, j].ravel()
-        w = (weights * within[:, None]).ravel()
-        mixtures[(model.name, effect)] = (ratios, w / w.sum())
-        effect_rows.append({"explanation": model.name, "effect": effect,
-                            **_summarise(ratios, w / w.sum(), rope)})
+        ratios = effects[:, :, j]
+        mixtures[(model.name, effect)] = (ratios.ravel(), weights)
+        summary = _summarise(ratios.ravel(), weights, rope)
+        by_block = [_summarise(ratios[:, b].ravel(), _softmax(logw[:, b].ravel()), rope)
+                    for b in blocks]
+        errors = {f"{key}_se": float(np.std([s[key] for s in by_block], ddof=1)
+                                     / math.sqrt(len(blocks))) for key in summary}
+        effect_rows.append({"explanation": model.name, "effect": effect, **summary,
+                            **errors})
     if model.basis == BASIS["placed"]:
         for placement, p in zip(model.placements, within, strict=True):
             date_rows.append({"explanation": model.name, "start": placement.dates[0],
@@ -305,8 +336,16 @@ def _one_explanation(y, m, X, model, priors, centre, points, draws, rope, base=N
     return row, effect_rows, date_rows, mixtures, kept
 
 
-BASIS = {"fixed": "fixed in advance", "suggested": "suggested by the data (exploratory)",
-         "placed": "dates placed by the data"}
+def _probability_se(probability: np.ndarray, log_evidence_se: np.ndarray) -> np.ndarray:
+    """The Monte Carlo error of each explanation's posterior probability from the errors of
+    the log evidences (independent; delta method)."""
+    p, s = np.asarray(probability, dtype=float), np.asarray(log_evidence_se, dtype=float)
+    total = np.sum(p**2 * s**2)
+    return np.sqrt(np.maximum(p**2 * ((1 - p) ** 2 * s**2 + total - p**2 * s**2), 0.0))
+
+
+BASIS = {"fixed": "independent", "same-reports": "same-reports", "suggested": "suggested",
+         "placed": "searched"}
 
 
 def _explanations(policy, placed, axis, starts, ends, n, kb, resolution, min_segment,
@@ -399,7 +438,7 @@ def _prior_odds(prior_odds, names) -> list[float]:
     return [v / sum(values) for v in values]
 
 
-def _points(dims: int, draws: int, seed: int) -> np.ndarray:
+def _points(dims: int, draws: int, seed) -> np.ndarray:
     """Scrambled Sobol points in (0, 1), the same for a given ``seed`` on every machine."""
     from scipy.stats import qmc
 
@@ -407,28 +446,28 @@ def _points(dims: int, draws: int, seed: int) -> np.ndarray:
     return np.clip(sobol.random_base2(int(math.log2(draws))), 1e-12, 1 - 1e-12)
 
 
-def _integrate(y, m, X, shares, patterns, priors, centre, points, final, base=None):
-    """For each placement: log marginal likelihood, the effects' draws (log rate ratios), their
-    normalised weights, the effective sample size of the integral, and what another prior can
-    reuse (the draws, their proposal density and likelihood). With ``base`` (that, from the
-    same data under other priors) the draws are reweighted to these priors, not drawn again."""
+def _integrate(y, m, X, shares, patterns, priors, centre, points, final, base=None,
+               extra=()):
+    """For each placement: the log importance weights of the draws (P, N), the effects' draws
+    (log rate ratios) and what another prior can reuse (the draws, their proposal density and
+    likelihood). With ``base`` (that, from the same data under other priors) the draws are
+    reweighted to these priors, not drawn again; ``extra``: more scrambles of the points, drawn
+    through the same proposal and pooled."""
     kb = X.shape[1]
     k = kb + patterns.shape[1]
     if base is None:
         draws, logq, loglik = _draw_and_weigh(y, m, X, shares, patterns, priors, centre, points,
-                                              final)
+                                              final, extra)
     else:
         draws, logq, loglik = base
     logw = _total(loglik, _log_prior(draws, priors, centre, kb)) - logq
-    log_z = _logmeanexp(logw, axis=1)
-    weights = _softmax_rows(logw)
-    ess = 1.0 / np.sum(weights**2, axis=1)
-    return log_z, draws[:, :, kb:k], weights, ess, (draws, logq, loglik)
+    return logw, draws[:, :, kb:k], (draws, logq, loglik)
 
 
-def _draw_and_weigh(y, m, X, shares, patterns, priors, centre, points, final):
+def _draw_and_weigh(y, m, X, shares, patterns, priors, centre, points, final, extra=()):
     """Draws from a proposal adapted to the posterior under ``priors``, with the proposal's
-    log density and the log likelihood at each."""
+    log density and the log likelihood at each (the ``final`` points, then ``final`` of each
+    set in ``extra``)."""
     n, kb = X.shape
     q = patterns.shape[1]
     k = kb + q
@@ -470,7 +509,9 @@ def _draw_and_weigh(y, m, X, shares, patterns, priors, centre, points, final):
     for _ in range(STAGES):
         loc, scale = _moved(scale, *_stage(loc, scale, few, y, m, X, shares, patterns,
                                                  priors, centre, kb), k + 1)
-    draws, logq = _t_draws(loc, scale, points[:final], k + 1)
+    sets = [_t_draws(loc, scale, more[:final], k + 1) for more in (points, *extra)]
+    draws = np.concatenate([d for d, _ in sets], axis=1)
+    logq = np.concatenate([q for _, q in sets], axis=1)
     return draws, logq, _log_likelihood(draws, y, m, X, shares, patterns, kb)
 
 
@@ -637,15 +678,16 @@ def sensitivity(data: pd.DataFrame, *, prior_sets: dict | None = None, **argumen
     return out
 
 
-def depends_on_prior(results: dict) -> list[str]:
-    """What changes between prior sets, in words naming the sets (empty if the conclusion does
-    not depend on the choice): a different most probable explanation, or an effect whose 95%
-    credible interval excludes no change under one prior and not another."""
+def depends_on_prior(results: dict) -> list[dict]:
+    """What changes between prior sets, as relations (empty if nothing does): ``{"what":
+    "leader", "by_prior": {label: explanation}}`` where the most probable explanation differs,
+    and ``{"what": "effect", "effect", "explanation", "excludes": [labels], "includes":
+    [labels]}`` for an effect whose 95% credible interval excludes no change under some prior
+    sets and not others. The reader says them in words."""
     out = []
     leaders = {label: r.leading["explanation"] for label, r in results.items()}
     if len(set(leaders.values())) > 1:
-        out.append("which explanation is most probable (" + "; ".join(
-            f"{label} priors: {name}" for label, name in leaders.items()) + ")")
+        out.append({"what": "leader", "by_prior": leaders})
     first = next(iter(results.values()))
     for row in first.effects.itertuples(index=False):
         verdicts = {}
@@ -656,14 +698,8 @@ def depends_on_prior(results: dict) -> list[str]:
                 h = hit.iloc[0]
                 verdicts[label] = bool(h["low"] > 1 or h["high"] < 1)
         if len(set(verdicts.values())) > 1:
-            clear = [label for label, v in verdicts.items() if v]
-            unclear = [label for label, v in verdicts.items() if not v]
-            out.append(f"whether the {row.effect} ({row.explanation}) is clearly different "
-                       f"from no change (it is under the {_and(clear)} priors, not under the "
-                       f"{_and(unclear)} priors)")
+            out.append({"what": "effect", "effect": row.effect,
+                        "explanation": row.explanation,
+                        "excludes": [label for label, v in verdicts.items() if v],
+                        "includes": [label for label, v in verdicts.items() if not v]})
     return out
-
-
-def _and(items) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -17,9 +17,10 @@ likelihood-ratio) tests. The explanations whose dates were found by searching ar
 QAICc: at this length the small-sample penalty for a searched date swamps any fit, and counting
 a date as one parameter understates what searching buys. They are judged by what allows for the
 search: the scans' bootstrap tests, and whether the policy dates lie in their confidence sets.
-The verdict is generated from the numbers, with Burnham and Anderson's reading of QAICc
-differences: below 2 the data cannot tell two explanations apart, 2 to 4 somewhat less
-support, 4 to 7 considerably less, above 7 much less.
+
+This module returns numbers and relations only (the table, the nested tests, each
+explanation's basis as a code of ``GRADES``); the words that judge them are the reader's
+(:mod:`scrlib.reader.verdicts`, with the thresholds of :mod:`scrlib.reader.phrasebook`).
 """
 
 from __future__ import annotations
@@ -42,28 +43,39 @@ from scrlib.its.breaks import (
     fit_patterns,
 )
 
-CLOSE = 2.0  # QAICc difference below which two explanations cannot be told apart
-SUPPORT = ((4.0, "somewhat less support"), (7.0, "considerably less support"),
-           (np.inf, "much less support"))
-
 
 @dataclass(frozen=True)
 class Explanations:
     """``table``: one row per explanation (fixed-date ones ranked by the criterion, then the
     searched ones with ``search_p`` and ``policy_in_set``); ``tests``: nested comparisons and
-    the scans' tests; ``verdict``: the plain-language conclusion; ``fitted``: yearly means."""
+    the scans' tests, each with the basis of its weaker side (``basis``); ``fitted``: yearly
+    means; ``n``: the points fitted; ``scans``: the scans behind the searched explanations,
+    indexed by their number of searched dates (``scans[1]``, ``scans[2]``)."""
 
     table: pd.DataFrame
     tests: pd.DataFrame
-    verdict: str
     criterion: str
     c_hat: float
     fitted: pd.DataFrame
     observed: pd.DataFrame
     c_from: str = ""  # the identified explanation whose dispersion all share (quasipoisson)
+    n: int = 0
+    scans: tuple = ()  # the scans that placed the searched explanations, by searched dates
+
+    def nested(self, a: str, b: str):
+        """The nested test comparing explanations ``a`` and ``b`` (either way round), as a
+        dict, or None."""
+        for row in self.tests.itertuples(index=False):
+            if row.comparison in (f"{a} vs {b}", f"{b} vs {a}"):
+                return row._asdict()
+        return None
+
+    def penalty(self, k: int) -> float:
+        """The small-sample part of the criterion for ``k`` parameters at these points."""
+        return criteria.small_sample_penalty(int(k), self.n)
 
     def summary(self) -> str:
-        """The ranking, the nested tests and the verdict as text."""
+        """The ranking and the nested tests as text (numbers only; the words are the reader's)."""
         source = f", from {self.c_from}" if self.c_from else ""
         lines = [f"Competing explanations ({self.criterion}, dispersion c = {self.c_hat:.3g} "
                  f"for all{source}; k counts coefficients and searched dates):"]
@@ -74,8 +86,8 @@ class Explanations:
             lines.append(f"  {r.explanation:<52} k={r.k:<2} {judged}  {r.estimate}")
         lines.append("Nested comparisons:")
         for r in self.tests.itertuples(index=False):
-            lines.append(f"  {r.comparison}: {r.test} = {r.statistic:.3g}, p = {r.p_value:.2g}")
-        lines.append("Verdict: " + self.verdict)
+            lines.append(f"  {r.comparison}: {r.test} = {r.statistic:.3g}, p = {r.p_value:.2g}"
+                         f"  [{r.basis}]")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -89,13 +101,20 @@ class Explanations:
 
 
 SUGGESTIBLE = ("steps", "temporary")  # explanations at the policy dates a study may mark
-BASIS = {"fixed": "fixed in advance", "suggested": "suggested by the data (exploratory)",
-         "searched": "placed by a search over dates"}
+# The basis of an explanation, from the firmest to the weakest: its dates independent of these
+# data; fixed in advance but dated by the same reports as these data; suggested by these data
+# (exploratory); placed by a search over dates.
+GRADES = ("independent", "same-reports", "suggested", "searched")
+
+
+def weakest(*codes: str) -> str:
+    """The weakest of some bases (``GRADES`` order)."""
+    return max(codes, key=GRADES.index)
 
 
 def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str, object],
             family: str = "quasipoisson", trend: bool = True, offset: str | None = None,
-            step_scan=None, dip_scan=None, suggested=()) -> Explanations:
+            step_scan=None, dip_scan=None, suggested=(), same_reports=()) -> Explanations:
     """Fit and rank the competing explanations (see the module docstring).
 
     ``policy`` maps labels to dates (one or more; the temporary change uses the first two in
@@ -104,12 +123,20 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
     data-placed explanations are left out. ``suggested`` names the explanations at the policy
     dates that were suggested by the data rather than fixed before they were seen ("steps",
     "temporary"): each is labelled exploratory in ``table["basis"]``, and a nested test that
-    involves it is marked so in ``tests["exploratory"]`` and is not offered as confirmation.
+    involves it is marked so in ``tests["exploratory"]``. ``same_reports`` names those whose
+    dates were fixed in advance but come from the same reports as the counts. ``table["basis"]``
+    holds each explanation's code of ``GRADES``, ``tests["basis"]`` the weaker side's.
     """
-    suggested = tuple(suggested)
-    unknown = [v for v in suggested if v not in SUGGESTIBLE]
-    if unknown:
-        raise ValueError(f"suggested names {unknown}; allowed: {', '.join(SUGGESTIBLE)}")
+    suggested, same_reports = tuple(suggested), tuple(same_reports)
+    for argument, values in (("suggested", suggested), ("same_reports", same_reports)):
+        unknown = [v for v in values if v not in SUGGESTIBLE]
+        if unknown:
+            raise ValueError(f"{argument} names {unknown}; allowed: {', '.join(SUGGESTIBLE)}")
+
+    def grade(kind: str) -> str:
+        return ("suggested" if kind in suggested else "same-reports" if kind in same_reports
+                else "independent")
+
     from scipy import special
 
     if family not in ("poisson", "quasipoisson"):
@@ -129,8 +156,7 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
 
     steps_shares, steps_patterns = _policy_steps(dates, starts, ends)
     names = " and ".join(label for _, label in dates)
-    roles = {"no change": "fixed", f"permanent steps at {names}":
-             "suggested" if "steps" in suggested else "fixed"}
+    roles = {"no change": "independent", f"permanent steps at {names}": grade("steps")}
     models.append((f"permanent steps at {names}", "a lasting change at each policy date",
                    steps_shares, steps_patterns, 0))
     if len(dates) >= 2:
@@ -140,7 +166,7 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
         models.append((f"a temporary change between {dates[0][1]} and {dates[1][1]}",
                        "a different level between the two policy dates, then a return",
                        shares, patterns, 0))
-        roles[models[-1][0]] = "suggested" if "temporary" in suggested else "fixed"
+        roles[models[-1][0]] = grade("temporary")
     for scan_result, searched in ((step_scan, 1), (dip_scan, 2)):
         if scan_result is None:
             continue
@@ -182,7 +208,7 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
                  else criteria.aicc(llf, k, n) - criteria.small_sample_penalty(k, n))
         rows.append({"explanation": name, "what": what, "k": k,
                      "coefficients": coefficients, "searched_dates": searched,
-                     "basis": BASIS[roles.get(name, "searched")],
+                     "basis": roles.get(name, "searched"),
                      "deviance": float(fit.deviance),
                      "pearson_dispersion": float(fit.pearson) / max(n - coefficients, 1),
                      "criterion": value, "criterion_no_penalty": plain,
@@ -197,7 +223,7 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
         rows.append({"explanation": name, "what": what,
                      "k": coefficients + searched + (1 if family == "quasipoisson" else 0),
                      "coefficients": coefficients, "searched_dates": searched,
-                     "basis": BASIS[roles.get(name, "searched")],
+                     "basis": roles.get(name, "searched"),
                      "deviance": np.nan, "pearson_dispersion": np.nan, "criterion": np.nan,
                      "criterion_no_penalty": np.nan,
                      "estimate": "", "search_p": np.nan, "policy_in_set": "",
@@ -210,25 +236,17 @@ def explain(data: pd.DataFrame, *, outcome: str, time: str, policy: Mapping[str,
              .sort_values(["searched_dates", "order", "k"], kind="mergesort")
              .drop(columns="order").reset_index(drop=True))
     tests = _nested_tests(fits, family, n, c_hat, step_scan, dip_scan)
-    tests["exploratory"] = [
-        any(roles.get(side) == "suggested" for side in str(c).split(" vs "))
-        for c in tests["comparison"]]
+    tests["basis"] = [
+        "searched" if searched else weakest(*(roles.get(side, "searched")
+                                              for side in str(c).split(" vs ")))
+        for c, searched in zip(tests["comparison"], tests["searched"], strict=True)]
+    tests["exploratory"] = tests["basis"] == "suggested"
     name = "QAICc" if family == "quasipoisson" else "AICc"
     observed = pd.DataFrame({"time": axis.values.array, "observed": y})
     fitted_frame = pd.DataFrame({"time": axis.values.array, **fitted})
-    verdict = _verdict(table, tests, name, {1: step_scan, 2: dip_scan})
-    if dropped:
-        verdict += (" Left out because these data do not identify them: "
-                    + "; ".join(d[0] for d in dropped) + ".")
-    return Explanations(table, tests, verdict, name, c_used, fitted_frame, observed,
-                        biggest[0] if family == "quasipoisson" else "")
-
-
-def support_words(delta: float) -> str:
-    """Burnham and Anderson's reading of a QAICc (AICc) difference from the best."""
-    if delta < CLOSE:
-        return "about as much support"
-    return next(words for limit, words in SUPPORT if delta <= limit)
+    return Explanations(table, tests, name, c_used, fitted_frame, observed,
+                        biggest[0] if family == "quasipoisson" else "", n,
+                        (None, step_scan, dip_scan))
 
 
 def _policy_steps(dates, starts, ends):
@@ -286,131 +304,3 @@ def _nested_tests(fits, family, n, c_hat, step_scan, dip_scan) -> pd.DataFrame:
                          "searched": True})
     return pd.DataFrame(rows, columns=["comparison", "test", "statistic", "p_value",
                                        "searched"])
-
-
-def _verdict(table: pd.DataFrame, tests: pd.DataFrame, name: str, scans: dict) -> str:
-    """The plain conclusion: first what allows for a search over dates, then the explanations
-    at the policy dates (:func:`leading`), an exploratory one labelled, and no "fits best"
-    while a nested test cannot tell the leading ones apart."""
-    from scrlib.its import fmt
-
-    pieces = []
-    for row in table[(table["searched_dates"] > 0) & table["deviance"].notna()].itertuples(
-            index=False):
-        scan = scans.get(row.searched_dates)
-        if scan is None:
-            continue
-        kind = scan.description.split(" (")[0]
-        beyond = row.search_p <= 0.05
-        when = row.explanation.split("(")[-1].rstrip(")")
-        search = fmt.p_phrase(row.search_p, scan.smallest_p)
-        text = (f"Allowing for the search over dates, {kind} where the data put it ({when}) is "
-                f"{'' if beyond else 'not clearly '}more than chance ({search})")
-        inside = list(scan.candidates.loc[scan.candidates["in_set"], "candidate"])
-        text += (f"; {_join(inside)} {'lies' if len(inside) == 1 else 'lie'} inside its 95% "
-                 "confidence set, so the data cannot tell "
-                 f"{'it' if len(inside) == 1 else 'them'} apart from the best placement"
-                 if inside else "; no policy date lies inside its 95% confidence set")
-        pieces.append(text)
-
-    def label(row) -> str:
-        exploratory = row["basis"] == BASIS["suggested"]
-        return row["explanation"] + (" (suggested by the data: exploratory)" if exploratory
-                                     else "")
-
-    best, tied, disputed, rest = leading(table, tests)
-    if best is None:
-        return ". ".join(pieces) + "."
-    if tied:
-        names = [label(best), *(label(r) for r, _ in tied)]
-        tests_words = "; ".join(
-            f"against {r['explanation']}: nested {t['test']} p = {t['p_value']:.2g}"
-            + (" (exploratory, not a confirmation)" if t["exploratory"] else "")
-            for r, t in tied if t is not None)
-        weights = (f"{name} weights " + _join([f"{w:.2f}" for w in
-                                              [best["weight"], *(r["weight"] for r, _ in tied)]])
-                   + ", or " + _join([f"{w:.2f}" for w in [best["weight_no_penalty"], *(
-                       r["weight_no_penalty"] for r, _ in tied)]])
-                   + " without the small-sample penalty")
-        text = (f"Among the explanations at the policy dates, the data cannot tell apart "
-                f"{_join(names)} ({tests_words + '; ' if tests_words else ''}{weights})")
-    elif disputed:
-        text = f"Among the explanations at the policy dates, {name} favours {label(best)}"
-    else:
-        text = f"Among the explanations at the policy dates, {label(best)} fits best"
-    for row, test in disputed:
-        text += (f"; but a nested {test['test']} test prefers {label(row)} (p = "
-                 f"{test['p_value']:.2g}"
-                 + ("; exploratory, not a confirmation" if test["exploratory"] else "")
-                 + "): the criterion and the test disagree, so the data do not settle which")
-    leaders = [best, *(r for r, _ in tied), *(r for r, _ in disputed)]
-    for row, _ in rest:
-        text += (f"; {label(row)} has {support_words(row['delta'])} than {label(best)} "
-                 f"({name} {row['delta']:.1f} higher)")
-        also = against_others(row, leaders, tests, label)
-        if also:
-            text += f", and {also}"
-    pieces.append(text)
-    return ". ".join(pieces) + "."
-
-
-def judge(better: pd.Series, other: pd.Series, tests: pd.DataFrame):
-    """How ``other`` stands against ``better`` (the one with the lower criterion), and the nested
-    test between them (or None): "disagree" when the nested test prefers ``other`` (the larger
-    model, p <= 0.05) although the criterion prefers ``better``; "close" when the criteria are
-    within ``CLOSE`` or the nested test cannot tell them apart (p > 0.05); else "worse"."""
-    test = _nested_between(tests, better["explanation"], other["explanation"])
-    if (test is not None and test["p_value"] <= 0.05
-            and other["coefficients"] > better["coefficients"]):
-        return "disagree", test
-    if other["criterion"] - better["criterion"] < CLOSE or (
-            test is not None and test["p_value"] > 0.05):
-        return "close", test
-    return "worse", test
-
-
-def leading(table: pd.DataFrame, tests: pd.DataFrame):
-    """(best, tied, disputed, rest) among the identified explanations at the policy dates: the
-    best by the criterion, then the others by how they stand against it (:func:`judge`), each
-    with the nested test between them (or None): those the data cannot tell from it, those a
-    nested test prefers although the criterion does not, and the rest. (None, [], [], []) when
-    none was fitted."""
-    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
-    if fixed.empty:
-        return None, [], [], []
-    best = fixed.iloc[0]
-    groups = {"close": [], "disagree": [], "worse": []}
-    for _, row in fixed.iloc[1:].iterrows():
-        relation, test = judge(best, row, tests)
-        groups[relation].append((row, test))
-    return best, groups["close"], groups["disagree"], groups["worse"]
-
-
-def against_others(row: pd.Series, others, tests: pd.DataFrame, named) -> str:
-    """For an explanation with less support than the best: what a confirmatory nested test says
-    of it against each leading explanation (``others``) it is nested with, in a clause."""
-    clauses = []
-    for other in others:
-        test = _nested_between(tests, row["explanation"], other["explanation"])
-        if test is None or test["exploratory"] or test["p_value"] > 0.05:
-            continue
-        prefers_other = other["coefficients"] > row["coefficients"]
-        winner, loser = (other, row) if prefers_other else (row, other)
-        text = (f"a confirmatory test prefers {named(winner)} to {named(loser)} "
-                f"(p = {test['p_value']:.2g})")
-        if prefers_other and row["criterion"] < other["criterion"]:
-            text += ", though the small-sample criterion slightly prefers the latter"
-        clauses.append(text)
-    return "; ".join(clauses)
-
-
-def _nested_between(tests: pd.DataFrame, a: str, b: str):
-    """The nested test comparing explanations ``a`` and ``b`` (either way round), or None."""
-    for row in tests.itertuples(index=False):
-        if row.comparison in (f"{a} vs {b}", f"{b} vs {a}"):
-            return row._asdict()
-    return None
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 DASH = "\u2013"  # an en dash: "no value here"
+LEVEL = 0.05  # a p-value that rounds to it keeps one more digit, to show its side
 
 
 def missing(value) -> bool:
@@ -33,7 +34,10 @@ def p(value, smallest: float | None = None) -> str:
         return "< 0.001"
     if value >= 0.995:
         return "1.0"
-    return f"{value:.2g}" if value < 0.1 else f"{value:.2f}"
+    text = f"{value:.2g}" if value < 0.1 else f"{value:.2f}"
+    if float(text) == LEVEL and value != LEVEL:  # 0.0496 is not "0.05": say which side
+        text = f"{value:.3g}"
+    return text
 
 
 def p_phrase(value, smallest: float | None = None) -> str:
@@ -57,7 +61,11 @@ def ratio(value, digits: int = 2) -> str:
         return "> 1000"
     if abs(value) < 0.1:
         return f"{value:.2g}"
-    return f"{value:.{digits}f}"
+    text = f"{value:.{digits}f}"
+    while float(text) == 1 and value != 1 and digits < 4:  # 1.003 is not "1.00": say its side
+        digits += 1
+        text = f"{value:.{digits}f}"
+    return text
 
 
 WIDE = 50.0  # a ratio interval whose ends are further apart than this many times tells nothing
@@ -87,6 +95,62 @@ def probability(value) -> str:
     if value > 0.995:
         return "> 0.99"
     return f"{value:.2f}"
+
+
+def mc_step(se) -> float:
+    """The rounding step a Monte Carlo standard error ``se`` supports: the power of ten at or
+    above twice the error, so no printed digit is simulation noise (0 where there is no
+    error to go by)."""
+    if missing(se) or not math.isfinite(float(se)) or float(se) <= 0:
+        return 0.0
+    return 10.0 ** math.ceil(math.log10(2 * float(se)) - 1e-12)
+
+
+def with_error(value, se) -> str:
+    """``value`` to the digits its Monte Carlo standard error ``se`` supports (``mc_step``);
+    three significant figures where there is no error to go by; a dash if none."""
+    if missing(value):
+        return DASH
+    value, step = float(value), mc_step(se)
+    if not step:
+        return f"{value:.3g}"
+    decimals = max(0, -round(math.log10(step)))
+    return f"{round(value / step) * step:.{decimals}f}"
+
+
+def mc_ratio(value, se) -> str:
+    """A rate ratio estimated by simulation: as :func:`ratio`, or coarser where its Monte Carlo
+    error ``se`` does not support two decimals (never finer than :func:`ratio`)."""
+    if missing(value):
+        return DASH
+    if mc_step(se) <= 0.01 or not 0.1 <= abs(float(value)) <= 1000:
+        return ratio(value)
+    return with_error(value, se)
+
+
+def mc_interval(low, high, low_se, high_se) -> str:
+    """An interval whose ends are estimated by simulation, each end to the digits its Monte
+    Carlo error supports (:func:`mc_ratio`)."""
+    if missing(low) or missing(high):
+        return DASH
+    return f"{mc_ratio(low, low_se)} to {mc_ratio(high, high_se)}"
+
+
+def mc_probability(value, se) -> str:
+    """A probability estimated by simulation: as :func:`probability`, or coarser where its
+    Monte Carlo error ``se`` does not support two decimals ("< 0.1" and "> 0.9" at the ends
+    then)."""
+    if missing(value):
+        return DASH
+    step = mc_step(se)
+    if step <= 0.01:
+        return probability(value)
+    text = with_error(value, se)
+    if float(text) <= 0:
+        return f"< {with_error(step, se)}"
+    if float(text) >= 1:
+        return f"> {with_error(1 - step, se)}"
+    return text
 
 
 def number(value, digits: int = 0) -> str:

@@ -60,8 +60,11 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8, level: f
     effect at which the fit's own test rejects in ``power`` of ``replicates`` series drawn
     from the fitted model (:func:`simulated_power`, the same uniform draws at every trial
     value, so the share rises with the effect), by bisection on the log scale from the
-    approximation. ``simulated_power`` and ``power_se`` give the share at the reported value
-    and its Monte Carlo standard error; ``method`` says which was used.
+    approximation. A simulated series whose refit the data do not identify gives no test: it
+    is left out of the rejection rate, and the share of such series at the reported value is
+    ``not_identified_up`` / ``not_identified_down``. ``simulated_power_up`` / ``_down`` and
+    ``power_se`` give the share at the reported value and its Monte Carlo standard error;
+    ``method`` says which was used.
 
     Also returned: ``measure`` (as in ``result.effects``), ``df``, ``power``, ``level``,
     ``n_points``, ``unit`` and ``others`` (for :func:`mde_sentence`).
@@ -92,7 +95,8 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8, level: f
                "power": power, "level": level, "n_points": result.n,
                "unit": result.axis.unit, "note": "", "others": others,
                "n_effects": len(measures), "method": "Wald approximation",
-               "simulated_power_up": np.nan, "simulated_power_down": np.nan, "power_se": np.nan}
+               "simulated_power_up": np.nan, "simulated_power_down": np.nan, "power_se": np.nan,
+               "not_identified_up": np.nan, "not_identified_down": np.nan}
         notes = []
         if power <= level:
             notes.append(f"the target power {power:g} is at or below the level {level:g}: a "
@@ -130,7 +134,7 @@ def minimum_detectable_effect(result: ItsResult, *, power: float = 0.8, level: f
         rows.append(row)
     return pd.DataFrame(rows, columns=[*COLUMNS, "others", "n_effects", "method",
                                        "simulated_power_up", "simulated_power_down",
-                                       "power_se"])
+                                       "power_se", "not_identified_up", "not_identified_down"])
 
 
 def _replicates(value) -> int:
@@ -144,15 +148,21 @@ def _replicates(value) -> int:
 def _by_simulation(result, model, j, row, power, level, replicates, seed) -> dict:
     """The row's two values solved by simulation (see :func:`minimum_detectable_effect`)."""
     draws = _Draws(result, model, j, replicates, seed)
-    out = {"method": f"simulation of {replicates} series (seed {seed})",
-           "power_se": math.sqrt(power * (1 - power) / replicates)}
-    for key, side, share in (("mde_increase", 1.0, "simulated_power_up"),
-                             ("mde_decrease", -1.0, "simulated_power_down")):
+    out = {"method": f"simulation of {replicates} series (seed {seed})"}
+    used = []
+    for key, side, share, missing in (
+            ("mde_increase", 1.0, "simulated_power_up", "not_identified_up"),
+            ("mde_decrease", -1.0, "simulated_power_down", "not_identified_down")):
         start = row[key]
         start = math.log(start) if np.isfinite(start) and start > 0 else side * math.log(3.0)
         found = _bisect(lambda d: draws.power(d, level), start, side, power)
         out[key] = math.exp(found) if np.isfinite(found) else np.nan
-        out[share] = draws.power(found, level) if np.isfinite(found) else np.nan
+        rate, gone = draws.rates(found, level) if np.isfinite(found) else (np.nan, np.nan)
+        out[share], out[missing] = rate, gone
+        if np.isfinite(gone):
+            used.append(replicates * (1 - gone))
+    n = min(used) if used else replicates
+    out["power_se"] = math.sqrt(power * (1 - power) / max(n, 1))
     return out
 
 
@@ -177,10 +187,23 @@ class _Draws:
             return stats.poisson.ppf(self.uniform, mu)
         return stats.nbinom.ppf(self.uniform, size, size / (size + mu))
 
-    def power(self, delta: float, level: float) -> float:
+    def rates(self, delta: float, level: float) -> tuple[float, float]:
+        """(the share of identified refits whose test rejects, the share not identified)."""
         p = _refit_pvalues(self.result.family, self.counts(delta), self.result.parts, self.j,
                            self.model.m)
-        return float(np.mean(np.nan_to_num(p, nan=1.0) < level))
+        return _rejections(p, level)
+
+    def power(self, delta: float, level: float) -> float:
+        return self.rates(delta, level)[0]
+
+
+def _rejections(p: np.ndarray, level: float) -> tuple[float, float]:
+    """(share rejecting at ``level`` among the refits that are identified, share not
+    identified): a refit the data do not identify gives no test, so it is left out of the
+    rejection rate rather than counted as a miss (and reported apart)."""
+    ok = np.isfinite(p)
+    missing = float(1 - ok.mean()) if p.size else 0.0
+    return (float(np.mean(p[ok] < level)) if ok.any() else float("nan")), missing
 
 
 def _bisect(power_at, start: float, side: float, target: float, *, steps: int = 14) -> float:
@@ -293,7 +316,7 @@ SIMULATED = ("poisson", "quasipoisson", "negativebinomial")
 
 def simulated_power(result: ItsResult, intervention: str, effect: str, value: float, *,
                     replicates: int = 1000, seed: int = 2024, level: float = 0.05,
-                    others: str = "estimated") -> tuple[float, float]:
+                    others: str = "estimated", details: bool = False):
     """(power, its Monte Carlo standard error): the share of series simulated from the fit's own
     model, with the effect at ``value`` (a rate ratio) and the others as ``others`` says, in
     which the fit's test rejects no change at ``level``.
@@ -303,10 +326,11 @@ def simulated_power(result: ItsResult, intervention: str, effect: str, value: fl
     dispersion x mean (at least Poisson); negativebinomial with the fitted alpha. It is then
     refitted with and without the effect and tested as the fit tests it: the deviance drop over
     the series' own Pearson dispersion against F(1, df) for quasipoisson (the profile test),
-    the likelihood-ratio chi-squared(1) otherwise. The check of :func:`minimum_detectable_effect`.
+    the likelihood-ratio chi-squared(1) otherwise. A series whose refit the data do not
+    identify gives no test: it is left out of the share (``details=True`` returns a dict with
+    ``power``, ``se``, ``not_identified``, the share left out, and ``identified``). The check
+    of :func:`minimum_detectable_effect`.
     """
-
-
     if result.family not in SIMULATED:
         raise ValueError(f"simulated_power covers {', '.join(SIMULATED)}, not "
                          f"{result.family!r}")
@@ -328,9 +352,25 @@ def simulated_power(result: ItsResult, intervention: str, effect: str, value: fl
     else:
         y = rng.poisson(mu, size=(replicates, len(mu)))
     p = _refit_pvalues(result.family, y.astype(float), result.parts, j, model.m)
-    rejected = np.nan_to_num(p, nan=1.0) < level
-    share = float(rejected.mean())
-    return share, math.sqrt(share * (1 - share) / replicates)
+    share, missing = _rejections(p, level)
+    used = max(round(replicates * (1 - missing)), 1)
+    if details:
+        return {"power": share, "se": math.sqrt(share * (1 - share) / used),
+                "not_identified": missing, "identified": used}
+    return share, math.sqrt(share * (1 - share) / used)
+
+
+def pvalues_on(result: ItsResult, name: str, ys) -> np.ndarray:
+    """The p-value of the fit's own test of coefficient ``name`` ("label:step") on each series
+    in ``ys`` (rows, the fit's years): the same design, family, exposure and test (F with each
+    series' own Pearson dispersion for quasipoisson, likelihood ratio otherwise), all refits in
+    one batch; NaN where a refit is not identified. Families: ``SIMULATED``."""
+    if result.family not in SIMULATED:
+        raise ValueError(f"pvalues_on covers {', '.join(SIMULATED)}, not {result.family!r}")
+    m = (np.ones(result.n) if result.log_exposure is None
+         else np.exp(np.asarray(result.log_exposure, dtype=float)))
+    ys = np.atleast_2d(np.asarray(ys, dtype=float))
+    return _refit_pvalues(result.family, ys, result.parts, result.names.index(name), m)
 
 
 def _refit_pvalues(family: str, y: np.ndarray, parts, j: int, m=None) -> np.ndarray:

@@ -204,9 +204,11 @@ def compare_shares(before_successes, before_trials, after_successes, after_trial
     (n years - 2), and intervals and tests use t on that df. With only one year on each side
     there is no df: give ``dispersion`` (with ``dispersion_df`` and ``dispersion_source``, say
     where it was estimated) or the comparison refuses. A dispersion below 1 is used as 1 (never
-    narrower than binomial). The difference's interval is Newcombe's hybrid score interval with
-    each side's trials divided by the dispersion (effective sizes) and the t quantile, so it
-    stays within what shares can be.
+    narrower than binomial). ``dispersion`` may also be a pair (before, after): a multiple for
+    each side, as where the extra variation grows with the denominator (beta-binomial-like);
+    ``dispersion`` in the result is then the larger. The difference's interval is Newcombe's
+    hybrid score interval with each side's trials divided by its dispersion (effective sizes)
+    and the t quantile, so it stays within what shares can be.
     """
     from scipy import stats
 
@@ -227,26 +229,34 @@ def compare_shares(before_successes, before_trials, after_successes, after_trial
                              "dispersion_source=) estimated elsewhere")
         phi, df, source = chi2 / residual_df, float(residual_df), "these years"
     else:
-        if not (np.isfinite(dispersion) and dispersion > 0):
-            raise ValueError(f"dispersion must be a positive number, not {dispersion!r}")
+        sides = np.atleast_1d(np.asarray(dispersion, dtype=float))
+        if sides.size not in (1, 2) or not (np.isfinite(sides).all() and (sides > 0).all()):
+            raise ValueError(f"dispersion must be a positive number (or a pair, before and "
+                             f"after), not {dispersion!r}")
+        dispersion = float(sides.max())
         if dispersion_df is None or not dispersion_df >= 1:
             raise ValueError("a borrowed dispersion needs dispersion_df= (its degrees of "
                              "freedom, at least 1)")
         phi, df = float(dispersion), float(dispersion_df)
         source = dispersion_source or "estimated elsewhere"
-    phi_used = max(phi, 1.0)  # never narrower than binomial
-    logit_se = np.sqrt(1 / (nb_.sum() * pb * (1 - pb)) + 1 / (na_.sum() * pa * (1 - pa)))
+    if dispersion is not None and np.size(sides) == 2:
+        phi_b, phi_a = (max(float(v), 1.0) for v in sides)  # never narrower than binomial
+    else:
+        phi_b = phi_a = max(phi, 1.0)
+    var_b, var_a = 1 / (nb_.sum() * pb * (1 - pb)), 1 / (na_.sum() * pa * (1 - pa))
+    logit_se = np.sqrt(var_b + var_a)
+    scaled_se = np.sqrt(phi_b * var_b + phi_a * var_a)
     log_or = np.log(pa / (1 - pa)) - np.log(pb / (1 - pb))
     crit = stats.t.ppf(0.5 + level / 2, df)
-    low, high = _newcombe(pb, nb_.sum() / phi_used, pa, na_.sum() / phi_used, crit)
-    t = log_or / (logit_se * np.sqrt(phi_used))
+    low, high = _newcombe(pb, nb_.sum() / phi_b, pa, na_.sum() / phi_a, crit)
+    t = log_or / scaled_se
     z = log_or / logit_se
     return ShareComparison(
         before=float(pb), after=float(pa), difference=float(pa - pb),
         difference_low=float(low), difference_high=float(high),
         odds_ratio=float(np.exp(log_or)),
-        odds_ratio_low=float(np.exp(log_or - crit * logit_se * np.sqrt(phi_used))),
-        odds_ratio_high=float(np.exp(log_or + crit * logit_se * np.sqrt(phi_used))),
+        odds_ratio_low=float(np.exp(log_or - crit * scaled_se)),
+        odds_ratio_high=float(np.exp(log_or + crit * scaled_se)),
         t=float(t), p_value=float(2 * stats.t.sf(abs(t), df)), dispersion=float(phi),
         df=df, chi2=chi2 if residual_df >= 1 else float("nan"),
         chi2_p=float(stats.chi2.sf(chi2, residual_df)) if residual_df >= 1 else float("nan"),

@@ -10,12 +10,15 @@ same words; :meth:`Answer.write` saves it for the index.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from scrlib.its import fmt
+from scrlib.reader import phrasebook
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,12 @@ def read_key(folder) -> KeyMessage | None:
 
 def key_message(frame: pd.DataFrame, dates: dict, *, scan=None, against=None,
                 series_name: str = "SCRs initiated", series: str = "scr-initiated", events=(),
-                chart: str = "") -> KeyMessage:
+                chart: str = "", bayes=None) -> KeyMessage:
     """What changed, whether a policy can be named as the cause, and what else rose, in plain
     words for a reader who reads nothing else; every number from ``frame`` (the yearly counts),
-    ``scan`` (the search-adjusted test of the change seen) and ``against`` (``(paired frame,
-    name)`` of a series the counts are set against)."""
+    ``scan`` (the search-adjusted test of the change seen), ``bayes`` (the Bayesian
+    cross-check: its reading beside the test's, each tied to what it assumes) and ``against``
+    (``(paired frame, name)`` of a series the counts are set against)."""
     from scrlib.study.analysis import regimes
 
     ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
@@ -132,11 +136,14 @@ def key_message(frame: pd.DataFrame, dates: dict, *, scan=None, against=None,
     else:
         shape = f"The changes came around {_join(when)}"
     chance = ""
-    if scan is not None:
-        chance = (f": a dip and recovery of this size, placed anywhere in these years, turns "
-                  f"up by chance in about {_one_in(scan.p_value)} series like this one "
-                  f"({fmt.p_phrase(scan.p_value, scan.smallest_p)})"
-                  if scan.p_value > 0.05 else "")
+    if scan is not None and not phrasebook.beyond_chance(scan.p_value):
+        chance = (f": if nothing had changed, a dip and recovery of this size, placed anywhere "
+                  f"in these years, would turn up by chance in about {_one_in(scan.p_value)} "
+                  f"series like this one ({fmt.p_phrase(scan.p_value, scan.smallest_p)}, "
+                  f"{phrasebook.evidence(scan.p_value)} against no change)")
+    reading = _bayes_reading(bayes)
+    if reading:
+        chance += f"{';' if chance else ':'} {reading}"
     sentences.append(f"{shape}, but {len(frame)} yearly figures cannot show that any one policy "
                      f"caused it{chance}.")
     if against is not None:
@@ -154,8 +161,9 @@ def key_message(frame: pd.DataFrame, dates: dict, *, scan=None, against=None,
             sentences.append(
                 f"{name} also rose ({fmt.number(abs(other))}% from {first['year']} to "
                 f"{last['year']}, against {fmt.number(abs(mine))}% for "
-                f"{mid_sentence(series_name)}), so more incidents being reported may explain "
-                "part of the rise; the figures cannot tell how much.")
+                f"{mid_sentence(series_name)}{_end_year_words(paired)}), so more incidents "
+                "being reported may explain part of the rise; the figures cannot tell how "
+                "much.")
     return KeyMessage(tuple(sentences), chart, tuple(events), tuple(numbers))
 
 
@@ -179,6 +187,7 @@ def _changed_numbers(labelled: pd.DataFrame, regimes_count: int, series: str) ->
 # -- 02: SCRs initiated around the policy dates ------------------------------------------------
 def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_scan=None,
               dip_scan=None, detectable=None, influence=None, tipping=None, against=None,
+              alternatives=None, sweep=None, bayes=None, counted=None,
               nearby=(),
               series_name: str = "SCRs initiated", notebook: str = "02-initiated",
               chart: str = "", series: str = "") -> Answer:
@@ -188,7 +197,14 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
     ``explanations``: :func:`scrlib.its.explain`; ``detectable``: the
     :func:`scrlib.its.minimum_detectable_effect` table; ``influence``: the
     :func:`scrlib.its.leave_one_out` result; ``tipping``: the
-    :func:`scrlib.study.sensitivity.tipping_points` table; ``against``: the count paired with
+    :func:`scrlib.study.sensitivity.tipping_points` table; ``alternatives``: the
+    :func:`scrlib.study.sensitivity.alternatives` table (a value the record keeps as an
+    alternative that changes a verdict is said); ``sweep``: ``(label, table)`` of
+    :func:`scrlib.study.sensitivity.date_sweep` for one policy (the largest p over the dates its
+    sources allow is said beside that step); ``bayes``: the Bayesian cross-check (default
+    priors), whose reading is said beside the frequentist one; ``counted``: ``(body, event
+    labels)`` where the body that counted the series changed role at those dates (said as a
+    caveat); ``against``: the count paired with
     a series it is set against (:func:`scrlib.study.analysis.paired`, e.g. serious incident
     notifications) and that series' name, as ``(frame, name)``; ``nearby``: labels of other
     events close to the policy dates (shown as what the data cannot separate); ``series``: the
@@ -200,12 +216,13 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
                 f"{_join([f'{k} ({pd.Timestamp(v):%B %Y})' for k, v in ordered])}?")
     series_name = mid_sentence(series_name)
     sentences = [_what_changed(frame, ordered, series_name)]
-    sentences.append(_allowing_for_the_search(step_scan, dip_scan, explanations))
+    sentences.append(_allowing_for_the_search(step_scan, dip_scan, explanations, bayes))
     sentences.append(_which_explanation(explanations, result, ordered, frame))
-    sentences.append(_one_at_a_time(result, influence, tipping))
+    sentences.append(_one_at_a_time(result, influence, tipping, alternatives, sweep))
     sentences.append(_cannot_say(frame, first, last, detectable, nearby,
                                  "" if against is None else _set_against(*against,
-                                                                         series_name)))
+                                                                         series_name),
+                                 counted))
     estimates = [*_effect_estimates(result)]
     if step_scan is not None and step_scan.p_value is not None:
         estimates.append(("one lasting change anywhere: bootstrap p", step_scan.p_value))
@@ -293,9 +310,10 @@ def plain_label(name: str) -> str:
     return name
 
 
-def _allowing_for_the_search(step_scan, dip_scan, explanations) -> str:
+def _allowing_for_the_search(step_scan, dip_scan, explanations, bayes=None) -> str:
     """The lead on how sure we are: the test that allows for the search over dates, for the
-    kind of change the leading explanation at the policy dates is."""
+    kind of change the leading explanation at the policy dates is, and beside it the Bayesian
+    reading (:func:`_bayes_reading`), each tied to what it assumes."""
     table = explanations.table
     fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
     best = fixed.iloc[0]["explanation"] if len(fixed) else ""
@@ -305,51 +323,58 @@ def _allowing_for_the_search(step_scan, dip_scan, explanations) -> str:
     chance = (f"fewer than 1 in {scan.replicates + 1}" if scan.p_value <= scan.smallest_p
               else f"about {_one_in(scan.p_value)}")
     kind = scan.description.split(" (")[0]
-    text = (f"How sure we are: allowing for a search over every placement of its dates, {kind} "
-            f"as large as this turns up by chance in {chance} series like this one "
-            f"({fmt.p_phrase(scan.p_value, scan.smallest_p)})")
-    if scan.p_value > 0.05:
-        text += ", so these data alone do not show that it is more than chance"
-    return text + "."
+    text = (f"How sure we are: if nothing had changed, {kind} as large as this, placed anywhere "
+            f"in these years, would turn up by chance in {chance} series like this one "
+            f"({fmt.p_phrase(scan.p_value, scan.smallest_p)}: "
+            f"{phrasebook.evidence(scan.p_value)} against no change")
+    if not phrasebook.beyond_chance(scan.p_value):
+        text += f", {phrasebook.chance_words(scan.p_value)}"
+    text += ")"
+    reading = _bayes_reading(bayes)
+    return text + (f"; {reading}" if reading else "") + "."
 
 
 def _which_explanation(explanations, result, ordered, frame) -> str:
     """The explanations at the policy dates: an exploratory one labelled, no "fits best" where
-    a nested test cannot tell the leading two apart; then the model's counterfactual, described
-    as fitted, beside the plain comparison of the years before and after."""
-    from scrlib.its.explanations import BASIS, against_others, leading, support_words
+    a nested test cannot tell the leading two apart (and the small-sample penalty said where
+    the weights differ all the same); then the model's counterfactual, described as fitted,
+    beside the plain comparison of the years before and after."""
+    from scrlib.reader import verdicts
 
     def named(row) -> str:
         note = (" (suggested by these data, so exploratory)"
-                if row["basis"] == BASIS["suggested"] else "")
+                if row["basis"] == "suggested" else "")
         return plain_label(row["explanation"]) + note
 
     def short(row) -> str:
         return plain_label(row["explanation"])
 
-    best, tied, disputed, rest = leading(explanations.table, explanations.tests)
+    best, tied, disputed, rest = verdicts.leading(explanations)
     if best is None:
         return ""
-    text = f"Of the explanations at the policy dates, {named(best)}"
     if tied:
-        direct = [f"p = {t['p_value']:.2f}" for _, t in tied if t is not None]
-        test = (f"a direct test between them gives {_join(direct)}; " if direct else "")
-        weights = [best, *(r for r, _ in tied)]
-        text += (f" and {_join([named(r) for r, _ in tied])} fit about as well as each other "
-                 f"({test}weights {_join([f'{r.weight:.2f}' for r in weights])} with the "
-                 f"small-sample penalty, "
-                 f"{_join([f'{r.weight_no_penalty:.2f}' for r in weights])} without)")
+        rows = [best, *(r for r, _ in tied)]
+        direct = [t["p_value"] for _, t in tied if t is not None]
+        names = _join([named(r) for r in rows])
+        text = ("Of the explanations at the policy dates, "
+                + (f"a direct test finds {phrasebook.evidence(max(direct))} that {names} differ "
+                   f"({_join([fmt.p_phrase(p) for p in direct])}), but " if direct
+                   else f"{names} cannot be told apart, but ")
+                + f"{verdicts.penalty_words(explanations, rows)} gives them weights "
+                f"{_join([fmt.number(r.weight, 2) for r in rows])} "
+                f"({_join([fmt.number(r.weight_no_penalty, 2) for r in rows])} without it)")
     elif disputed:
-        text += " is favoured by the small-sample criterion"
+        text = (f"Of the explanations at the policy dates, {named(best)} is favoured by the "
+                "small-sample criterion")
     else:
-        text += " fits best"
+        text = f"Of the explanations at the policy dates, {named(best)} fits best"
     for row, t in disputed:
-        text += (f", but a direct test prefers {named(row)} (p = {t['p_value']:.2f}), so the "
-                 "data do not settle which")
+        text += (f", but a direct test prefers {named(row)} ({fmt.p_phrase(t['p_value'])}), so "
+                 "the data do not settle which")
     leaders = [best, *(r for r, _ in tied), *(r for r, _ in disputed)]
     for row, _ in rest:
-        text += (f"; {short(row)} has {support_words(row['delta'])} than {short(best)}")
-        also = against_others(row, leaders, explanations.tests, short)
+        text += "; " + verdicts.gap_words(explanations, row, best, short)
+        also = verdicts.against_others(explanations, row, leaders, short)
         if also:
             text += f", and {also}"
     steps = [f"{name}:step" for name, _ in ordered if f"{name}:step" in result.names]
@@ -358,8 +383,10 @@ def _which_explanation(explanations, result, ordered, frame) -> str:
         interval = fmt.interval(both["ci_low"], both["ci_high"])
         base = ("what the level and trend fitted across all the years, without the policy "
                 "changes, would predict")
-        if both["ci_low"] <= 1.0 <= both["ci_high"]:
-            text += (f"; by the end the count was not clearly different from {base} (all the "
+        if not phrasebook.excludes(both["ci_low"], both["ci_high"]):
+            text += (f"; by the end the count was "
+                     f"{phrasebook.clearly(both['ci_low'], both['ci_high'])} different from "
+                     f"{base} (all the "
                      f"changes together: rate ratio {fmt.ratio(both['rate_ratio'])}, 95% "
                      f"interval {interval}), so whether any lasting change remained cannot be "
                      "pinned down")
@@ -385,9 +412,11 @@ def _without_a_model(frame, ordered) -> str:
             f"({fmt.number(after.mean())} against {fmt.number(before.mean())} a year)")
 
 
-def _one_at_a_time(result, influence, tipping=None) -> str:
-    """Each policy's own step: clear, not clear, or clear with the caveats that weaken it, and
-    the smallest undercount of a year that would change that (``tipping``)."""
+def _one_at_a_time(result, influence, tipping=None, alternatives=None, sweep=None) -> str:
+    """Each policy's own step: clear, not clear, at the edge (an end of its interval near no
+    change), or clear with the caveats that weaken it, and the smallest undercount of a year
+    that would change that either way (``tipping``); a value the record keeps as an
+    alternative that changes it (``alternatives``) is said with its numbers."""
     flips = {} if influence is None else influence.influence().set_index(
         ["intervention", "effect"])
     pieces = []
@@ -396,12 +425,21 @@ def _one_at_a_time(result, influence, tipping=None) -> str:
             continue
         shown = (f"rate ratio {fmt.ratio(r.rate_ratio)}, 95% interval "
                  f"{fmt.interval(r.ci_low, r.ci_high)}")
-        tip = _smallest_tip(tipping, r.intervention)
-        if r.ci_low <= 1.0 <= r.ci_high:
-            pieces.append(f"the change at {r.intervention} is not clear ({shown}, which "
-                          "includes no change)" + (
-                              f", though {tip} would make its interval exclude no change: it "
-                              f"sits on the edge ({fmt.p_phrase(r.p_value)})" if tip else ""))
+        changed = _alternative_flips(alternatives, r.intervention)
+        said = [_alternative_words(f) for f in changed] + _sweep_words(sweep, r)
+        tip = _smallest_tip(tipping, r.intervention,
+                            skip=[(f.year, float(f.alternative)) for f in changed])
+        where = phrasebook.interval(r.ci_low, r.ci_high)
+        if where != "excludes":
+            which = ("which includes no change" if where == "includes" else
+                     f"an end within {phrasebook.NEAR:.0%} of no change")
+            pieces.append(f"the change at {r.intervention} is "
+                          f"{phrasebook.clear_words(r.ci_low, r.ci_high)} ({shown}, {which}; "
+                          f"{fmt.p_phrase(r.p_value)}, {phrasebook.evidence(r.p_value)})"
+                          + (": " + _join(said) if said else "")
+                          + (f", and {tip} would make its interval "
+                             f"{'exclude' if r.ci_low <= 1 <= r.ci_high else 'include'} no "
+                             "change" if tip else ""))
             continue
         caveats = []
         before, after = result.support(r.intervention)
@@ -415,13 +453,15 @@ def _one_at_a_time(result, influence, tipping=None) -> str:
             years = [y for y in str(flips.loc[key, "flipped_by"]).split(", ") if y]
             caveats.append(f"leaving out {_join(years, ' or ')} makes its interval include no "
                            "change")
+        caveats += said
         if tip:
             caveats.append(f"{tip} would make its interval include no change")
         if caveats:
             pieces.append(f"the change at {r.intervention} has an interval that excludes no "
                           f"change ({shown}), but {_join(caveats)}")
         else:
-            pieces.append(f"the change at {r.intervention} is clear on its own ({shown})")
+            pieces.append(f"the change at {r.intervention} is "
+                          f"{phrasebook.clear_words(r.ci_low, r.ci_high)} on its own ({shown})")
     if not pieces:
         return ""
     text = "Taken one policy at a time, " + _join(pieces, "; ") + "."
@@ -444,26 +484,72 @@ def _set_against(paired: pd.DataFrame, name: str, series_name: str) -> str:
                            after["trials"])
     name = mid_sentence(name)
     verdict = ("the share of them that led to a review changed"
-               if found.p_value <= 0.05 else
+               if phrasebook.beyond_chance(found.p_value) else
                "the share of them that led to a review cannot be told from no change")
     return (f"whether the rebound was more incidents notified or boards reviewing more readily: "
             f"{name} also rose ({fmt.number(abs(other))}% from {first['year']} to "
-            f"{last['year']}, against {fmt.number(abs(mine))}% for {series_name}), and "
+            f"{last['year']}, against {fmt.number(abs(mine))}% for {series_name}"
+            f"{_end_year_words(paired)}), and "
             f"{verdict} ({first['year']} against the years after, allowing for their "
             f"year-to-year variation: {fmt.p_phrase(found.p_value)})")
 
 
-def _smallest_tip(tipping, policy: str) -> str:
-    """The smallest undercount that changes ``policy``'s conclusion, in words ('' if none)."""
+def _end_year_words(paired: pd.DataFrame) -> str:
+    """'; which rose faster depends on the end year' where it does, over every end year the
+    record allows ('' where it does not)."""
+    from scrlib.study.analysis import end_year_changes
+
+    changes = end_year_changes(paired)
+    faster = set(np.sign(changes["successes_change"] - changes["trials_change"]))
+    return "; which rose faster depends on the end year" if len(faster) > 1 else ""
+
+
+def _smallest_tip(tipping, policy: str, skip=()) -> str:
+    """The smallest miscount of a year that changes ``policy``'s conclusion, either way, in
+    words ('' if none, or if it is one of ``skip``: (year, count) pairs said already)."""
     if tipping is None or not len(tipping):
         return ""
     mine = tipping[(tipping["policy"] == policy) & tipping["tipping_share"].notna()]
     if mine.empty:
         return ""
     row = mine.loc[mine["tipping_share"].idxmin()]
-    extra = int(row["tipping_count"] - row["recorded"])
-    return (f"{extra} more {'review' if extra == 1 else 'reviews'} in {row['year']} than "
-            f"recorded ({fmt.number(100 * row['tipping_share'])}%)")
+    if (row["year"], float(row["tipping_count"])) in set(skip):
+        return ""
+    moved = int(abs(row["tipping_count"] - row["recorded"]))
+    way = "more" if row["tipping_count"] > row["recorded"] else "fewer"
+    points = 100 * row["tipping_share"]
+    return (f"{moved} {way} {'review' if moved == 1 else 'reviews'} in {row['year']} than "
+            f"recorded ({fmt.number(points, 1 if points < 10 else 0)}%)")
+
+
+def _sweep_words(sweep, row) -> list[str]:
+    """A clause for the step at the policy whose date was swept: the largest p over the dates
+    its sources allow, where that is larger than at the date used."""
+    if sweep is None or sweep[0] != row.intervention or not len(sweep[1]):
+        return []
+    worst = sweep[1].loc[sweep[1]["p_value"].idxmax()]
+    if fmt.p(worst["p_value"]) == fmt.p(row.p_value):
+        return []
+    return [f"dated earlier within what its sources allow, its p rises to "
+            f"{fmt.p(worst['p_value'])} ({worst['date']:%B %Y})"]
+
+
+def _alternative_flips(alternatives, policy: str) -> list:
+    """The record's alternative values that change ``policy``'s conclusion (rows)."""
+    if alternatives is None or not len(alternatives):
+        return []
+    mine = alternatives[(alternatives["policy"] == policy) & alternatives["changes"]]
+    return list(mine.itertuples(index=False))
+
+
+def _alternative_words(row) -> str:
+    """'with 71 for 2010-11, the record's other value, its interval excludes no change (rate
+    ratio 2.50, 95% interval 1.003 to 9.96; p = 0.0496)'."""
+    now = "excludes" if phrasebook.excludes(row.ci_low_alt, row.ci_high_alt) else "includes"
+    return (f"with {fmt.number(row.alternative)} for {row.year}, the record's other value, "
+            f"its interval {now} no change (rate ratio {fmt.ratio(row.estimate_alt)}, 95% "
+            f"interval {fmt.interval(row.ci_low_alt, row.ci_high_alt)}; "
+            f"{fmt.p_phrase(row.p_value_alt)})")
 
 
 def _one_in(p: float) -> str:
@@ -471,10 +557,12 @@ def _one_in(p: float) -> str:
     return f"1 in {n}"
 
 
-def _cannot_say(frame, first, last, detectable, nearby, against: str = "") -> str:
+def _cannot_say(frame, first, last, detectable, nearby, against: str = "",
+                counted=None) -> str:
     text = ("What the data cannot say: which policy, if any, caused the change, since "
             + (f"{_join(list(nearby))} came within a year of {last}, " if nearby else "")
             + f"{len(frame)} yearly points are few"
+            + (f"; {_counting_words(*counted)}" if counted and counted[1] else "")
             + (f"; {against}" if against else ""))
     if detectable is not None and len(detectable):
         steps = detectable[detectable["effect"] == "step"]
@@ -489,6 +577,56 @@ def _cannot_say(frame, first, last, detectable, nearby, against: str = "") -> st
                  f"{fmt.ratio(row['mde_decrease'])} times the level{level}, so smaller changes "
                  "could go unseen")
     return text + "."
+
+
+def _counting_words(body: str, labels) -> str:
+    """The counting caveat in one clause: the body that counted the series is the one whose
+    role changed at the tested date(s)."""
+    return (f"{body} counted these reviews and its role changed at {_join(list(labels))}, so a "
+            "change in counting would look exactly like an effect")
+
+
+def _bayes_reading(bayes) -> str:
+    """The Bayesian reading in one clause, tied to what it assumes: the posterior probability
+    of no change among the explanations not suggested by these counts (an explanation the data
+    suggested would make no change look less probable than a test fixed in advance could),
+    under their prior odds, the Bayes factor against it in Kass and Raftery's words, and the
+    probability with every explanation counted beside it ('' without a result, or without a
+    no-change explanation)."""
+    if bayes is None:
+        return ""
+    every = bayes.explanations
+    table = every[every["basis"] != "suggested"]
+    none = table[table["explanation"] == "no change"]
+    if none.empty:
+        return ""
+    total, prior_total = float(table["probability"].sum()), float(table["prior"].sum())
+    row = none.iloc[0]
+    p, se = float(row["probability"]) / total, float(row["probability_se"]) / total
+    prior = float(row["prior"]) / prior_total
+    equal = bool(np.allclose(table["prior"], table["prior"].iloc[0]))
+    left = len(every) - len(table)
+    which = (f"the {_count(len(table))} explanations not suggested by these counts" if left
+             else f"the {_count(len(table))} explanations")
+    odds = (f"{which} equally likely beforehand" if equal
+            else f"{which}, no change given prior probability {fmt.number(prior, 2)}")
+    factor = phrasebook.posterior_odds_factor(p, prior)
+    # the factor's Monte Carlo error from the probability's: d factor / d p = -factor / (p q)
+    factor_se = factor * se / (p * (1 - p)) if 0 < p < 1 else float("nan")
+    shown = phrasebook.about(factor)
+    if fmt.mc_step(factor_se) > 10 ** (math.floor(math.log10(factor)) - 1):
+        shown = fmt.with_error(factor, factor_se)
+    also = (f"; {fmt.mc_probability(row['probability'], row['probability_se'])} if the one "
+            "these counts suggested is counted too" if left else "")
+    return (f"weighed the Bayesian way ({odds}), no change has probability "
+            f"{fmt.mc_probability(p, se)} after seeing the counts (a Bayes factor of about "
+            f"{shown} against it: {phrasebook.bayes_factor_words(factor, factor_se)}{also})")
+
+
+def _count(n: int) -> str:
+    """A small count in words ("five"), a larger one in figures."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return words[n] if 0 <= n < len(words) else str(n)
 
 
 def mid_sentence(name: str) -> str:
@@ -513,13 +651,15 @@ def _join(items, last_sep: str = " and ") -> str:
 
 # -- 03: the published share -------------------------------------------------------------------
 def publication(shares: pd.DataFrame, comparison, before, after, *, variation, events=(),
-                sources=(), notebook: str = "03-publication") -> Answer:
+                sources=(), forms=None, notebook: str = "03-publication") -> Answer:
     """How the published share of commissioned reviews moved, how sure, and what is unknown.
 
     ``shares``: :func:`scrlib.study.analysis.paired` rows (``year``, ``successes``, ``trials``,
     ``share``); ``comparison``: the exact before/after comparison (binomial variation only);
     ``variation``: the same years compared allowing for year-to-year variation
-    (:func:`scrlib.its.compare_shares`); ``sources``: the kinds of source the figures come from.
+    (:func:`scrlib.its.compare_shares`); ``sources``: the kinds of source the figures come from;
+    ``forms``: :func:`scrlib.study.analysis.dispersion_forms` (a form of the extra variation
+    under which the verdict changes is said).
     """
     question = "Did the share of commissioned SCRs that were published rise?"
     events, sources = list(events), list(sources)
@@ -531,7 +671,8 @@ def publication(shares: pd.DataFrame, comparison, before, after, *, variation, e
                  f"{'rose' if variation.difference > 0 else 'fell'} by "
                  f"{_points(variation.difference)} percentage points. "
                  + _beyond_binomial(variation, diff, _at_low_dispersion(shares, before, after,
-                                                                      variation)),
+                                                                      variation)
+                                    + _other_forms(forms, variation)),
                  f"What the data cannot say: {len(shares)} years"
                  + (f" from {_join(sorted(set(sources)))}" if sources else "")
                  + " cannot separate "
@@ -559,11 +700,25 @@ def _at_low_dispersion(shares, before, after, variation) -> str:
             f"{fmt.p_phrase(at_low.p_value)}")
 
 
+def _other_forms(forms, variation) -> str:
+    """A clause for each form of the extra variation under which the verdict changes ('' if
+    none does)."""
+    if forms is None or not len(forms):
+        return ""
+    main = phrasebook.beyond_chance(variation.p_value)
+    out = []
+    for form, rows in forms[forms["form"] != "quasi-binomial"].groupby("form", sort=False):
+        flipped = rows[rows["p"].map(phrasebook.beyond_chance) != main]
+        if len(flipped):
+            out.append(f"; if the extra variation grew with the denominator ({form}) p would be "
+                       f"{_join(sorted({fmt.p(v) for v in rows['p']}), ' to ')}")
+    return "".join(out)
+
+
 def _beyond_binomial(variation, diff, borrowed: str = "") -> str:
     """The comparison first as binomial counts would have it, then allowing for how much such
     shares vary from year to year, in words; ``borrowed`` adds the range of a borrowed
     dispersion."""
-    clear = variation.p_value <= 0.05
     own = variation.source == "these years"
     how = (f"these years' shares varied {fmt.number(variation.dispersion, 1)} times as much as "
            f"binomial counts would (chi-squared {fmt.number(variation.chi2, 1)} on "
@@ -571,10 +726,10 @@ def _beyond_binomial(variation, diff, borrowed: str = "") -> str:
            f"these two years cannot show how much such shares vary, so this borrows an "
            f"assumption from another share: {variation.source} varied "
            f"{fmt.number(variation.dispersion, 1)} times as much as binomial counts would")
-    return (f"If the shares varied from year to year only as binomial counts do, that would "
-            f"{'be' if diff['p_value'] <= 0.05 else 'not be'} more than chance (Fisher's "
+    return (f"If the shares varied from year to year only as binomial counts do, that "
+            f"{phrasebook.would_be(diff['p_value'])} (Fisher's "
             f"exact {fmt.p_phrase(diff['p_value'])}); but {how}, and allowing for that the "
-            f"change is {'' if clear else 'not clearly '}more than chance (95% interval "
+            f"change is {phrasebook.chance_words(variation.p_value)} (95% interval "
             f"{fmt.number(100 * variation.difference_low)} to "
             f"{fmt.number(100 * variation.difference_high)} points; "
             f"{fmt.p_phrase(variation.p_value)}, t on {fmt.number(variation.df)} df"
@@ -612,7 +767,7 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
     reviews = 100 * (last["successes"] / first["successes"] - 1)
     years = _join([f"{fmt.number(r.share)} in {r.year}" for r in shares.itertuples(index=False)])
     diff = comparison.table.set_index("quantity").loc["difference"]
-    clear = variation.p_value <= 0.05
+    clear = phrasebook.beyond_chance(variation.p_value)
     baseline = (f"a single baseline year ({_join(list(before))})" if len(before) == 1
                 else _join(list(before)))
     if clear:
@@ -633,7 +788,7 @@ def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: s
         f"{numerator[0].upper() + numerator[1:]} per 100 {denominator} were {years}; "
         f"{denominator} went {'up' if change >= 0 else 'down'} {fmt.number(abs(change))}% and "
         f"{numerator} {'up' if reviews >= 0 else 'down'} {fmt.number(abs(reviews))}% from "
-        f"{first['year']} to {last['year']}.",
+        f"{first['year']} to {last['year']}{_end_year_words(shares)}.",
         f"Comparing {baseline} with {_join(list(after))} pooled, the share "
         f"{'rose' if variation.difference > 0 else 'fell'} by "
         f"{_points(variation.difference)} points. "
@@ -667,19 +822,22 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=Non
     fitted = table[table["status"] == "fitted"]
     distinct = fitted[fitted["distinct"]]
     used = distinct[distinct["passes_dispersion_check"]]
+    unfitted = len(table) - len(fitted)
     repeated = len(fitted) - len(distinct)
     rejected = len(distinct) - len(used)
+    counts = (f"Of {len(table)} specifications, "
+              + (f"{unfitted} could not be fitted (these years do not identify them), "
+                 if unfitted else "")
+              + f"{repeated} repeat a model already counted and ")
     if used.empty:
         return Answer(notebook, question, (
-            f"Of {len(table)} specifications, {repeated} repeat a model already counted and "
-            f"all {rejected} distinct models use a family the data's own overdispersion check "
-            "rejects, so these choices give no estimate worth summarising; widen the choice of "
-            "family.",))
+            counts + f"all {rejected} distinct models use a family the data's own "
+            "overdispersion check rejects, so these choices give no estimate worth summarising; "
+            "widen the choice of family.",))
     share = 100 * used["excludes_null"].mean()
     sentences = [
-        f"Of {len(table)} specifications, {repeated} repeat a model already counted and "
-        f"{rejected} use a family the data's own overdispersion check rejects; across the "
-        f"remaining {len(used)} distinct models the step at the policy date tested ranges from "
+        counts + f"{rejected} use a family the data's own overdispersion check rejects; across "
+        f"the remaining {len(used)} distinct models the step at the policy date tested ranges from "
         f"{fmt.ratio(used['rate_ratio'].min())} to {fmt.ratio(used['rate_ratio'].max())} "
         f"(median {fmt.ratio(used['rate_ratio'].median())}).",
         f"{fmt.number(share)}% of their intervals exclude no change"
@@ -692,19 +850,19 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=Non
         lead = (f"Taken together, against {joint.replicates} simulated series with no change "
                 f"at the date tested (the earlier changes kept as estimated, with "
                 f"{joint.assumption_words}), ")
-        if max(share, size) + margin <= 0.05:
-            text = ("the curve as a whole is more than such series give (share of intervals "
-                    f"excluding no change {share_p}, median size {size_p}), though not under "
-                    "every choice.")
-        elif min(share, size) - margin > 0.05:
-            text = ("the curve is not clearly more than such series give (share of intervals "
-                    f"excluding no change {share_p}, median size {size_p}), so no single "
-                    "specification's interval should be read as a finding.")
+        where = phrasebook.simulated_together(
+            [(share, joint.monte_carlo_se(share)), (size, joint.monte_carlo_se(size))])
+        shown = f"share of intervals excluding no change {share_p}, median size {size_p}"
+        if where == "below":
+            text = (f"the curve as a whole is more than such series give ({shown}), though not "
+                    "under every choice.")
+        elif where == "above":
+            text = (f"the curve is {phrasebook.NOT_BEYOND} such series give ({shown}), so no "
+                    "single specification's interval should be read as a finding.")
         else:
-            text = ("the curve is at the edge of what such series give (share of intervals "
-                    f"excluding no change {share_p}, median size {size_p}; with "
+            text = (f"the curve is {phrasebook.EDGE} of what such series give ({shown}; with "
                     f"{joint.replicates} simulated series each p is uncertain by about "
-                    f"{fmt.number(margin, 2)} either way): read it as suggestive at most, and no "
+                    f"{fmt.number(margin, 2)} either way): {phrasebook.EDGE_READING}, and no "
                     "single specification's interval as a finding.")
         sentences.append(lead + text)
     sentences.append("What the data cannot say: the policy dates tested fall within a year of "

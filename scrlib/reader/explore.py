@@ -334,7 +334,7 @@ class Explorer:
             f'<tr class="scr-bayes" data-explanation="{html.escape(r.explanation)}" '
             f'data-probability="{r.probability:.6g}"><td>{html.escape(r.explanation)}'
             f"{' (exploratory)' if r.basis == BASIS['suggested'] else ''}</td>"
-            f"<td>{fmt.probability(r.probability)}</td></tr>"
+            f"<td>{fmt.mc_probability(r.probability, r.probability_se)}</td></tr>"
             for r in view.bayes.explanations.itertuples(index=False))
         return ("<p><b>How probable is each explanation?</b> (Bayesian cross-check, default "
                 "priors, each explanation equally likely beforehand)</p>"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from scrlib.its import fmt
+from scrlib.reader import phrasebook
 
 EFFECT_WORDS = {"step": "change in level", "slope": "change in trend per year"}
 INTERVAL_WORDS = {"profile": "profile likelihood", "wald": "Wald (t where the scale is "
@@ -106,14 +107,16 @@ def codings(fits: dict) -> pd.DataFrame:
 
 
 def models(comparison) -> pd.DataFrame:
-    """Families with and without a change in trend: AICc (QAICc), dispersion, alpha, notes."""
+    """Families with and without a change in trend: AICc and QAICc in columns of their own (each
+    compares only the fits on its own scale: AICc the likelihood families with each other,
+    QAICc the quasi-Poisson fits), dispersion, alpha, notes."""
     rows = []
     for r in comparison.table.itertuples(index=False):
         quasi = r.family == "quasipoisson"
         rows.append({"Family": FAMILY_WORDS.get(r.family, r.family), "Trend change": r.effects,
                      "Parameters": fmt.number(r.k),
-                     "Criterion": "QAICc" if quasi else "AICc",
-                     "Value": fmt.number(r.qaicc if quasi else r.aicc, 1),
+                     "AICc (likelihood families)": fmt.DASH if quasi else fmt.number(r.aicc, 1),
+                     "QAICc (quasi-Poisson only)": fmt.number(r.qaicc, 1) if quasi else fmt.DASH,
                      "Pearson chi2/df": fmt.number(r.pearson_dispersion, 2),
                      "NB alpha": fmt.number(r.nb_alpha, 3),
                      "Note": _model_note(r.note)})
@@ -170,7 +173,7 @@ def explanations(result) -> pd.DataFrame:
     for r in result.table.itertuples(index=False):
         searched = bool(r.searched_dates)
         rows.append({"Explanation": r.explanation, "What it says": r.what,
-                     "Basis": getattr(r, "basis", ""),
+                     "Basis": phrasebook.grade(r.basis),
                      "Parameters": str(r.k),
                      f"{result.criterion} above the best": fmt.DASH if searched
                      else fmt.number(r.delta, 1),
@@ -188,17 +191,13 @@ def explanations(result) -> pd.DataFrame:
 def nested_tests(result) -> pd.DataFrame:
     """The explanations' nested comparisons and the scans' tests."""
     tests = result.tests
-    exploratory = tests["exploratory"] if "exploratory" in tests else [False] * len(tests)
     return fmt.labelled(pd.DataFrame({"Comparison": tests["comparison"],
                          "Test": tests["test"],
                          "p": [fmt.p(v) for v in tests["p_value"]],
                          "Allows for searching": ["yes" if s else "no (dates fixed in advance)"
                                                   for s in tests["searched"]],
-                         "Confirmatory": ["no: an explanation the data suggested is in it"
-                                          if e else ("no: dates found by searching" if s
-                                                     else "yes")
-                                          for e, s in zip(exploratory, tests["searched"],
-                                                          strict=True)]}))
+                         phrasebook.CONFIRMATORY_HEADING: [phrasebook.confirmatory(b)
+                                                           for b in tests["basis"]]}))
 
 
 def leave_one_out(result) -> pd.DataFrame:
@@ -244,13 +243,26 @@ def detectable(table: pd.DataFrame) -> pd.DataFrame:
         found = getattr(r, "method", "")
         if found.startswith("simulation"):
             found = (f"by simulating {int(found.split()[2]):,} series: the test rejects "
-                     f"no change in {r.power:.0%} of them")
+                     f"no change in {r.power:.0%} of them" + _left_out(r))
         rows.append({"Policy": r.intervention, "Effect": EFFECT_WORDS.get(r.effect, r.effect),
                      "Smallest rise it would detect": fmt.ratio(r.mde_increase),
                      "Smallest fall it would detect": fmt.ratio(r.mde_decrease),
                      "Found": found or "approximation",
                      "Note": r.note or ""})
     return fmt.labelled(pd.DataFrame(rows))
+
+
+def _left_out(row) -> str:
+    """', of those whose refit is identified (at the smallest fall, 4.5% are not: left
+    out)' where simulated series could not be refitted; '' where all could."""
+    shares = [(way, getattr(row, f"not_identified_{key}", np.nan))
+              for way, key in (("rise", "up"), ("fall", "down"))]
+    shares = [(way, s) for way, s in shares if np.isfinite(s) and s > 0]
+    if not shares:
+        return ""
+    parts = " and ".join(f"{fmt.percent(100 * s, 1)} at the smallest {way}" for way, s in shares)
+    return (f" whose refit these data identify ({parts} are not identified: left out of the "
+            "rate, not counted as misses)")
 
 
 def curve_summary(summary: pd.DataFrame) -> pd.DataFrame:
@@ -328,9 +340,10 @@ def date_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
 
 def share_comparison(variation) -> pd.DataFrame:
     """A before/after share comparison allowing for year-to-year variation
-    (:func:`scrlib.its.compare_shares`), beside the binomial-only reading."""
-    rows = [("Share before", fmt.percent(100 * variation.before, 1) + "%"),
-            ("Share after", fmt.percent(100 * variation.after, 1) + "%"),
+    (:func:`scrlib.its.compare_shares`): one method in the table (the binomial-only reading is
+    another comparison, said beside it, not in it)."""
+    rows = [("Share before", fmt.percent(100 * variation.before, 1)),
+            ("Share after", fmt.percent(100 * variation.after, 1)),
             ("Difference (points)",
              f"{fmt.number(100 * variation.difference, 1)} (95% interval "
              f"{fmt.number(100 * variation.difference_low, 1)} to "
@@ -340,10 +353,7 @@ def share_comparison(variation) -> pd.DataFrame:
             ("Year-to-year variation (times binomial)",
              f"{fmt.number(variation.dispersion, 2)}, from {variation.source}"),
             ("Test of no change", f"{fmt.p_phrase(variation.p_value)} (t on "
-                                  f"{fmt.number(variation.df)} df)"),
-            ("If the shares varied only as binomial counts",
-             f"z = {fmt.number(variation.binomial_z, 2)}, "
-             f"{fmt.p_phrase(variation.binomial_p)}")]
+                                  f"{fmt.number(variation.df)} df)")]
     if variation.source == "these years":
         rows.insert(5, ("Test of binomial variation",
                         f"chi-squared {fmt.number(variation.chi2, 1)} on "
@@ -351,18 +361,57 @@ def share_comparison(variation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Quantity", "Value"]).set_index("Quantity")
 
 
+def dispersion_forms(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.study.analysis.dispersion_forms` for readers: each form of extra variation,
+    the multiple of binomial variance it gives each side, and the test of no change under it
+    (one method, quasi-binomial, throughout)."""
+    rows = [{"Extra variation": f"{r.form}: {r.which}",
+             "Times binomial, before": fmt.number(r.before, 1),
+             "Times binomial, after": fmt.number(r.after, 1),
+             f"p (t on {fmt.number(r.df)} df)": fmt.p(r.p)}
+            for r in table.itertuples(index=False)]
+    return fmt.labelled(pd.DataFrame(rows))
+
+
 def tipping_points(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`scrlib.study.sensitivity.tipping_points` for readers: per year and policy, the
-    conclusion as recorded and the undercount that would change it."""
+    """:func:`scrlib.study.sensitivity.tipping_points` for readers: per year, policy and
+    direction, the conclusion as recorded and the miscount that would change it."""
     rows = []
     for r in table.itertuples(index=False):
+        sign = "+" if getattr(r, "direction", "more") == "more" else "\u2212"
+        points = 100 * r.tipping_share
         rows.append({
-            "Year undercounted": r.year, "Policy": r.policy,
+            "Year miscounted": r.year, "Policy": r.policy,
+            "True count": f"{getattr(r, 'direction', 'more')} than recorded",
             "As recorded": f"{fmt.number(r.recorded)}: rate ratio {fmt.ratio(r.estimate)} "
                            f"({fmt.interval(r.ci_low, r.ci_high)})",
             "Conclusion changes at": fmt.DASH if np.isnan(r.tipping_share) else
-            f"{fmt.number(r.tipping_count)} (+{fmt.number(100 * r.tipping_share)}%): "
-            f"{fmt.ratio(r.estimate_there)} ({fmt.interval(r.ci_low_there, r.ci_high_there)})"})
+            f"{fmt.number(r.tipping_count)} ({sign}{fmt.number(points, 1 if points < 10 else 0)}"
+            f"%): {fmt.ratio(r.estimate_there)} "
+            f"({fmt.interval(r.ci_low_there, r.ci_high_there)})"})
+    return fmt.labelled(pd.DataFrame(rows))
+
+
+def alternatives(table: pd.DataFrame, dataset=None) -> pd.DataFrame:
+    """:func:`scrlib.study.sensitivity.alternatives` for readers: each value the record keeps
+    as an alternative, the step at each policy with the value used and with it, and whether the
+    conclusion changes."""
+    rows = []
+    for r in table.itertuples(index=False):
+        name = dataset.series_info(r.series).name if dataset is not None else r.series
+        source = dataset.source(r.source_id).short if dataset is not None else r.source_id
+        rows.append({
+            "Figure": f"{name}, {r.year}", "Policy": r.policy,
+            "Value used": fmt.number(r.used),
+            "Other value (source)": f"{fmt.number(r.alternative)} ({source})",
+            "With the value used": f"{fmt.ratio(r.estimate)} ({fmt.interval(r.ci_low, r.ci_high)}"
+                                   f"; {fmt.p_phrase(r.p_value)})",
+            "With the other value": fmt.DASH if fmt.missing(r.estimate_alt) else
+            f"{fmt.ratio(r.estimate_alt)} ({fmt.interval(r.ci_low_alt, r.ci_high_alt)}; "
+            f"{fmt.p_phrase(r.p_value_alt)})",
+            "Conclusion changes": "yes" if r.changes else "no"})
+    if not rows:
+        return fmt.labelled(pd.DataFrame({"Figure": ["no modelled year has another value"]}))
     return fmt.labelled(pd.DataFrame(rows))
 
 
@@ -377,10 +426,12 @@ def bayes_explanations(by_prior: dict, explanations=None) -> pd.DataFrame:
     first = next(iter(by_prior.values()))
     rows = []
     for r in first.explanations.itertuples(index=False):
-        row = {"Explanation": r.explanation, "Basis": r.basis}
+        row = {"Explanation": r.explanation, "Basis": phrasebook.grade(r.basis)}
         for label, result in by_prior.items():
             p = result.explanations.set_index("explanation")["probability"]
-            row[f"Probability ({label} priors)"] = fmt.probability(p[r.explanation])
+            se = result.explanations.set_index("explanation")["probability_se"]
+            row[f"Probability ({label} priors)"] = fmt.mc_probability(p[r.explanation],
+                                                                      se[r.explanation])
         if explanations is not None:
             f = frequentist.get(r.explanation)
             searched = f is not None and bool(f.searched_dates)
@@ -413,12 +464,13 @@ def bayes_effects(posterior, result=None) -> pd.DataFrame:
             continue
         f = estimates.get(r.effect) if r.explanation.startswith("permanent steps") else None
         row = {"Explanation": r.explanation, "Effect": r.effect,
-               "Rate ratio (posterior median)": fmt.ratio(r.median),
-               "95% credible interval": fmt.interval(r.low, r.high),
-               "Probability of a rise": fmt.probability(r.p_rise),
-               "More than 20% higher": fmt.probability(r.p_up_20),
-               "More than 20% lower": fmt.probability(r.p_down_20),
-               f"Within {low:g} to {high:g} (practically none)": fmt.probability(r.p_rope)}
+               "Rate ratio (posterior median)": fmt.mc_ratio(r.median, r.median_se),
+               "95% credible interval": fmt.mc_interval(r.low, r.high, r.low_se, r.high_se),
+               "Probability of a rise": fmt.mc_probability(r.p_rise, r.p_rise_se),
+               "More than 20% higher": fmt.mc_probability(r.p_up_20, r.p_up_20_se),
+               "More than 20% lower": fmt.mc_probability(r.p_down_20, r.p_down_20_se),
+               f"Within {low:g} to {high:g} (practically none)":
+                   fmt.mc_probability(r.p_rope, r.p_rope_se)}
         if result is not None:
             row["Frequentist estimate (95% interval)"] = (
                 fmt.DASH if f is None else

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from scrlib.reader import phrasebook
 from scrlib.record.cite import escape_markdown
 
 
@@ -152,11 +153,23 @@ def scan_findings(*scans) -> str:
 
 def detectable_sentences(table) -> str:
     """The minimum detectable effects in plain words (one line per policy step)."""
-    from scrlib.its import mde_sentence
+    from scrlib.its import fmt, mde_sentence
 
     rows = [r for r in table.itertuples(index=False) if r.effect == "step"]
-    return "\n".join(f"- **{escape_markdown(r.intervention)}**: {escape_markdown(mde_sentence(r))}"
-                     for r in rows)
+    lines = []
+    for r in rows:
+        text = f"- **{escape_markdown(r.intervention)}**: {escape_markdown(mde_sentence(r))}"
+        gone = [(way, getattr(r, f"not_identified_{key}", float("nan")))
+                for way, key in (("rise", "up"), ("fall", "down"))]
+        gone = [(way, s) for way, s in gone if s == s and s > 0]
+        if gone:
+            text += (" At the smallest " + " and ".join(
+                f"{way} {fmt.percent(100 * s, 1)}" for way, s in gone)
+                + " of the simulated series could not be refitted (these data would not "
+                  "identify the model): they give no test, so they are left out of the 80% "
+                  "rather than counted as misses.")
+        lines.append(text)
+    return "\n".join(lines)
 
 
 def _join(items) -> str:
@@ -198,24 +211,28 @@ def bayes_sentences(by_prior: dict, explanations=None, result=None) -> str:
 
     default = by_prior.get("default") or next(iter(by_prior.values()))
     table = _by_probability(default.explanations)
+    suggested = bayes.BASIS["suggested"]
     text = ("Given these counts and weakly informative priors (they make very large "
             "changes unlikely but rule none out), " + _ranking(table, "the most probable "
                                                               "explanation in this set is"))
     lead = table.iloc[0]
-    if lead.basis == bayes.BASIS["suggested"]:
-        rest = table[table["basis"] != bayes.BASIS["suggested"]]
+    if lead.basis == suggested:
+        rest = table[table["basis"] != suggested]
         rest = rest.assign(probability=rest["probability"] / rest["probability"].sum())
         text += (" That explanation was suggested by these same figures, so its probability "
                  "overstates the support it would have as a hypothesis fixed in advance: it is "
-                 "exploratory, not a confirmation. Leaving it out, "
+                 f"{phrasebook.NOT_CONFIRMATION}. Leaving it out, "
                  + _ranking(rest, "the most probable is"))
     lines = [f"- {text}"]
     if explanations is not None:
         lines.append(f"- {_bayes_against_criterion(default, explanations)}")
     lines.extend(f"- {s}" for s in _bayes_effect_sentences(default, result))
-    words = bayes.depends_on_prior(by_prior)
-    spread = [r.explanations.set_index("explanation")["probability"][lead.explanation]
+    words = prior_dependence(bayes.depends_on_prior(by_prior))
+    spread = [r.explanations.set_index("explanation").loc[lead.explanation,
+                                                           ["probability", "probability_se"]]
               for r in by_prior.values()]
+    low = min(spread, key=lambda v: v["probability"])
+    high = max(spread, key=lambda v: v["probability"])
     others = _join([label for label in by_prior if label != default.priors.label])
     if words:
         count = {1: "one respect", 2: "two respects"}.get(len(words), f"{len(words)} respects")
@@ -224,10 +241,10 @@ def bayes_sentences(by_prior: dict, explanations=None, result=None) -> str:
                      f"{'that' if len(words) == 1 else 'those'} on their own.")
     else:
         lines.append(f"- Under the {others} priors the most probable explanation and whether "
-                     "each effect is clearly different from no change stay the same: the "
+                     f"each effect is {phrasebook.CLEARLY_DIFFERENT} stay the same: the "
                      "answer does not depend on the choice of prior.")
     lines[-1] += (f" The probability of {escape_markdown(lead.explanation)} runs from "
-                  f"{fmt.probability(min(spread))} to {fmt.probability(max(spread))} across "
+                  f"{fmt.mc_probability(*low)} to {fmt.mc_probability(*high)} across "
                   f"the {len(by_prior)} sets of priors.")
     lines.extend(f"- **Warning.** {escape_markdown(w)}" for w in default.warnings)
     lines.append("- A posterior probability is a probability within this set of explanations "
@@ -250,11 +267,14 @@ def _ranking(table, opening: str) -> str:
 
     lead, second = table.iloc[0], table.iloc[1]
     text = (f"{opening} **{escape_markdown(lead.explanation)}** (probability "
-            f"{fmt.probability(lead.probability)}), then {escape_markdown(second.explanation)} "
-            f"({fmt.probability(second.probability)})")
+            f"{fmt.mc_probability(lead.probability, lead.probability_se)}), then "
+            f"{escape_markdown(second.explanation)} "
+            f"({fmt.mc_probability(second.probability, second.probability_se)})")
     none = table[table["explanation"] == "no change"]
     if len(none) and "no change" not in (lead.explanation, second.explanation):
-        text += f"; no change has probability {fmt.probability(none.iloc[0]['probability'])}"
+        row = none.iloc[0]
+        text += ("; no change has probability "
+                 f"{fmt.mc_probability(row['probability'], row['probability_se'])}")
     return text + "."
 
 
@@ -273,10 +293,12 @@ def _bayes_against_criterion(default, explanations) -> str:
         return "The frequentist comparison has no explanation in common with this one."
     total = sum(p[n] for n, _ in shared)
     within = {n: float(p[n] / total) for n, _ in shared}
+    se = default.explanations.set_index("explanation")["probability_se"]
+    errors = {n: float(se[n] / total) for n, _ in shared}
     best_f = max(shared, key=lambda item: item[1])[0]
     best_b = max(shared, key=lambda item: within[item[0]])[0]
     widest = max(shared, key=lambda item: abs(within[item[0]] - item[1]))
-    pairs = _join([f"{escape_markdown(n)} ({fmt.probability(within[n])} against "
+    pairs = _join([f"{escape_markdown(n)} ({fmt.mc_probability(within[n], errors[n])} against "
                    f"{fmt.number(w, 2)})" for n, w in shared])
     verdict = ("both put the same one first" if best_f == best_b else
                f"they put different ones first: the {explanations.criterion} comparison "
@@ -290,13 +312,10 @@ def _bayes_against_criterion(default, explanations) -> str:
             "fixed price per parameter, so the two need not give the same numbers.")
 
 
-NEAR_ONE = 0.05  # an interval end within 5% of no change is too close to call either way
-
-
 def _bayes_effect_sentences(default, result) -> list[str]:
     """Each step at a policy date: posterior median, credible interval, tail and practical-
     equivalence probabilities, and the frequentist estimate beside it; whether each interval
-    excludes no change is said only where neither end is within ``NEAR_ONE`` of it."""
+    excludes no change is said only where neither end is at the phrasebook's edge."""
     from scrlib.its import fmt
 
     estimates = {}
@@ -309,30 +328,156 @@ def _bayes_effect_sentences(default, result) -> list[str]:
     for r in steps.itertuples(index=False):
         label = r.effect.removeprefix("step at ")
         up = r.median >= 1
-        tail = r.p_up_20 if up else r.p_down_20
+        tail, tail_se = (r.p_up_20, r.p_up_20_se) if up else (r.p_down_20, r.p_down_20_se)
         word = "rise" if up else "fall"
         text = (f"If the changes were permanent steps, the level after "
-                f"**{escape_markdown(label)}** was {fmt.ratio(r.median)} times the level "
-                f"before (95% credible interval {fmt.interval(r.low, r.high)}); the "
-                f"probability of a {word} is {fmt.probability(r.p_rise if up else 1 - r.p_rise)}"
-                f", of a {word} of more than 20% {fmt.probability(tail)}, and of practically no "
-                f"change (within {low:g} to {high:g} times) {fmt.probability(r.p_rope)}.")
+                f"**{escape_markdown(label)}** was {fmt.mc_ratio(r.median, r.median_se)} times "
+                f"the level before (95% credible interval "
+                f"{fmt.mc_interval(r.low, r.high, r.low_se, r.high_se)}); the probability of a "
+                f"{word} is {fmt.mc_probability(r.p_rise if up else 1 - r.p_rise, r.p_rise_se)}"
+                f", of a {word} of more than 20% {fmt.mc_probability(tail, tail_se)}, and of "
+                f"practically no change (within {low:g} to {high:g} times) "
+                f"{fmt.mc_probability(r.p_rope, r.p_rope_se)}.")
         f = estimates.get(r.effect)
         if f is not None:
             text += (f" The frequentist estimate is {fmt.ratio(f.rate_ratio)} (95% confidence "
                      f"interval {fmt.interval(f.ci_low, f.ci_high)}); ")
-            ends = [r.low, r.high, f.ci_low, f.ci_high]
-            if any(abs(e - 1) <= NEAR_ONE for e in ends):
-                text += ("an end of one of the intervals is too close to 1 to say whether it "
-                         "excludes no change, so read the probabilities instead.")
-            else:
-                bayes_clear, freq_clear = r.low > 1 or r.high < 1, f.ci_low > 1 or f.ci_high < 1
-                if bayes_clear == freq_clear:
-                    text += ("both intervals exclude no change." if bayes_clear else
-                             "both intervals include no change.")
-                else:
-                    text += ("only the " + ("credible" if bayes_clear else "confidence")
-                             + " interval excludes no change, so whether this change is clear "
-                             "depends on the school of inference: it is not a finding.")
+            text += phrasebook.schools_agree((r.low, r.high), (f.ci_low, f.ci_high)) + "."
         out.append(text)
     return out
+
+
+def prior_dependence(relations) -> list[str]:
+    """What changes between prior sets (:func:`scrlib.its.bayes.depends_on_prior`) in words
+    naming the sets on each side."""
+    out = []
+    for r in relations:
+        if r["what"] == "leader":
+            out.append("which explanation is most probable (" + "; ".join(
+                f"{label} priors: {name}" for label, name in r["by_prior"].items()) + ")")
+        else:
+            out.append(f"whether the {r['effect']} ({r['explanation']}) is "
+                       f"{phrasebook.CLEARLY_DIFFERENT} (it is under "
+                       f"the {_join(r['excludes'])} priors, not under the "
+                       f"{_join(r['includes'])} priors)")
+    return out
+
+
+def sweep_p_sentence(sweep, label: str, whole=None) -> str:
+    """The date sweep of one policy step (:func:`scrlib.study.sensitivity.date_sweep`) in one
+    sentence: its p at each month its sources allow (runs of months with the same model
+    together), which date is used, and, from ``whole`` (a fit with the whole-year coding),
+    the p of counting the year that contains the date wholly on one side."""
+    from scrlib.its import fmt
+
+    runs = []
+    for row in sweep.itertuples(index=False):
+        p = fmt.p(row.p_value)
+        if runs and runs[-1][2] == p:
+            runs[-1][1] = row.date
+        else:
+            runs.append([row.date, row.date, p])
+    last = sweep.iloc[-1]
+    smallest = sweep["p_value"].idxmin() == sweep.index[-1]
+
+    def when(first, end) -> str:
+        if first == end:
+            return f"{end:%B %Y}"
+        start = f"{first:%-d %B %Y}" if first.day != 1 else f"{first:%B}"
+        return f"{start} to {end:%B %Y}"
+
+    parts = [f"{p} ({when(first, end)})" for first, end, p in runs]
+    text = (f"Moved to each month its sources allow, the step at {escape_markdown(label)} has "
+            f"p = {_join(parts)}; the date used, {last['date']:%B %Y}, is the latest they allow"
+            + (" and gives the smallest p" if smallest else ""))
+    if whole is not None:
+        step = whole.effect(label, "step")
+        text += (f"; counting the year that contains it wholly on the side with most of its "
+                 f"days gives {fmt.p_phrase(step['p_value'])}")
+    return text + "."
+
+
+def basis_sentence(dataset, events, series_ids) -> str:
+    """Which policy dates come only from the reports that give the counts, in one sentence (a
+    test at such a date is not independent of the data, so not confirmatory); '' if none."""
+    from scrlib.study.analysis import dated_by_the_counts_reports
+
+    dated = dated_by_the_counts_reports(dataset, events, series_ids)
+    if not dated:
+        return ""
+    labels = [dataset.event(e).label for e in dated]
+    publishers = sorted({dataset.source(s).publisher for e in dated for s in
+                         dataset.events.loc[dataset.events["event_id"] == e, "source_id"]})
+    return (f"The date of {escape_markdown(_join(labels))} comes only from "
+            f"{escape_markdown(_join(publishers))}, which also reports the counts modelled "
+            "here: a test at that date is fixed in advance but not independent of these data, "
+            f"so it is graded \"{phrasebook.grade('same-reports')}\", "
+            f"{phrasebook.NOT_CONFIRMATORY}.")
+
+
+def multiplicity_sentence(adjusted) -> str:
+    """The policy steps' p-values adjusted for testing them all (Holm's method,
+    :func:`scrlib.study.analysis.holm`), in words, and what the other p-values are."""
+    from scrlib.its import fmt
+
+    if len(adjusted) < 2:
+        return ""
+    pairs = _join([f"{fmt.p(r.holm)} ({escape_markdown(r.intervention)}, "
+                   f"{phrasebook.evidence(r.holm)})" for r in adjusted.itertuples(index=False)])
+    every = "both" if len(adjusted) == 2 else f"all {len(adjusted)}"
+    return (f"{_count_words(len(adjusted))} policy steps are tested, so one of them could "
+            "fall below 0.05 by chance more often than one test would; adjusted for testing "
+            f"{every} (Holm's method, which keeps the chance of any false finding at most "
+            f"5%), their p-values become {pairs}. The other p-values in this notebook answer "
+            "other questions (whether a break exists anywhere, which explanation fits, what a "
+            "sensitivity check changes) and are not adjusted: read each on its own, not as "
+            "separate pieces of evidence for one claim.")
+
+
+def end_years_sentence(changes, name: str, series_name: str) -> str:
+    """A count set against another over every end year the record allows
+    (:func:`scrlib.study.analysis.end_year_changes`), and whether which rose faster depends on
+    the end year."""
+    from scrlib.its import fmt
+
+    if changes.empty:
+        return ""
+    name = name if name[:2].isupper() else name[:1].lower() + name[1:]
+    parts = _join([f"{fmt.number(r.successes_change)}% against "
+                   f"{fmt.number(r.trials_change)}% to {r.year}"
+                   for r in changes.itertuples(index=False)])
+    faster = {bool(r.successes_change > r.trials_change)
+              for r in changes.itertuples(index=False)}
+    verdict = (f"whether {escape_markdown(series_name)} rose faster or slower than "
+               f"{escape_markdown(name)} depends on the end year chosen" if len(faster) > 1 else
+               f"{escape_markdown(series_name)} rose "
+               f"{'faster' if faster.pop() else 'more slowly'} than {escape_markdown(name)} to "
+               "every end year")
+    return (f"Set against {escape_markdown(name)} from {changes['from'].iloc[0]}, "
+            f"{escape_markdown(series_name)} changed by {parts} (the record allows no other end "
+            f"year): {verdict}.")
+
+
+def part_year_sentence(check) -> str:
+    """The part-year figures the model leaves out against what it implies for the same days
+    (:func:`scrlib.study.analysis.part_year_check`), in words."""
+    from scrlib.its import fmt
+
+    if check.empty:
+        return ""
+    parts = []
+    for r in check.itertuples(index=False):
+        inside = r.low <= r.observed <= r.high
+        parts.append(f"{fmt.number(r.observed)} in {escape_markdown(r.period)} against about "
+                     f"{fmt.number(r.expected)} implied (95% range {fmt.number(r.low)} to "
+                     f"{fmt.number(r.high)}: {'inside' if inside else 'outside'} it, "
+                     f"{fmt.p_phrase(r.p)})")
+    return ("The model fits whole financial years, so the figures for part of a year are left "
+            "out of it; set against the counts the fitted model implies for the same days (its "
+            "level before and after each date, its noise and the uncertainty of its "
+            f"coefficients; a normal approximation): {_join(parts)}.")
+
+
+def _count_words(n: int) -> str:
+    words = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+    return words.get(n, str(n))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 
 from scrlib.its import fmt
@@ -92,6 +93,20 @@ def event_evidence(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFram
             "Secondary": kinds.count("secondary"),
         })
     return pd.DataFrame(rows)
+
+
+def dated_by_the_counts_reports(dataset, event_ids, series_ids) -> list[str]:
+    """The events among ``event_ids`` whose every dating source comes from a publisher that
+    also reports figures of ``series_ids``: a hypothesis at such a date is fixed in advance but
+    not independent of the counts (the same reports gave both)."""
+    figures = dataset.figures[dataset.figures["series_id"].isin(list(series_ids))]
+    publishers = {dataset.source(s).publisher for s in figures["source_id"].unique()}
+    out = []
+    for event_id in event_ids:
+        sources = dataset.events.loc[dataset.events["event_id"] == event_id, "source_id"]
+        if len(sources) and all(dataset.source(s).publisher in publishers for s in sources):
+            out.append(event_id)
+    return out
 
 
 def copy_only(dataset) -> pd.DataFrame:
@@ -241,6 +256,44 @@ def borrowed_dispersion(dataset, *, rule: str = "recorded") -> tuple[float, floa
     return found.dispersion, found.df, words
 
 
+def dispersion_forms(dataset, frame: pd.DataFrame, before, after, *,
+                     rule: str = "recorded") -> pd.DataFrame:
+    """The borrowed dispersion (:func:`borrowed_dispersion`) under two forms of extra
+    variation, and the comparison of ``before`` with ``after`` under each: quasi-binomial (the
+    same multiple of binomial variance at every size: the estimate as borrowed, and the ends
+    of its 95% range from its df) and beta-binomial-like (the multiple grows with the
+    denominator, 1 + (n - 1) rho, rho from the reference share at the smallest and largest of
+    its denominators). One row per (form, end): ``form``, ``which``, the multiple before and
+    after, and ``p`` (t on the borrowed df)."""
+    from scipy import stats
+
+    phi, df, source = borrowed_dispersion(dataset, rule=rule)
+    numerator, denominator, ref_before, ref_after = VARIATION_REFERENCE
+    reference = paired(dataset, numerator, denominator, rule=rule)
+    sizes = reference[reference["year"].isin([*ref_before, *ref_after])]["trials"]
+    b, a = split_years(frame, before), split_years(frame, after)
+    n_before, n_after = float(b["trials"].mean()), float(a["trials"].mean())
+    rows = []
+
+    def add(form, which, phi_b, phi_a):
+        found = compare_share_years(frame, before, after, dispersion=(phi_b, phi_a),
+                                    dispersion_df=df, source=source)
+        rows.append({"form": form, "which": which, "before": max(phi_b, 1.0),
+                     "after": max(phi_a, 1.0), "p": found.p_value, "df": df})
+
+    low = phi * df / stats.chi2.ppf(0.975, df)
+    high = phi * df / stats.chi2.ppf(0.025, df)
+    for which, value in (("as estimated", phi), ("low end of its 95% range", low),
+                         ("high end of its 95% range", high)):
+        add("quasi-binomial", which, value, value)
+    for which, size in (("its largest denominator", float(sizes.max())),
+                        ("its smallest denominator", float(sizes.min()))):
+        rho = (phi - 1) / (size - 1)
+        add("beta-binomial-like", f"rho from {which} ({size:,.0f})",
+            1 + (n_before - 1) * rho, 1 + (n_after - 1) * rho)
+    return pd.DataFrame(rows, columns=["form", "which", "before", "after", "p", "df"])
+
+
 def comparison_table(comparison) -> pd.DataFrame:
     """A PeriodComparison as a compact table for readers (estimates to 3 significant figures)."""
     table = comparison.table
@@ -256,8 +309,11 @@ def comparison_table(comparison) -> pd.DataFrame:
 
 
 def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *,
-                     ci_method: str = "wilson") -> pd.DataFrame:
-    """The exact before/after share comparison under every conflict rule, one row per rule."""
+                     ci_method: str = "wilson", dispersion=None, dispersion_df=None,
+                     source: str = "") -> pd.DataFrame:
+    """The before/after share comparison under every conflict rule, one row per rule and
+    comparison, all by one method: quasi-binomial with the given ``dispersion`` (as the
+    notebook's main comparison), or, without one, exact binomial (column names say which)."""
     from scrlib.record.load import CONFLICT_RULES
 
     rows = []
@@ -265,17 +321,30 @@ def rule_sensitivity(dataset, numerator: str, denominator: str, before, after, *
         frame = paired(dataset, numerator, denominator, rule=rule)
         for label, b, a in (("chosen years", before, after),
                             *_neighbours(frame, dataset, numerator, denominator)):
-            table = compare_years(frame, b, a, kind="proportion", ci_method=ci_method).table
-            diff = table[table["quantity"] == "difference"].iloc[0]
-            rows.append({
-                "rule": rule, "comparison": f"{', '.join(b)} vs {', '.join(a)}",
-                "which": label,
-                "share before %": round(100 * table["estimate"].iloc[0], 1),
-                "share after %": round(100 * table["estimate"].iloc[1], 1),
-                "difference (points)": f"{100 * diff['estimate']:.1f} "
-                f"({100 * diff['ci_low']:.1f} to {100 * diff['ci_high']:.1f})",
-                "exact p": fmt.p(diff["p_value"]),
-            })
+            row = {"rule": rule, "comparison": f"{', '.join(b)} vs {', '.join(a)}",
+                   "which": label}
+            if dispersion is not None:
+                found = compare_share_years(frame, b, a, dispersion=dispersion,
+                                            dispersion_df=dispersion_df, source=source)
+                row.update({
+                    "share before %": round(100 * found.before, 1),
+                    "share after %": round(100 * found.after, 1),
+                    "difference (points, quasi-binomial 95% interval)":
+                        f"{100 * found.difference:.1f} ({100 * found.difference_low:.1f} to "
+                        f"{100 * found.difference_high:.1f})",
+                    f"p (quasi-binomial, t on {found.df:g} df)": fmt.p(found.p_value)})
+            else:
+                table = compare_years(frame, b, a, kind="proportion",
+                                      ci_method=ci_method).table
+                diff = table[table["quantity"] == "difference"].iloc[0]
+                row.update({
+                    "share before %": round(100 * table["estimate"].iloc[0], 1),
+                    "share after %": round(100 * table["estimate"].iloc[1], 1),
+                    "difference (points, binomial 95% interval)":
+                        f"{100 * diff['estimate']:.1f} ({100 * diff['ci_low']:.1f} to "
+                        f"{100 * diff['ci_high']:.1f})",
+                    "exact p (binomial only)": fmt.p(diff["p_value"])})
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -354,3 +423,86 @@ def other_values(dataset, resolved: pd.DataFrame) -> pd.DataFrame:
     keys = list(zip(conf["series_id"], conf["period"], strict=True))
     keep = [k in used.index and used.loc[k] != v for k, v in zip(keys, conf["value"], strict=True)]
     return conf[keep].reset_index(drop=True)
+
+
+def counted_by_an_actor(dataset, series_id: str, event_ids) -> list[str]:
+    """The events among ``event_ids`` whose label or description names the body that counts
+    ``series_id`` (``series.csv`` ``counted_by``): at such a date a change in how the counts
+    were made would look exactly like an effect."""
+    body = str(dataset.series_info(series_id).counted_by or "").split(" (")[0].split(" to ")[0]
+    if not body.strip():
+        return []
+    out = []
+    for event_id in event_ids:
+        event = dataset.event(event_id)
+        if body.lower() in f"{event.label} {event.description}".lower():
+            out.append(event_id)
+    return out
+
+
+def holm(result) -> pd.DataFrame:
+    """The policy steps' p-values of an ITS fit, adjusted for testing them all by Holm's
+    method: ``intervention``, ``p_value``, ``holm``."""
+    from statsmodels.stats.multitest import multipletests
+
+    steps = result.effects[result.effects["effect"] == "step"]
+    adjusted = (multipletests(steps["p_value"].to_numpy(dtype=float), method="holm")[1]
+                if len(steps) else [])
+    return pd.DataFrame({"intervention": steps["intervention"].to_numpy(),
+                         "p_value": steps["p_value"].to_numpy(dtype=float),
+                         "holm": np.asarray(adjusted, dtype=float)})
+
+
+def end_year_changes(paired: pd.DataFrame) -> pd.DataFrame:
+    """For a paired frame (``successes`` set against ``trials``): the percentage change of each
+    from the first year to every later year the record allows: ``year``, ``trials_change``,
+    ``successes_change``."""
+    first = paired.iloc[0]
+    rows = [{"from": first["year"], "year": r.year,
+             "trials_change": 100 * (r.trials / first["trials"] - 1),
+             "successes_change": 100 * (r.successes / first["successes"] - 1)}
+            for r in paired.iloc[1:].itertuples(index=False)]
+    return pd.DataFrame(rows, columns=["from", "year", "trials_change", "successes_change"])
+
+
+def part_year_check(dataset, spec, result, *, rule: str = "recorded") -> pd.DataFrame:
+    """The figures for part of a year that the model leaves out (it fits whole financial
+    years), set against what the fitted model implies for the same days: ``period`` (in
+    words), ``observed``, ``expected``, a 95% prediction range (the fit's noise, dispersion x
+    mean, and the uncertainty of its coefficients, by the delta method; normal approximation)
+    and ``p`` (two-sided, the same approximation)."""
+    from scipy import stats
+
+    from scrlib.record.periods import readable
+
+    frame = dataset.resolved(spec.series, rule=rule)
+    parts = frame[(frame["period_kind"] != "FY") & (frame["value_qualifier"] == "exact")]
+    data = spec.data(dataset)
+    index = {p: i for i, p in enumerate(data["fiscal_year"])}
+    dates = sorted(spec.dates(dataset).values())
+    beta = np.asarray(result._beta, dtype=float)
+    vcov = np.asarray(result._vcov, dtype=float)
+    phi = max(float(result.dispersion), 1.0) if result.family == "quasipoisson" else 1.0
+    kb = 2
+    rows = []
+    for r in parts.itertuples(index=False):
+        start, end = pd.Timestamp(r.start), pd.Timestamp(r.end)
+        year = pd.Period(start, freq="Y-MAR")
+        if year != pd.Period(end, freq="Y-MAR") or year not in index:
+            continue  # only a part of one modelled financial year
+        days = pd.date_range(start, end, freq="D")
+        in_year = (year.end_time.normalize() - year.start_time).days + 1
+        x = np.zeros((len(days), len(beta)))
+        x[:, :kb] = result.design[index[year], :kb]
+        for j, when in enumerate(dates):
+            x[:, kb + j] = days >= when
+        rate = np.exp(x @ beta) / in_year
+        expected = float(rate.sum())
+        gradient = rate @ x
+        variance = phi * expected + float(gradient @ vcov @ gradient)
+        z = (float(r.value) - expected) / np.sqrt(variance)
+        half = stats.norm.isf(0.025) * np.sqrt(variance)
+        rows.append({"period": readable(str(r.period)), "observed": float(r.value),
+                     "expected": expected, "low": max(expected - half, 0.0),
+                     "high": expected + half, "p": float(2 * stats.norm.sf(abs(z)))})
+    return pd.DataFrame(rows, columns=["period", "observed", "expected", "low", "high", "p"])

@@ -148,16 +148,27 @@ class Specification:
                         offset="exposure" if self.denominator and not self.uses_trials
                         else None)
 
+    def same_reports(self, dataset) -> tuple[str, ...]:
+        """The explanations at the policy dates that are fixed in advance but dated by the same
+        reports as the counts ("steps" when any of the events is dated only by publishers of
+        the modelled series' figures): not independent of these data, so not confirmatory."""
+        dated = analysis.dated_by_the_counts_reports(
+            dataset, self.events, [self.series, *([self.denominator] if self.denominator
+                                                  else [])])
+        return ("steps",) if dated and "steps" not in SUGGESTED_BY_DATA else ()
+
     def explain(self, dataset, *, step_scan=None, dip_scan=None, trend: bool = True):
         """Competing explanations on one footing (``its.explain``), those the data suggested
-        (``SUGGESTED_BY_DATA``) labelled exploratory."""
+        (``SUGGESTED_BY_DATA``) labelled exploratory and those dated by the counts' own reports
+        (:meth:`same_reports`) graded so."""
         from scrlib import its
 
         frame = self.data(dataset)
         return its.explain(frame, outcome="count", time="fiscal_year",
                            policy=self.dates(dataset), step_scan=step_scan, dip_scan=dip_scan,
                            family="poisson" if self.family == "poisson" else "quasipoisson",
-                           trend=trend, suggested=SUGGESTED_BY_DATA)
+                           trend=trend, suggested=SUGGESTED_BY_DATA,
+                           same_reports=self.same_reports(dataset))
 
     def bayes(self, dataset, *, prior_sets=None, draws: int = 2048, seed: int = 2012,
               trend: bool = True) -> dict:
@@ -174,7 +185,8 @@ class Specification:
         return bayes.sensitivity(frame, prior_sets=prior_sets, outcome="count",
                                  time="fiscal_year", policy=self.dates(dataset), trend=trend,
                                  offset="exposure" if self.denominator else None,
-                                 draws=draws, seed=seed, suggested=SUGGESTED_BY_DATA)
+                                 draws=draws, seed=seed, suggested=SUGGESTED_BY_DATA,
+                                 same_reports=self.same_reports(dataset))
 
     def leave_one_out(self, dataset):
         """The fit with each year left out in turn (``its.leave_one_out``)."""

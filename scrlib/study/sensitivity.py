@@ -425,64 +425,112 @@ def date_sweep_sentence(sweep: pd.DataFrame, label: str) -> str:
             f"times the level before; {clear} of the {len(sweep)} intervals exclude no change.")
 
 
-# -- how large an undercount would change the answer --------------------------------------------
+# -- how large a miscount would change the answer -----------------------------------------------
 MAX_UNDERCOUNT = 1.0  # search up to a true count twice the recorded one
+MAX_OVERCOUNT = 0.5  # and down to half of it
+DIRECTIONS = ("more", "fewer")
 
 
-def tipping_points(dataset, spec: Specification, years) -> pd.DataFrame:
-    """For each year in ``years`` and each policy step of ``spec``: the smallest undercount of
-    that year (the true count this much higher than recorded, as a share) at which the step's
-    conclusion changes, i.e. its 95% interval starts or stops excluding no change.
+def tipping_points(dataset, spec: Specification, years, directions=DIRECTIONS) -> pd.DataFrame:
+    """For each year in ``years``, each policy step of ``spec`` and each direction: the smallest
+    miscount of that year at which the step's conclusion changes, i.e. its 95% interval starts
+    or stops excluding no change. "more": the true count higher than recorded (an undercount,
+    up to ``MAX_UNDERCOUNT`` more); "fewer": lower (down to ``MAX_OVERCOUNT`` less).
 
-    A sensitivity analysis, not data: nothing is written to ``data/``; each trial count is the
-    recorded one plus 1, 2, 3, ... reviews, refitted with the specification's own model, up to
-    ``MAX_UNDERCOUNT`` more; NaN where the conclusion never changes. One
-    row per (year, policy): recorded count, the conclusion as recorded, the tipping share and
-    count, and the estimate and interval just past it.
+    A sensitivity analysis, not data: nothing is written to ``data/``. Each trial count is the
+    recorded one plus (or minus) 1, 2, 3, ... reviews; the fit's own test is run on every trial
+    at once (its interval excludes no change exactly when that test's p is below 0.05), and the
+    first trial that changes the conclusion is refitted with the specification's own model to
+    confirm it and give the interval there. NaN where the conclusion never changes. One row per
+    (year, policy, direction): recorded count, the conclusion as recorded, the tipping share
+    (of the recorded count, unsigned) and count, and the estimate and interval there.
     """
     frame = spec.data(dataset)
     labels = {dataset.event(e).label: e for e in spec.events}
+    unknown = [d for d in directions if d not in DIRECTIONS]
+    if unknown:
+        raise ValueError(f"directions {unknown}; allowed: {', '.join(DIRECTIONS)}")
+    base_fit = _fit_quietly(dataset, spec, frame)
+    base = _steps_of(base_fit)
     rows = []
     for year in years:
         if year not in set(frame["year"]):
             raise ValueError(f"year {year!r} is not in the series {spec.series!r}; allowed: "
                              f"{', '.join(frame['year'])}")
         recorded = float(frame.loc[frame["year"] == year, "count"].iloc[0])
-        base = _steps(dataset, spec, frame)
-        trials = np.arange(recorded + 1, np.floor(recorded * (1 + MAX_UNDERCOUNT)) + 1)
-        found: dict[str, tuple] = {}
-        for count in trials:
-            if len(found) == len(base):
-                break
-            moved = frame.assign(count=np.where(frame["year"] == year, count, frame["count"]))
+        for direction in directions:
+            found = _first_flips(dataset, spec, frame, base_fit, base, year, recorded,
+                                 direction)
+            for label, (ratio, low, high) in base.items():
+                hit = found.get(label)
+                rows.append({"year": year, "policy": label, "event_id": labels[label],
+                             "direction": direction, "recorded": recorded,
+                             "excludes_no_change": _excludes(low, high),
+                             "estimate": ratio, "ci_low": low, "ci_high": high,
+                             "tipping_count": np.nan if hit is None else hit[0],
+                             "tipping_share": np.nan if hit is None
+                             else abs(hit[0] / recorded - 1),
+                             "estimate_there": np.nan if hit is None else hit[1],
+                             "ci_low_there": np.nan if hit is None else hit[2],
+                             "ci_high_there": np.nan if hit is None else hit[3]})
+    return pd.DataFrame(rows)
+
+
+def _trials(recorded: float, direction: str) -> np.ndarray:
+    if direction == "more":
+        return np.arange(recorded + 1, np.floor(recorded * (1 + MAX_UNDERCOUNT)) + 1)
+    return np.arange(recorded - 1, np.ceil(recorded * (1 - MAX_OVERCOUNT)) - 1, -1)
+
+
+def _first_flips(dataset, spec, frame, base_fit, base, year, recorded, direction) -> dict:
+    """{policy: (count, rate ratio, low, high)} at the first trial count (in ``direction``)
+    whose conclusion differs from the recorded one."""
+    from scrlib.its.power import SIMULATED, pvalues_on
+
+    trials = _trials(recorded, direction)
+    where = (frame["year"] == year).to_numpy()
+    ys = np.repeat(frame["count"].to_numpy(dtype=float)[None], len(trials), axis=0)
+    ys[:, where] = trials[:, None]
+    found: dict[str, tuple] = {}
+    for label, (_, low, high) in base.items():
+        name = f"{label}:step"
+        if spec.family in SIMULATED and base_fit.interval == "profile":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                p = pvalues_on(base_fit, name, ys)
+            changed = np.flatnonzero(np.isfinite(p) & ((p < 0.05) != _excludes(low, high)))
+            order = changed if len(changed) else np.array([], dtype=int)
+        else:
+            order = np.arange(len(trials))
+        for i in order:  # confirmed by the specification's own fit (the first that holds)
+            moved = frame.assign(count=np.where(where, trials[i], frame["count"]))
             try:
                 steps = _steps(dataset, spec, moved)
             except ValueError:  # not identified (or not fitted) at this count: no verdict
                 continue
-            for label, (ratio, low, high) in steps.items():
-                if label not in found and _excludes(low, high) != _excludes(*base[label][1:]):
-                    found[label] = (count, ratio, low, high)
-        for label, (ratio, low, high) in base.items():
-            hit = found.get(label)
-            rows.append({"year": year, "policy": label, "event_id": labels[label],
-                         "recorded": recorded, "excludes_no_change": _excludes(low, high),
-                         "estimate": ratio, "ci_low": low, "ci_high": high,
-                         "tipping_count": np.nan if hit is None else hit[0],
-                         "tipping_share": np.nan if hit is None else hit[0] / recorded - 1,
-                         "estimate_there": np.nan if hit is None else hit[1],
-                         "ci_low_there": np.nan if hit is None else hit[2],
-                         "ci_high_there": np.nan if hit is None else hit[3]})
-    return pd.DataFrame(rows)
+            ratio, lo, hi = steps[label]
+            if _excludes(lo, hi) != _excludes(low, high):
+                found[label] = (float(trials[i]), ratio, lo, hi)
+                break
+    return found
+
+
+def _fit_quietly(dataset, spec: Specification, frame: pd.DataFrame):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return spec.fit(dataset, data=frame)
+
+
+def _steps_of(result) -> dict:
+    effects = result.effects
+    steps = effects[effects["effect"] == "step"]
+    return {r.intervention: (float(r.rate_ratio), float(r.ci_low), float(r.ci_high))
+            for r in steps.itertuples(index=False)}
 
 
 def _steps(dataset, spec: Specification, frame: pd.DataFrame) -> dict:
     """{policy label: (rate ratio, 95% low, 95% high)} of each step of ``spec`` on ``frame``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        effects = spec.fit(dataset, data=frame).effects
-    steps = effects[effects["effect"] == "step"]
-    return {r.intervention: (float(r.rate_ratio), float(r.ci_low), float(r.ci_high))
-            for r in steps.itertuples(index=False)}
+    return _steps_of(_fit_quietly(dataset, spec, frame))
 
 
 def _excludes(low: float, high: float) -> bool:
@@ -503,24 +551,106 @@ def largest_revision(dataset, series: str) -> tuple[str, float, float] | None:
 
 
 def tipping_sentence(table: pd.DataFrame, revision) -> str:
-    """The tipping points in plain words, set beside the largest revision in the record."""
+    """The tipping points in plain words, policy by policy, set beside the largest revision in
+    the record."""
     from scrlib.its import fmt
 
     parts = []
-    for r in table.itertuples(index=False):
-        now = "excludes" if r.excludes_no_change else "includes"
-        if np.isnan(r.tipping_share):
-            parts.append(f"no undercount of {r.year} up to {fmt.number(100 * MAX_UNDERCOUNT)}% "
-                         f"changes whether the interval at {r.policy} {now} no change")
-        else:
-            parts.append(f"the interval at {r.policy} ({now} no change as recorded) would "
-                         f"{'stop' if r.excludes_no_change else 'start'} excluding it if "
-                         f"{r.year} were undercounted by {fmt.number(100 * r.tipping_share)}% "
-                         f"({fmt.number(r.tipping_count)} instead of {fmt.number(r.recorded)})")
-    text = "A sensitivity analysis, not data: " + "; ".join(parts) + "."
+    span = (f"from {fmt.number(100 * MAX_OVERCOUNT)}% fewer to "
+            f"{fmt.number(100 * MAX_UNDERCOUNT)}% more")
+    for policy, rows in table.groupby("policy", sort=False):
+        first = rows.iloc[0]
+        now = "excludes" if first["excludes_no_change"] else "includes"
+        hits = rows[rows["tipping_count"].notna()].sort_values("tipping_share", kind="stable")
+        years = list(dict.fromkeys(rows["year"]))
+        if hits.empty:
+            parts.append(f"no count of {_and(years)} {span} changes whether the interval at "
+                         f"{policy} {now} no change")
+            continue
+        verb = "stop" if first["excludes_no_change"] else "start"
+        at = _and([f"{fmt.number(r.tipping_count)} in {r.year} ({_share(r.tipping_share)} "
+                   f"{r.direction})" for r in hits.itertuples(index=False)])
+        parts.append(f"the interval at {policy} ({now} no change as recorded) would {verb} "
+                     f"excluding it at {at}")
+    text = (f"A sensitivity analysis, not data (each year's count tried {span}): "
+            + "; ".join(parts) + ".")
     if revision is not None:
         year, low, high = revision
         text += (f" For scale, the largest revision the cited record shows is {year}: "
                  f"{fmt.number(low)} or {fmt.number(high)} "
                  f"({fmt.number(100 * (high / low - 1), 1)}%).")
     return text
+
+
+def _share(share: float) -> str:
+    from scrlib.its import fmt
+
+    points = 100 * float(share)
+    return f"{fmt.number(points, 1 if points < 10 else 0)}%"
+
+
+def _and(items) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# -- the record's own alternatives ---------------------------------------------------------------
+def alternatives(dataset, spec: Specification) -> pd.DataFrame:
+    """Every value the record keeps as an alternative (``data/resolutions.csv``: a conflict the
+    rule resolved the other way) for a year ``spec`` models, refitted one at a time in place of
+    the value used. One row per (alternative value, policy step): ``series``, ``year``,
+    ``used``, ``alternative`` and its ``source_id``; the step as recorded (``estimate``,
+    ``ci_low``, ``ci_high``, ``p_value``) and with the alternative (the same with ``_alt``);
+    ``changes``: the conclusion changes (the interval starts or stops excluding no change, or p
+    crosses 0.05). Empty when no modelled year has an alternative; ``status`` says why a refit
+    could not be made."""
+    frame = spec.data(dataset)
+    base = _fit_quietly(dataset, spec, frame)
+    series = {spec.series: "count"}
+    if spec.denominator:
+        series[spec.denominator] = "exposure"
+    conflicts = dataset.conflicts()
+    conflicts = conflicts[conflicts["series_id"].isin(list(series))
+                          & conflicts["period"].astype(str).str.startswith("FY")]
+    columns = ["series", "year", "used", "alternative", "source_id", "policy", "estimate",
+               "ci_low", "ci_high", "p_value", "estimate_alt", "ci_low_alt", "ci_high_alt",
+               "p_value_alt", "changes", "status"]
+    rows = []
+    for (series_id, period), group in conflicts.groupby(["series_id", "period"], sort=True):
+        year = str(period).removeprefix("FY")
+        if year not in set(frame["year"]):
+            continue
+        column = series[series_id]
+        used = float(frame.loc[frame["year"] == year, column].iloc[0])
+        others = group[~group["chosen"] & (group["value"].astype(float) != used)]
+        for value, source in dict(zip(others["value"].astype(float), others["source_id"],
+                                      strict=True)).items():
+            moved = frame.assign(**{column: np.where(frame["year"] == year, value,
+                                                     frame[column])})
+            try:
+                fitted = _fit_quietly(dataset, spec, moved)
+                status = "fitted"
+            except ValueError as err:  # not identified with this value
+                fitted, status = None, f"not fitted: {err}".split("\n")[0]
+            for r in base.effects[base.effects["effect"] == "step"].itertuples(index=False):
+                row = {"series": series_id, "year": year, "used": used, "alternative": value,
+                       "source_id": source, "policy": r.intervention,
+                       "estimate": float(r.rate_ratio), "ci_low": float(r.ci_low),
+                       "ci_high": float(r.ci_high), "p_value": float(r.p_value),
+                       "status": status}
+                if fitted is None:
+                    rows.append({**row, "estimate_alt": np.nan, "ci_low_alt": np.nan,
+                                 "ci_high_alt": np.nan, "p_value_alt": np.nan,
+                                 "changes": False})
+                    continue
+                alt = fitted.effect(r.intervention, "step")
+                row.update({"estimate_alt": float(alt["rate_ratio"]),
+                            "ci_low_alt": float(alt["ci_low"]),
+                            "ci_high_alt": float(alt["ci_high"]),
+                            "p_value_alt": float(alt["p_value"])})
+                row["changes"] = bool(
+                    _excludes(row["ci_low"], row["ci_high"])
+                    != _excludes(row["ci_low_alt"], row["ci_high_alt"])
+                    or (row["p_value"] <= 0.05) != (row["p_value_alt"] <= 0.05))
+                rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
