@@ -28,6 +28,8 @@ from scrlib.record.paths import PROJECT_DIR, data_dir, notebooks_dir
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_BUSY, EXIT_INTERRUPTED = (
     0, 2, 3, 4, 5, 6, 130)
 EXIT_STORAGE = 7  # a file or folder could not be read or written (read-only, full, in the way)
+JOURNAL = ".ingest-journal.json"  # scrlib.record.ingest.JOURNAL (not imported: a report need
+# not load the ingest's network code); while it is there an ingest was cut off midway
 CONFIG_KEYS = {"parameters", "notebooks", "workers", "timeout"}
 PACKAGES = (
     "scrlib",
@@ -640,7 +642,6 @@ def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print
     journal is there, is DataCheckError: no copy). A file that cannot be read or written is
     StorageError (``outcome`` says what became of the report), and no copy is left."""
     from scrlib.record import lock
-    from scrlib.record.ingest import JOURNAL
 
     if not source.is_dir():
         raise DataCheckError(f"{source}: the data folder does not exist or is not a folder")
