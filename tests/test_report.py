@@ -275,7 +275,9 @@ def test_sigterm_keeps_last_good_report_and_kills_the_kernel(good_report, tmp_pa
     shutil.copytree(good_report, target)
     before = _tree(target)
     nbs = tmp_path / "nbs"
-    _notebook(nbs, "01-slow", "import time\ntime.sleep(120)")
+    started = tmp_path / "started"
+    _notebook(nbs, "01-slow", f"import time\nfrom pathlib import Path\n"
+                              f"Path({str(started)!r}).write_text('1')\ntime.sleep(120)")
     env = {**os.environ, "SCRLIB_NOTEBOOKS": str(nbs)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "scrlib", "report", "--output", str(target)],
@@ -284,7 +286,9 @@ def test_sigterm_keeps_last_good_report_and_kills_the_kernel(good_report, tmp_pa
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(6)
+    deadline = time.monotonic() + 120  # the notebook is running (however loaded the machine)
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == report.EXIT_INTERRUPTED, err
