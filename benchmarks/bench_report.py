@@ -101,7 +101,7 @@ def critical_path(spent: dict) -> dict:
 
 BEFORE = ("data snapshot", "parameters declared", "data check", "cache open and keys",
           "cache lookup and verification", "parameter precheck", "page chrome")
-AFTER = ("figures.csv", "changes", "index page", "figures page", "number link check",
+AFTER = ("changes", "index page", "figures page", "number link check",
          "manifest (hashes)", "swap (fsync, rename)")
 
 

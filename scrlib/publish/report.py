@@ -743,7 +743,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
     from scrlib.publish import pages
 
     with step("page chrome"):
-        chrome = pages.Chrome(pages.data_as_of(load()), _git_commit(),
+        dataset = load()  # the snapshot's: the same for the whole run
+        chrome = pages.Chrome(pages.data_as_of(dataset), _git_commit(),
                               tuple((nb.stem, pages.notebook_title(nb)) for nb in notebooks))
     log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {workers} at a time")
     try:
@@ -789,7 +790,11 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 # notebook order
                 order = _longest_first(notebooks, target)
                 with step("notebooks"):
-                    done = dict(zip(order, pool.map(work, order), strict=True))
+                    running = pool.map(work, order)
+                    # while the kernels work, this thread writes what needs only the data
+                    with step("figures.csv (beside the notebooks)"):
+                        write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
+                    done = dict(zip(order, running, strict=True))
                 runs = [done[nb] for nb in notebooks]
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -808,9 +813,6 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
             for r in runs:
                 log(f"  reused {r.name} (no input changed since it ran)" if r.reused
                     else f"  ok {r.name} ({r.seconds:.1f} s)")
-            dataset = load()
-            with step("figures.csv"):
-                write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
             with step("changes"):
                 now = {"parameters": {r.name: r.parameters for r in runs},
                        "git_commit": chrome.commit,
