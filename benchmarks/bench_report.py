@@ -7,8 +7,9 @@ Run: ``python benchmarks/bench_report.py [--repeats N]`` (or ``make bench``). Ta
 machine: a full report (``--no-cache``) <= 0.6 x sequential CLI time; a report with nothing new
 < 0.1 x a full report; ``scr --help`` < 0.5 s; ``scr check`` < 2 s. Each of the three runs is
 repeated (default 3 times, interleaved: report, nothing new, CLI, then again) and the medians
-are compared, so one lucky or unlucky run cannot decide a ratio (a single run of each, as this
-script once took, moved the ratio from 0.54 to 0.64 between two quiet runs of the same code).
+are compared, so one lucky or unlucky run cannot decide a ratio (with a single run of each,
+0.54 was recorded, and 0.61 and 0.64 measured later on much the same code). The CPU seconds of
+each run say whether the machine was quiet: the report needs every core, the CLI one.
 Prints the times, PASS/FAIL and the breakdown of a full and a nothing-new run (``scr report``
 writes it when ``SCRLIB_TIMINGS`` is set); writes ``benchmarks/results/report.json`` and
 ``benchmarks/results/report_breakdown.json``; exits 1 if a target is missed.
