@@ -199,7 +199,7 @@ def test_bad_data_stops_the_run_before_any_kernel(tmp_path, data_copy, monkeypat
         ("timeout: .nan\n", "timeout: nan must be a number of seconds above 0"),
         ("parameters: [1, 2]\n", "expected a mapping"),
         ("parameters:\n  output_dir: /etc\n", "output_dir is set by the report run"),
-        ("parameters:\n  x: !!python/object/apply:os.system ['echo hi']\n", "a tag ("),
+        ("parameters:\n  x: !!python/object/apply:os.system ['echo hi']\n", "not valid YAML"),
         ("notebooks:\n  nope: {}\n", "unknown notebook 'nope'"),
         ("parameters:\n  x: {a: 1}\n", "is not allowed"),
         ("parameters: [\n", "not valid YAML"),
@@ -275,8 +275,10 @@ def test_sigterm_keeps_last_good_report_and_kills_the_kernel(good_report, tmp_pa
     shutil.copytree(good_report, target)
     before = _tree(target)
     nbs = tmp_path / "nbs"
-    _notebook(nbs, "01-slow", "import time\ntime.sleep(120)")
-    env = {**os.environ, "SCRLIB_NOTEBOOKS": str(nbs), "PYTHONUNBUFFERED": "1"}
+    started = tmp_path / "started"
+    _notebook(nbs, "01-slow", f"import time\nfrom pathlib import Path\n"
+                              f"Path({str(started)!r}).write_text('1')\ntime.sleep(120)")
+    env = {**os.environ, "SCRLIB_NOTEBOOKS": str(nbs)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "scrlib", "report", "--output", str(target)],
         env=env,
@@ -284,12 +286,9 @@ def test_sigterm_keeps_last_good_report_and_kills_the_kernel(good_report, tmp_pa
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Signal once the run says it is starting its notebooks (not after a fixed sleep, which a
-    # loaded machine can outrun), then give the kernel a moment to start.
-    for line in proc.stdout:
-        if "notebook(s)" in line:
-            break
-    time.sleep(2)
+    deadline = time.monotonic() + 120  # the notebook is running (however loaded the machine)
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == report.EXIT_INTERRUPTED, err

@@ -375,6 +375,7 @@ def test_a_report_never_copies_data_an_ingest_left_half_swapped(place, tmp_path,
     """Killed once its journal was in place, before its tables were all swapped in: the report
     refuses (exit 4, saying how to complete it), copies and publishes nothing; once the ingest
     is finished, the data is copied whole."""
+    assert report.JOURNAL == JOURNAL  # the report knows the ingest's journal by its name
     data = tmp_path / "data"
     shutil.copytree(Place.root / "template" / "data", data)
     monkeypatch.setenv("SCRLIB_DATA", str(data))

@@ -28,6 +28,8 @@ from scrlib.record.paths import PROJECT_DIR, data_dir, notebooks_dir
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_DATA, EXIT_NOTEBOOK, EXIT_BUSY, EXIT_INTERRUPTED = (
     0, 2, 3, 4, 5, 6, 130)
 EXIT_STORAGE = 7  # a file or folder could not be read or written (read-only, full, in the way)
+JOURNAL = ".ingest-journal.json"  # scrlib.record.ingest.JOURNAL (not imported: a report need
+# not load the ingest's network code); while it is there an ingest was cut off midway
 CONFIG_KEYS = {"parameters", "notebooks", "workers", "timeout"}
 PACKAGES = (
     "scrlib",
@@ -656,7 +658,6 @@ def take_snapshot(source: Path, snapshot: Path, *, wait: float = 60.0, log=print
     journal is there, is DataCheckError: no copy). A file that cannot be read or written is
     StorageError (``outcome`` says what became of the report), and no copy is left."""
     from scrlib.record import lock
-    from scrlib.record.ingest import JOURNAL
 
     if not source.is_dir():
         raise DataCheckError(f"{source}: the data folder does not exist or is not a folder")
@@ -759,7 +760,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
     from scrlib.publish import pages
 
     with step("page chrome"):
-        chrome = pages.Chrome(pages.data_as_of(load()), _git_commit(),
+        dataset = load()  # the snapshot's: the same for the whole run
+        chrome = pages.Chrome(pages.data_as_of(dataset), _git_commit(),
                               tuple((nb.stem, pages.notebook_title(nb)) for nb in notebooks))
     log(f"scr report: kernel {kernel}; {len(notebooks)} notebook(s), {workers} at a time")
     try:
@@ -805,7 +807,11 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 # notebook order
                 order = _longest_first(notebooks, target)
                 with step("notebooks"):
-                    done = dict(zip(order, pool.map(work, order), strict=True))
+                    running = pool.map(work, order)
+                    # while the kernels work, this thread writes what needs only the data
+                    with step("figures.csv (beside the notebooks)"):
+                        write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
+                    done = dict(zip(order, running, strict=True))
                 runs = [done[nb] for nb in notebooks]
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -824,9 +830,6 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
             for r in runs:
                 log(f"  reused {r.name} (no input changed since it ran)" if r.reused
                     else f"  ok {r.name} ({r.seconds:.1f} s)")
-            dataset = load()
-            with step("figures.csv"):
-                write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
             with step("changes"):
                 now = {"parameters": {r.name: r.parameters for r in runs},
                        "git_commit": chrome.commit,

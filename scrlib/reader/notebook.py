@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scrlib.reader import plot
-
 # Where a reader table or a paragraph says which of its numbers lead to their evidence: a table
 # keeps ``{"row": i, "column": j, "text": words, "anchor": id}`` entries in ``attrs[LINKS]``; an
 # output carries them in its metadata under the same key, and the report turns each into a link
@@ -19,6 +17,8 @@ def setup() -> None:
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.width", 120)
     pd.set_option("display.float_format", "{:g}".format)
+    from scrlib.reader import plot  # (here, so the report's pages need not import matplotlib)
+
     plot.configure()
     try:
         from IPython import get_ipython
@@ -72,6 +72,8 @@ def show(fig):
     import io
 
     from IPython.display import Image
+
+    from scrlib.reader import plot
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})

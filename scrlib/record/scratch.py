@@ -1,11 +1,12 @@
 """Temporary folders that a killed run does not leave behind for ever.
 
-Each folder is ``scrlib-<kind>-<pid>-<random>`` in the system's temporary folder, and holds a
-file ``.owner`` that its process keeps locked (``flock``) while it lives. The operating system
-drops the lock when the process ends, however it ends (even SIGKILL), so the next run can tell a
-killed run's folder (lock free) from a live one's (lock held, even by a process in another pid
-namespace or one whose id was reused) and removes only the former: :func:`sweep`, called
-whenever a folder is made.
+Each folder is ``scrlib-<kind>-<pid>-<random>`` in the system's temporary folder; its process
+keeps the folder itself locked (``flock``) while it lives, and marks it with a file ``.owner``
+once the lock is held. The operating system drops the lock when the process ends, however it
+ends (even SIGKILL), so the next run can tell a killed run's folder (marked, lock free) from a
+live one's (lock held, even by a process in another pid namespace or one whose id was reused)
+and removes only the former: :func:`sweep`, called whenever a folder is made. A folder without
+the mark (being made, or made by something else) is left alone.
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ def make(kind: str) -> Path:
     :func:`remove` (or its end). Stale folders of killed runs are swept first."""
     sweep()
     path = Path(tempfile.mkdtemp(prefix=f"scrlib-{kind}-{os.getpid()}-"))
-    # locked before it takes its name, so a sweep never sees the owner file unlocked
-    fd = os.open(path / f"{OWNER}-new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    os.replace(path / f"{OWNER}-new", path / OWNER)
+    os.close(os.open(path / OWNER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # then mark it
     _HELD[str(path)] = fd
     return path
 
@@ -55,13 +55,16 @@ def folder(kind: str):
 
 
 def _abandoned(path: Path) -> bool:
-    """Whether ``path`` is a folder :func:`make` made whose process is gone: its owner file's
-    lock can be taken (and is let go at once)."""
+    """Whether ``path`` is a folder :func:`make` made whose process is gone: it is marked, and
+    its lock can be taken (and is let go at once)."""
     if str(path) in _HELD or path.is_symlink() or not path.is_dir():
         return False
+    marked = path / OWNER
+    if marked.is_symlink() or not marked.is_file():  # being made, or not ours: left alone
+        return False
     try:
-        fd = os.open(path / OWNER, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:  # made by an older scrlib, or not ours: left alone
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
