@@ -66,3 +66,38 @@ def test_fiscal_year_helpers_round_trip():
     assert fiscal_label(fiscal_year("2019-20")) == "2019-20"
     with pytest.raises(PeriodError):
         fiscal_year("CY2012")
+
+
+@pytest.mark.parametrize(("code", "plain", "with_months"), [
+    ("FY2016-17", "2016-17", "2016-17 (April to March)"),
+    ("PY2013-14", "2013-14 (July to June)", "2013-14 (July to June)"),
+    ("CY2020", "2020", "2020"),
+    ("2011-02..2011-03", "February to March 2011", "February to March 2011"),
+    ("2018-07..2019-11", "July 2018 to November 2019", "July 2018 to November 2019"),
+    ("2010-04-01..2010-12-31", "1 April to 31 December 2010", "1 April to 31 December 2010"),
+    ("2010-04-01..2011-01-31", "1 April 2010 to 31 January 2011",
+     "1 April 2010 to 31 January 2011"),
+    ("FY2011-12..FY2013-14", "2011-12 to 2013-14", "2011-12 to 2013-14 (April to March)"),
+    ("PY2013-14..PY2015-16", "2013-14 to 2015-16 (July to June)",
+     "2013-14 to 2015-16 (July to June)"),
+])
+def test_a_period_reads_as_a_reader_writes_it(code, plain, with_months):
+    from scrlib.record.periods import readable
+
+    assert readable(code) == plain
+    assert readable(code, months=True) == with_months
+
+
+def test_every_period_in_the_record_reads_without_a_code():
+    """No period of the record keeps a code prefix, a '..' or a month in digits for a reader:
+    the only 'yyyy-yy' left is a split year (2012-13)."""
+    import re
+
+    from scrlib.record.load import load
+    from scrlib.record.periods import readable
+
+    for code in load().figures["period"].astype(str).unique():
+        shown = readable(code, months=True)
+        assert not re.search(r"\b(FY|PY|CY)\d|\.\.|\d{4}-\d{2}-", shown), (code, shown)
+        for first, second in re.findall(r"\b(\d{4})-(\d{2})\b", shown):
+            assert (int(first) + 1) % 100 == int(second), (code, shown)

@@ -234,7 +234,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     1280 x 800 without scrolling), a glossary of the events it marks, then each notebook's
     answer, the sections, the references (as links) and what the run used."""
     from scrlib.reader import answers as answer_files
-    from scrlib.record.cite import original_of, reference_html, sources_of
+    from scrlib.record.cite import work_html, works
 
     e = html.escape
     found = {a.notebook: a for a in answer_files.read(stage / "figures")}
@@ -264,8 +264,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
         f'(<a href="{e(r.name)}.ipynb">notebook</a>)</li>' for r in runs)
     params = "\n".join(f"<tr><td>{e(titles.get(r.name, r.name))}</td>"
                        f"<td>{_parameters_text(r.parameters)}</td></tr>" for r in runs)
-    refs = "\n".join(f"<li>{reference_html(s, original_of(dataset, s))}</li>"
-                     for s in sources_of(dataset))
+    refs = "\n".join(f"<li>{work_html(w)}</li>" for w in works(dataset))
     changed = "" if changes is None else (
         f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
         "the last report</a>.</p>")

@@ -159,20 +159,35 @@ def fiscal_label(period: pd.Period) -> str:
     return f"{end - 1}-{end % 100:02d}"
 
 
-def readable(code: str) -> str:
-    """A period code as a reader writes it: 'FY2012-13' -> '2012-13', 'PY2013-14' ->
-    '2013-14 (July to June)', 'CY2020' -> '2020', '2010-04-01..2011-01-31' -> '1 April 2010 to
-    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'."""
+_YEAR_MONTHS = {"FY": "April to March", "PY": "July to June"}
+
+
+def readable(code: str, *, months: bool = False) -> str:
+    """A period code as a reader writes it: 'FY2012-13' -> '2012-13' (with ``months``: '2012-13
+    (April to March)'), 'PY2013-14' -> '2013-14 (July to June)', 'CY2020' -> '2020',
+    '2011-02..2011-03' -> 'February to March 2011', '2010-04-01..2011-01-31' -> '1 April 2010 to
+    31 January 2011', 'FY2011-12..FY2013-14' -> '2011-12 to 2013-14'. Text that is not a period
+    code is returned as it is."""
     from scrlib.record.records import human_date
 
+    code = str(code).strip()
     if ".." in code:
         first, last = code.split("..", 1)
-        return f"{readable(first)} to {readable(last)}"
-    if code.startswith("FY"):
-        return code[2:]
-    if code.startswith("PY"):
-        return f"{code[2:]} (July to June)"
-    if code.startswith("CY"):
+        left, right = readable(first), readable(last, months=months)
+        if first[:2] == last[:2] == "PY":
+            left = first[2:]  # '2013-14 to 2015-16 (July to June)'
+        same_year = (_MONTH.match(first) or _DAY.match(first)) and (
+            _MONTH.match(last) or _DAY.match(last)) and first[:4] == last[:4]
+        if same_year and left.endswith(" " + first[:4]):
+            left = left.removesuffix(" " + first[:4])  # 'February to March 2011'
+        return f"{left} to {right}"
+    m = _SPLIT_YEAR.match(code)
+    if m:
+        years = code[2:]
+        if m.group(1) == "PY" or months:
+            return f"{years} ({_YEAR_MONTHS[m.group(1)]})"
+        return years
+    if _CAL_YEAR.match(code):
         return code[2:]
     if _DAY.match(code) or _MONTH.match(code):
         return human_date(code)
