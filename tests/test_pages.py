@@ -41,3 +41,79 @@ def test_the_index_lists_each_work_once_led_by_its_author(tmp_path, dataset, chr
         shown = [r for r in refs if copy.url in r]
         assert len(shown) == 1 and shown[0].index(f'href="{original.url}"') < shown[0].index(
             f'href="{copy.url}"')
+
+
+def _figures(dataset, chrome, numbers=()) -> str:
+    from scrlib.reader.answers import KeyMessage
+
+    return pages.figures_page(dataset, chrome, [KeyMessage(("A sentence.",), "", (), numbers)])
+
+
+def _text(page: str) -> str:
+    """What a reader sees of a page: tags and addresses (link targets) removed."""
+    body = page.split("<main>", 1)[1]
+    return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"https?://[^\s\"<]+", "", body)))
+
+
+def test_the_figures_page_follows_the_story_with_contents(dataset, chrome):
+    from scrlib.publish.figures_page import story_order
+
+    page = _figures(dataset, chrome)
+    groups = story_order(dataset)
+    assert groups[0][1][0] == "scr-initiated"  # the key message's series comes first
+    order = [s for _, ids in groups for s in ids]
+    assert sorted(order) == sorted(set(dataset.figures["series_id"]))
+    where = [page.index(f'<section id="series-{s}">') for s in order]
+    assert where == sorted(where)
+    contents = page.split('<nav class="contents"')[1].split("</nav>")[0]
+    targets = re.findall(r'href="#([^"]+)"', contents)
+    assert [t for t in targets if t.startswith("series-")] == [f"series-{s}" for s in order]
+    for target in targets:
+        assert f'id="{target}"' in page, target
+    assert page.index("<nav class=\"contents\"") < page.index('<section id="series-')
+
+
+def test_a_computed_number_shows_its_inputs_each_linked(dataset, chrome):
+    from scrlib.reader.evidence import figure_anchor, number_anchor
+    from scrlib.record.periods import readable
+
+    number = {"text": "about 135 a year", "series": "scr-initiated", "how": "average",
+              "periods": ["FY2007-08", "FY2008-09", "FY2009-10"]}
+    page = _figures(dataset, chrome, (number,))
+    entry = page.split(f'<li id="{number_anchor(number)}">')[1].split("</li>")[0]
+    used = dataset.resolved(["scr-initiated"]).set_index("period")["value"]
+    for period in number["periods"]:
+        shown = f"{used[period]:g} ({readable(period)})"
+        assert f'<a href="#{figure_anchor("scr-initiated", period)}">{shown}</a>' in entry
+        assert f'id="{figure_anchor("scr-initiated", period)}"' in page
+    assert "the average of" in entry
+
+
+def test_where_sources_disagree_the_value_used_and_its_rule_are_said(dataset, chrome):
+    from scrlib.reader.evidence import figure_anchor
+    from scrlib.record.schema import RULES
+
+    page = _figures(dataset, chrome)
+    conflicts = dataset.conflicts()
+    assert not conflicts.empty
+    resolved = dataset.resolved().set_index(["series_id", "period"])["value"]
+    for (series, period), rows in conflicts.groupby(["series_id", "period"]):
+        block = page.split(f'id="{figure_anchor(series, period)}"')[1].split("<h4")[0]
+        block = block.split("</section>")[0]
+        used = re.findall(r"<strong>([\d,.]+)%?</strong> <span class=\"used\">", block)
+        value = resolved[(series, period)]
+        assert used == [f"{value:,g}"] * (rows["value"] == value).sum(), (series, period)
+        assert block.count('class="not-used"') == (rows["value"] != value).sum()
+        assert RULES[rows["rule"].iloc[0]] in html.unescape(block)
+    for rule in RULES:
+        assert rule not in _text(page), rule  # rule ids never shown
+
+
+def test_the_figures_page_has_no_doubled_quotes_or_period_codes(dataset, chrome):
+    page = _figures(dataset, chrome)
+    assert page.count('<q class="excerpt">') == dataset.figures["excerpt"].ne("").sum()
+    assert not re.search(r"(&ldquo;|&quot;|[\"\u201c'])\s*<q\b", page)
+    assert not re.search(r"</q>\s*(&rdquo;|[\"\u201d])", page)
+    text = _text(page)
+    assert not re.search(r"\b(FY|PY|CY)\d{4}", text)
+    assert not re.search(r"\d\.\.\d|\d{4}-\d{2}\.\.", text)

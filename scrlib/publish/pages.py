@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from scrlib.reader.evidence import figure_anchor, number_anchor, single_figure_anchor
+from scrlib.reader.evidence import figure_anchor, number_anchor
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TITLE = ("Serious Case Reviews in England: how the numbers changed around the policy changes of "
@@ -334,79 +334,14 @@ def linked(message) -> str:
     return text
 
 
-def computed_numbers(dataset, messages) -> str:
-    """The figures page's account of each computed number the key message and the answers use:
-    how, and from which figures (each a link); one entry for a number several pages share."""
-    e = html.escape
-    items = {}
-    for message in messages:
-        for number in getattr(message, "numbers", ()):
-            anchor = number_anchor(number)
-            if not anchor.startswith("computed-") or anchor in items:
-                continue
-            name = dataset.series_info(number["series"]).name
-            inputs = ", ".join(
-                f'<a href="#{e(figure_anchor(number["series"], p))}">'
-                f'{e(p.removeprefix("FY"))}</a>' for p in number["periods"])
-            how = {"average": "the average of the yearly figures for",
-                   "change": "the change between the figures for"}.get(number["how"], "from")
-            items[anchor] = (f'<li id="{e(anchor)}"><strong>{e(number["text"])}</strong>: '
-                             f"{how} {e(name)} in {inputs}.</li>")
-    if not items:
-        return ""
-    return ("<section><h2>Computed numbers, and the figures they come from</h2>"
-            f"<ul>{''.join(items[k] for k in sorted(items))}</ul></section>")
-
-
 def figures_page(dataset, chrome: Chrome, messages=()) -> str:
-    """Every cited figure, grouped by series and period, each with its value as the source
-    gives it, the period, the source (title, publisher, date, address, whether it is a copy and
-    of what) and the source's own words: what a number on any page links to."""
-    from scrlib.reader.record_tables import plain_ids
-    from scrlib.record.cite import original_of
-    from scrlib.record.records import human_date
+    """Every cited figure in the order of the report's story, each with its value as the source
+    gives it, the source and its own words, and each computed number with its inputs
+    (:mod:`scrlib.publish.figures_page`): what a number on any page links to."""
+    from scrlib.publish.figures_page import figures_body
 
-    e = html.escape
-    figs = dataset.figures.sort_values(["series_id", "start", "end", "source_id"])
-    sections = []
-    for series_id, rows in figs.groupby("series_id", sort=False):
-        info = dataset.series_info(series_id)
-        blocks = []
-        for period, group in rows.groupby("period", sort=False):
-            entries = []
-            for f in group.itertuples(index=False):
-                source = dataset.source(f.source_id)
-                value = (f"{f.value:,g}" if f.value_qualifier == "exact"
-                         else f"{f.value_qualifier} {f.value:,g}")
-                original = original_of(dataset, source)
-                copy = ""
-                if source.is_copy:
-                    copy = (f" A copy: the original is {e(original.publisher)}, "
-                            f"<cite>{e(original.title)}</cite> "
-                            f'(<a href="{e(original.url)}">{e(original.url)}</a>).'
-                            if original is not None else
-                            f" A copy: {e(source.original_note or 'its original is not named')}")
-                entries.append(
-                    f'<li id="{e(single_figure_anchor(f.figure_id))}"><strong>{e(value)}</strong> '
-                    f"({e(str(f.period_stated))}) &mdash; {e(source.publisher)} "
-                    f"({e(human_date(source.date_published) if source.date_published else 'n.d.')}"
-                    f"), <cite>{e(source.title)}</cite>: "
-                    f'&ldquo;<q class="excerpt">{e(f.excerpt)}</q>&rdquo; '
-                    f'<a href="{e(source.url)}">{e(source.url)}</a>'
-                    f" (read {e(human_date(source.date_accessed))}).{copy}</li>")
-            blocks.append(f'<h3 id="{e(figure_anchor(series_id, str(period)))}">'
-                          f"{e(info.name)}, {e(str(period).removeprefix('FY'))}</h3>"
-                          f"<ul>{''.join(entries)}</ul>")
-        sections.append(f'<section id="series-{e(series_id)}"><h2>{e(info.name)}</h2>'
-                        f"<p>{e(plain_ids(info.definition, dataset))}</p>{''.join(blocks)}"
-                        "</section>")
     return _document(f"Every figure and its source | {SHORT_TITLE}", "figures", chrome,
-                     f"""<h1>Every figure and its source</h1>
-<p>Each number the report uses, as its source states it: the value, the period, who published it
-and when, the source's own words, and its address. Where two sources disagree both are shown;
-which one the analysis uses, and why, is in the sources notebook.</p>
-{computed_numbers(dataset, messages)}
-{''.join(sections)}""")
+                     figures_body(dataset, messages))
 
 
 def _document(title: str, page: str, chrome: Chrome, body: str) -> str:

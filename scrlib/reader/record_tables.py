@@ -7,6 +7,7 @@ import pandas as pd
 from scrlib.its.fmt import labelled
 from scrlib.reader.evidence import figure_anchor, single_figure_anchor
 from scrlib.reader.notebook import with_links
+from scrlib.record.schema import RULES
 
 
 def figure_table(dataset, series_ids=None) -> pd.DataFrame:
@@ -45,7 +46,7 @@ def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
             "Value": conf["value"].map("{:g}".format).to_numpy(),
             "Source": [dataset.source(s).short for s in conf["source_id"]],
             "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
-            "Rule": conf["rule"].to_numpy(),
+            "Rule": [RULES.get(r, r) for r in conf["rule"]],
             "Reason": conf["reason"].to_numpy(),
         }
     ).pipe(labelled)
@@ -186,7 +187,7 @@ def event_conflict_table(dataset) -> pd.DataFrame:
         "Source": [dataset.source(s).short for s in conf["source_id"]],
         "Excerpt": conf["excerpt"].to_numpy(),
         "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
-        "Rule": conf["rule"].to_numpy(),
+        "Rule": [RULES.get(r, r) for r in conf["rule"]],
         "Reason": conf["reason"].to_numpy(),
     }).pipe(labelled)
 
