@@ -117,3 +117,51 @@ def test_the_figures_page_has_no_doubled_quotes_or_period_codes(dataset, chrome)
     text = _text(page)
     assert not re.search(r"\b(FY|PY|CY)\d{4}", text)
     assert not re.search(r"\d\.\.\d|\d{4}-\d{2}\.\.", text)
+
+
+def test_each_terms_first_use_links_to_the_glossary_and_only_in_text():
+    from scrlib.publish.terms import link_terms
+
+    page = ("<html><head><title>SCRs</title></head><body><nav><a href='x'>SCR</a></nav>"
+            "<main><h1>Serious Case Reviews</h1><p>An <a href='y'>SCR</a> here.</p>"
+            '<p><img alt="SCRs in 2012"> <q>the SCR said</q> <cite>SCRs</cite> The LSCB '
+            "held 3 SCRs; the LSCB and an SCR again, p = 0.05.</p></main></body></html>")
+    linked = link_terms(page)
+    assert linked.count('class="term"') == 3
+    assert '<a class="term" href="index.html#term-scr">SCRs</a>;' in linked
+    assert '<a class="term" href="index.html#term-lscb">LSCB</a>' in linked
+    assert '<a class="term" href="index.html#term-p-value">p</a> = 0.05' in linked
+    assert linked.count("term-lscb") == 1  # the first use only
+    untouched = ("<title>SCRs</title>", "<h1>Serious Case Reviews</h1>", 'alt="SCRs in 2012"',
+                 "<q>the SCR said</q>", "<cite>SCRs</cite>", "<a href='y'>SCR</a>")
+    assert all(part in linked for part in untouched)
+    assert link_terms(page, on_index=True).count('href="#term-') == 3
+    assert link_terms(linked) == linked  # a second pass changes nothing
+
+
+def test_the_index_has_a_glossary_every_page_links_into(tmp_path, dataset, chrome):
+    from scrlib.publish.terms import link_pages
+    from scrlib.reader.glossary import OFFICIAL, TERMS, record_words
+
+    (tmp_path / "index.html").write_text(_index(tmp_path, dataset, chrome))
+    (tmp_path / "figures.html").write_text(_figures(dataset, chrome))
+    link_pages(tmp_path)
+    index = (tmp_path / "index.html").read_text()
+    ids = set(re.findall(r'\bid="([^"]+)"', index))
+    glossary = index.split('<dl class="glossary glossary-terms">')[1].split("</dl>")[0]
+    for term in TERMS:
+        assert f'<dt id="{term.anchor}">' in glossary, term.name
+    assert "LSCB (Local Safeguarding Children Board)" in _text(index)
+    for term in OFFICIAL:  # official terms rest on the record's own words, quoted
+        words = record_words(dataset, term)
+        assert words, term.name
+        entry = glossary.split(f'<dt id="{term.anchor}">')[1].split("<dt")[0]
+        for said, source_id in words:
+            if source_id:
+                assert f"<q>{html.escape(said)}</q>" in entry
+                assert f'href="#source-{source_id}"' in entry and f"source-{source_id}" in ids
+    for page in ("index.html", "figures.html"):
+        text = (tmp_path / page).read_text()
+        links = re.findall(r'<a class="term" href="(?:index\.html)?#([^"]+)"', text)
+        assert "term-scr" in links and len(links) == len(set(links)), page
+        assert set(links) <= ids, page

@@ -233,6 +233,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     """The report's front page: the key message and its chart first (what a reader sees at
     1280 x 800 without scrolling), a glossary of the events it marks, then each notebook's
     answer, the sections, the references (as links) and what the run used."""
+    from scrlib.publish.terms import glossary_html
     from scrlib.reader import answers as answer_files
     from scrlib.record.cite import work_html, works
 
@@ -281,6 +282,9 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 <ol>
 {items}
 </ol>
+<h2 id="glossary">Words used in this report</h2>
+<p>Each term links here from its first use on every page.</p>
+{glossary_html(dataset)}
 <h2>References</h2>
 <ol class="references">
 {refs}
