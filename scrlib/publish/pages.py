@@ -13,6 +13,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from scrlib.publish.downloads import PDF, Citation, citation
 from scrlib.reader.evidence import figure_anchor, number_anchor
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -65,11 +66,17 @@ dl.glossary dd { margin-left: 1rem; }
 
 @dataclass(frozen=True)
 class Chrome:
-    """What every page shares: the build's data date and commit, and the sections to link."""
+    """What every page shares: the build's data date and commit, the sections to link, and how
+    to cite the report (from the repository's CITATION.cff unless given)."""
 
     data_as_of: str
     commit: str
     sections: tuple[tuple[str, str], ...] = ()  # (notebook name, title)
+    cite: Citation | None = None
+
+    def __post_init__(self):
+        if self.cite is None:
+            object.__setattr__(self, "cite", citation(self.data_as_of, self.commit, TITLE))
 
     @property
     def short_commit(self) -> str:
@@ -88,21 +95,23 @@ class Chrome:
         return f'<nav class="scrlib-nav" aria-label="Report"><ul>{items}</ul></nav>'
 
     def cite_text(self) -> str:
-        return (f"scrlib ({self.data_as_of[:4]}). {TITLE}. Report built from commit "
-                f"{self.short_commit}, data as of {self.data_as_of}.")
+        return self.cite.text()
 
     def cite_bibtex(self) -> str:
-        key = f"scrlib{self.data_as_of[:4]}"
-        return (f"@techreport{{{key},\n  author = {{{{scrlib}}}},\n  title = {{{TITLE}}},\n"
-                f"  year = {{{self.data_as_of[:4]}}},\n  note = {{Built from commit "
-                f"{self.short_commit}; data as of {self.data_as_of}}}\n}}")
+        return self.cite.bibtex()
 
     def footer(self) -> str:
-        """Data date and commit, and how to cite the report (text and BibTeX)."""
+        """Data date and commit, where the data and the PDF are, and how to cite the report
+        (text and BibTeX)."""
         e = html.escape
-        return (f'<footer class="scrlib-footer"><p>Data as of {e(self.data_as_of)}, built from '
+        from scrlib.record.records import human_date
+
+        when = human_date(self.data_as_of) if self.data_as_of[:1].isdigit() else self.data_as_of
+        return (f'<footer class="scrlib-footer"><p>Data as of {e(when)}, built from '
                 f"commit {e(self.short_commit)}. Every figure is cited to its source: see "
-                '<a href="figures.html">every figure and its source</a>.</p>'
+                '<a href="figures.html">every figure and its source</a>. '
+                '<a href="index.html#data">Download the data</a> or '
+                f'<a href="{PDF}">the whole report as a PDF</a>.</p>'
                 f"<p>Cite this report: {e(self.cite_text())}</p>"
                 f"<details><summary>BibTeX</summary><pre>{e(self.cite_bibtex())}</pre>"
                 "</details></footer>")
@@ -233,6 +242,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     """The report's front page: the key message and its chart first (what a reader sees at
     1280 x 800 without scrolling), a glossary of the events it marks, then each notebook's
     answer, the sections, the references (as links) and what the run used."""
+    from scrlib.publish.downloads import data_section, json_ld
     from scrlib.publish.terms import glossary_html
     from scrlib.reader import answers as answer_files
     from scrlib.record.cite import work_html, works
@@ -269,6 +279,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     changed = "" if changes is None else (
         f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
         "the last report</a>.</p>")
+    head = json_ld(dataset, chrome.cite, stage) + "\n"
     return _document(f"{SHORT_TITLE}: the report", "index", chrome, f"""<h1>{e(TITLE)}</h1>
 {lead}
 {changed}
@@ -282,6 +293,10 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 <ol>
 {items}
 </ol>
+{data_section(stage, titles)}
+<h3>How to cite this report</h3>
+<p>{e(chrome.cite_text())}</p>
+<details><summary>BibTeX</summary><pre>{e(chrome.cite_bibtex())}</pre></details>
 <h2 id="glossary">Words used in this report</h2>
 <p>Each term links here from its first use on every page.</p>
 {glossary_html(dataset)}
@@ -293,18 +308,19 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 <table><tr><th>Section</th><th>Parameters changed from the notebook's defaults</th></tr>
 {params}
 </table>
-<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""")
+<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""", head)
 
 
 def _parameters_text(values: dict) -> str:
-    """A run's parameters for readers: "name: value" lines, or that the defaults were used."""
-    if not values:
-        return "none (the defaults)"
+    """A run's parameters for readers: "name: value" lines, or that the defaults were used
+    (where a notebook writes its files is the run's business, not a reader's, so not shown)."""
     shown = []
     for name, value in sorted(values.items()):
+        if name == "output_dir":
+            continue
         text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        shown.append(f"{html.escape(name)}: <code>{html.escape(text)}</code>")
-    return "<br>".join(shown)
+        shown.append(f"{html.escape(name.replace('_', ' '))}: {html.escape(text)}")
+    return "<br>".join(shown) or "none (the defaults)"
 
 
 def _alt_from_csv(path: Path) -> str:
@@ -348,7 +364,7 @@ def figures_page(dataset, chrome: Chrome, messages=()) -> str:
                      figures_body(dataset, messages))
 
 
-def _document(title: str, page: str, chrome: Chrome, body: str) -> str:
+def _document(title: str, page: str, chrome: Chrome, body: str, head: str = "") -> str:
     """A page of the report's own (the index, the figures page): head, navigation with ``page``
     marked, ``body`` and the footer."""
     return f"""<!DOCTYPE html>
@@ -357,7 +373,7 @@ def _document(title: str, page: str, chrome: Chrome, body: str) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{html.escape(title)}</title>
-<style>{STYLE}</style>
+{head}<style>{STYLE}</style>
 </head>
 <body class="scrlib-index">
 {chrome.nav(page)}

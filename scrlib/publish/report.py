@@ -662,6 +662,9 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                     else f"  ok {r.name} ({r.seconds:.1f} s)")
             dataset = load()
             write_csv(tidy_figures(dataset), stage / "data" / "figures.csv")
+            from scrlib.publish.downloads import write_package
+
+            write_package(stage, data_dir())  # the data package it was built from, and a ZIP
             now = {"parameters": {r.name: r.parameters for r in runs},
                    "git_commit": chrome.commit,
                    "packages": {name: _version(name) for name in PACKAGES},
