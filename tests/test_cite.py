@@ -142,3 +142,12 @@ def test_every_address_in_a_reference_is_a_link(dataset):
         shown = work_html(work)
         text = re.sub(r"<a href=\"[^\"]*\">[^<]*</a>", "", shown)
         assert not re.search(r"https?://", text), shown
+
+
+def test_each_reference_anchor_is_on_one_entry_only(dataset):
+    import re
+
+    from scrlib.record.cite import work_html, works
+
+    ids = [i for w in works(dataset) for i in re.findall(r'\bid="([^"]+)"', work_html(w))]
+    assert len(ids) == len(set(ids)) == len(dataset.sources)  # each source once, none twice

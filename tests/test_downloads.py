@@ -75,13 +75,17 @@ def stage(tmp_path, dataset):
     return tmp_path
 
 
-def test_the_index_offers_the_data_and_describes_itself_as_a_dataset(stage, dataset):
+@pytest.mark.parametrize("pdf", [True, False])
+def test_the_index_offers_the_data_and_describes_itself_as_a_dataset(stage, dataset, pdf):
     chrome = pages.Chrome("2026-12-05", "0123456789abcdef",
-                          (("02-initiated", "SCRs initiated"), ("04-notifications", "Notes")))
+                          (("02-initiated", "SCRs initiated"), ("04-notifications", "Notes")),
+                          pdf=pdf)
     index = pages.index_page(stage, [], report.ReportConfig(), dataset, None, chrome)
     data = index.split('<h2 id="data">')[1].split("<h2")[0]
     linked = set(re.findall(r'href="([^"#]+)"', data))
-    assert {downloads.FIGURES_CSV, downloads.PACKAGE_ZIP, downloads.PDF} <= linked
+    assert {downloads.FIGURES_CSV, downloads.PACKAGE_ZIP} <= linked
+    assert (downloads.PDF in linked) == pdf  # linked only when the build writes it
+    assert (f'href="{downloads.PDF}"' in index.split("<footer")[1]) == pdf
     for stem in ("02-initiated-headline", "04-notifications-long"):
         assert f"figures/{stem}.csv" in linked
     assert "<caption>" in data and 'scope="col"' in data
@@ -97,6 +101,7 @@ def test_the_index_offers_the_data_and_describes_itself_as_a_dataset(stage, data
                for d in described["distribution"])
     assert {downloads.FIGURES_CSV, downloads.PACKAGE_ZIP, "figures/02-initiated-headline.csv"} \
         <= set(urls)
+    assert (downloads.PDF in urls) == pdf
     for url in urls:
         assert url == downloads.PDF or (stage / url).is_file(), url
     assert "0123456789ab" in index.split("How to cite this report")[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -22,6 +23,12 @@ PACKAGE_ZIP = "data/scr-england-data.zip"
 FIGURES_CSV = "data/figures.csv"
 PDF = "report.pdf"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a ZIP can hold: no clock in the bytes
+
+
+def pdf_wanted() -> bool:
+    """Whether a report build writes the PDF: yes, unless ``SCRLIB_REPORT_PDF=0`` asks for a
+    quicker build of the HTML pages alone (the tests do, outside the PDF's own)."""
+    return os.environ.get("SCRLIB_REPORT_PDF", "1") != "0"
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,7 @@ def charts(stage: Path) -> list[tuple[str, str]]:
     return found
 
 
-def data_section(stage: Path, titles: dict[str, str] | None = None) -> str:
+def data_section(stage: Path, titles: dict[str, str] | None = None, pdf: bool = True) -> str:
     """The index's "Data" section: every figure with its source, the data package, the PDF of
     the report (which the report's build writes after its pages) and each chart's data, with
     the section (``titles``: notebook name -> title) it belongs to."""
@@ -127,7 +134,7 @@ def data_section(stage: Path, titles: dict[str, str] | None = None) -> str:
         "what it shows (JSON)</a></td></tr>"
         for stem, title in charts(stage))
     pdf = (f'<li><a href="{PDF}">The whole report as a PDF</a>, for reading offline or '
-           "printing.</li>")
+           "printing.</li>") if pdf else ""
     return f"""<h2 id="data">Data</h2>
 <ul class="downloads">
 <li><a href="{FIGURES_CSV}">Every figure with its source (CSV)</a>: one row per figure, with its
@@ -146,7 +153,7 @@ resolutions, with <a href="{PACKAGE_DIR}/datapackage.json">their description</a>
 <tbody>{rows}</tbody></table></div>"""
 
 
-def json_ld(dataset, cite: Citation, stage: Path) -> str:
+def json_ld(dataset, cite: Citation, stage: Path, pdf: bool = True) -> str:
     """The schema.org ``Dataset`` the index describes itself as (for its head): name,
     description, creator, licence, coverage and each download."""
     from scrlib.record.datapackage import descriptor
@@ -157,7 +164,8 @@ def json_ld(dataset, cite: Citation, stage: Path) -> str:
                  (PACKAGE_ZIP, "application/zip", "The data package"),
                  (f"{PACKAGE_DIR}/datapackage.json", "application/json",
                   "The data package's description")]
-    downloads.append((PDF, "application/pdf", "The whole report"))
+    if pdf:
+        downloads.append((PDF, "application/pdf", "The whole report"))
     downloads += [(f"figures/{stem}.csv", "text/csv", f"Chart data: {title}")
                   for stem, title in charts(stage)]
     data = {

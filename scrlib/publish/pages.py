@@ -10,10 +10,10 @@ bytes) and the commit is the code's.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrlib.publish.downloads import PDF, Citation, citation
+from scrlib.publish.downloads import PDF, Citation, citation, pdf_wanted
 from scrlib.reader.evidence import figure_anchor, number_anchor
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -73,6 +73,7 @@ class Chrome:
     commit: str
     sections: tuple[tuple[str, str], ...] = ()  # (notebook name, title)
     cite: Citation | None = None
+    pdf: bool = field(default_factory=pdf_wanted)  # the build writes the PDF its pages link
 
     def __post_init__(self):
         if self.cite is None:
@@ -110,8 +111,9 @@ class Chrome:
         return (f'<footer class="scrlib-footer"><p>Data as of {e(when)}, built from '
                 f"commit {e(self.short_commit)}. Every figure is cited to its source: see "
                 '<a href="figures.html">every figure and its source</a>. '
-                '<a href="index.html#data">Download the data</a> or '
-                f'<a href="{PDF}">the whole report as a PDF</a>.</p>'
+                '<a href="index.html#data">Download the data</a>'
+                + (f' or <a href="{PDF}">the whole report as a PDF</a>' if self.pdf else "")
+                + ".</p>"
                 f"<p>Cite this report: {e(self.cite_text())}</p>"
                 f"<details><summary>BibTeX</summary><pre>{e(self.cite_bibtex())}</pre>"
                 "</details></footer>")
@@ -279,7 +281,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     changed = "" if changes is None else (
         f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
         "the last report</a>.</p>")
-    head = json_ld(dataset, chrome.cite, stage) + "\n"
+    head = json_ld(dataset, chrome.cite, stage, chrome.pdf) + "\n"
     return _document(f"{SHORT_TITLE}: the report", "index", chrome, f"""<h1>{e(TITLE)}</h1>
 {lead}
 {changed}
@@ -293,7 +295,7 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 <ol>
 {items}
 </ol>
-{data_section(stage, titles)}
+{data_section(stage, titles, chrome.pdf)}
 <h3>How to cite this report</h3>
 <p>{e(chrome.cite_text())}</p>
 <details><summary>BibTeX</summary><pre>{e(chrome.cite_bibtex())}</pre></details>

@@ -687,7 +687,13 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 raise EvidenceLinkError(
                     "a number would not lead to words that state it (no report was "
                     "published): " + "; ".join(broken))
+            pdf_inputs = None
+            if chrome.pdf:  # the whole report as one PDF, which every page links
+                from scrlib.publish import pdf
+
+                pdf_inputs = pdf.publish(stage, target if target.is_dir() else None)
             manifest = _manifest(stage, runs, started, kernel, changes)
+            manifest["pdf_inputs"] = pdf_inputs
             (stage / "manifest.json").write_text(
                 json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )

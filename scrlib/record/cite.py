@@ -291,7 +291,8 @@ def work_html(work: Work) -> str:
                      f'<a href="{e(work.address)}">{e(work.address)}</a>.' if work.address
                      else "The original's address is not known.")
     for copy in work.copies:
-        parts.append(f'<span id="source-{e(copy.source_id)}">Read at a copy on '
+        anchor = f' id="source-{e(copy.source_id)}"' if copy.source_id != work.key else ""
+        parts.append(f"<span{anchor}>Read at a copy on "
                      f'{e(_host(copy.url))}: <a href="{e(copy.url)}">{e(copy.url)}</a> '
                      f"(accessed {e(human_date(copy.date_accessed))}).</span>")
     return f'<span id="source-{e(work.key)}">' + " ".join(parts) + "</span>"
