@@ -51,7 +51,7 @@ def _figures(dataset, chrome, numbers=()) -> str:
 
 def _text(page: str) -> str:
     """What a reader sees of a page: tags and addresses (link targets) removed."""
-    body = page.split("<main>", 1)[1]
+    body = page.split("<main", 1)[1]
     return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"https?://[^\s\"<]+", "", body)))
 
 
@@ -165,3 +165,30 @@ def test_the_index_has_a_glossary_every_page_links_into(tmp_path, dataset, chrom
         links = re.findall(r'<a class="term" href="(?:index\.html)?#([^"]+)"', text)
         assert "term-scr" in links and len(links) == len(set(links)), page
         assert set(links) <= ids, page
+
+
+def test_a_lab_only_cell_stays_out_of_the_report_page(tmp_path, chrome):
+    import nbformat
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[new_markdown_cell("# A section"),
+                             new_markdown_cell("Run this cell in JupyterLab.",
+                                               metadata={"tags": [pages.LAB_ONLY]}),
+                             new_markdown_cell("What a reader reads.")])
+    nbformat.write(nb, tmp_path / "07-x.ipynb")
+    pages.render_notebook(tmp_path / "07-x.ipynb", tmp_path / "07-x.html", chrome)
+    page = (tmp_path / "07-x.html").read_text()
+    assert "What a reader reads." in page and "Run this cell" not in page
+
+
+def test_every_page_has_a_skip_link_to_its_content(tmp_path, dataset, chrome):
+    import nbformat
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# A section")]), tmp_path / "x.ipynb")
+    pages.render_notebook(tmp_path / "x.ipynb", tmp_path / "x.html", chrome)
+    for page in (_index(tmp_path, dataset, chrome), _figures(dataset, chrome),
+                 (tmp_path / "x.html").read_text()):
+        body = page.split("<body", 1)[1].split(">", 1)[1].lstrip()
+        assert body.startswith('<a class="skip-link" href="#main">'), body[:80]
+        assert page.count('<main id="main">') == 1

@@ -101,3 +101,18 @@ def test_every_period_in_the_record_reads_without_a_code():
         assert not re.search(r"\b(FY|PY|CY)\d|\.\.|\d{4}-\d{2}-", shown), (code, shown)
         for first, second in re.findall(r"\b(\d{4})-(\d{2})\b", shown):
             assert (int(first) + 1) % 100 == int(second), (code, shown)
+
+
+def test_period_codes_in_free_text_read_as_a_reader_writes_them(dataset):
+    """A note or definition keeps its words; only its period codes change."""
+    from scrlib.reader.record_tables import plain_ids
+    from scrlib.record.periods import readable_in
+
+    assert (readable_in("Figures for FY2016-17 to FY2018-19 were not found; 2011-02..2011-03 "
+                        "too, and CY2020.") ==
+            "Figures for 2016-17 to 2018-19 were not found; February to March 2011 too, and 2020.")
+    assert readable_in("In 2012-13, on 2013-04-01.") == "In 2012-13, on 2013-04-01."
+    import re
+
+    for text in [*dataset.series["definition"], *dataset.series["note"]]:
+        assert not re.search(r"\b(FY|PY|CY)\d{4}|\d\.\.\d", plain_ids(text, dataset)), text

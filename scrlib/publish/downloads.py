@@ -146,11 +146,11 @@ resolutions, with <a href="{PACKAGE_DIR}/datapackage.json">their description</a>
 <a href="{PACKAGE_DIR}/README.md">how to read them</a>.</li>
 {pdf}
 </ul>
-<div class="table-wrap"><table class="charts">
+<table class="charts">
 <caption>Each chart's data</caption>
 <thead><tr><th scope="col">Chart</th><th scope="col">Section</th><th scope="col">Files</th>
 </tr></thead>
-<tbody>{rows}</tbody></table></div>"""
+<tbody>{rows}</tbody></table>"""
 
 
 def json_ld(dataset, cite: Citation, stage: Path, pdf: bool = True) -> str:

@@ -20,6 +20,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TITLE = ("Serious Case Reviews in England: how the numbers changed around the policy changes of "
          "2010-2013")
 SHORT_TITLE = "Serious Case Reviews in England"
+LAB_ONLY = "lab-only"  # a notebook cell with this tag is left out of the report's pages
 
 STYLE = """
 body.scrlib-page, body.scrlib-index {
@@ -61,7 +62,27 @@ h1 { font-size: 1.5rem; }
 dl.glossary dt { font-weight: bold; margin-top: 0.5rem; }
 dl.glossary dd { margin-left: 1rem; }
 .jp-OutputArea-output pre { white-space: pre-wrap; }
+a.skip-link { position: absolute; left: -999rem; top: 0; z-index: 10; background: #fff;
+  color: #1d3f6e; padding: 0.5rem 1rem; font-family: Arial, Helvetica, sans-serif; }
+a.skip-link:focus { left: 0.5rem; top: 0.5rem; }
+div.table-wrap { overflow-x: auto; max-width: 100%; margin: 0.8rem 0; }
+div.table-wrap:focus { outline: 2px solid #1d3f6e; outline-offset: 2px; }
+div.table-wrap table { margin: 0; }
+caption { caption-side: top; text-align: left; font-family: Arial, Helvetica, sans-serif;
+  font-weight: bold; font-size: 0.85rem; padding: 0 0 0.3rem; }
+svg, video, canvas { max-width: 100%; height: auto; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+nav.contents ol ul { margin: 0.2rem 0 0.5rem; }
+@media (max-width: 40rem) {
+  body.scrlib-page main, body.scrlib-index main { padding: 0 0.8rem 2rem; }
+  h1 { font-size: 1.3rem; }
+  body.scrlib-page .jp-Cell { padding: 0; }
+  body.scrlib-page .jp-OutputArea-output { overflow-x: auto; }
+}
 """
+
+
+SKIP_LINK = '<a class="skip-link" href="#main">Skip to the content</a>'
 
 
 @dataclass(frozen=True)
@@ -149,8 +170,13 @@ def render_notebook(notebook: Path, target: Path, chrome: Chrome) -> None:
     the report's style, navigation and footer, and nothing loaded from the network."""
     import nbformat
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
+    config = Config()  # a cell tagged lab-only (the live explorer) is for JupyterLab alone
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {LAB_ONLY}
     exporter = HTMLExporter(
+        config=config,
         template_name="scrlib",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
@@ -257,7 +283,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
         chart = ""
         if key.chart and (stage / "figures" / f"{key.chart}.png").is_file():
             chart = (f'<figure class="key-chart"><img src="figures/{e(key.chart)}.png" '
-                     f'alt="{e(_alt_from_csv(stage / "figures" / f"{key.chart}.csv"))}">'
+                     f'alt="{e(_key_chart_alt(stage / "figures" / f"{key.chart}.csv"))}">'
                      f'<figcaption><a href="figures/{e(key.chart)}.csv">The chart\'s data '
                      f'(CSV)</a> &middot; <a href="figures/{e(key.chart)}.json">What it shows '
                      "and where from</a></figcaption></figure>")
@@ -275,7 +301,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     items = "\n".join(
         f'<li><a href="{e(r.name)}.html">{e(titles.get(r.name, r.name))}</a> '
         f'(<a href="{e(r.name)}.ipynb">notebook</a>)</li>' for r in runs)
-    params = "\n".join(f"<tr><td>{e(titles.get(r.name, r.name))}</td>"
+    params = "\n".join(f'<tr><th scope="row">{e(titles.get(r.name, r.name))}</th>'
                        f"<td>{_parameters_text(r.parameters)}</td></tr>" for r in runs)
     refs = "\n".join(f"<li>{work_html(w)}</li>" for w in works(dataset))
     changed = "" if changes is None else (
@@ -307,9 +333,12 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 {refs}
 </ol>
 <h2>About this run</h2>
-<table><tr><th>Section</th><th>Parameters changed from the notebook's defaults</th></tr>
+<table class="run"><caption>What this run was given</caption>
+<thead><tr><th scope="col">Section</th><th scope="col">Parameters changed from the notebook's
+defaults</th></tr></thead>
+<tbody>
 {params}
-</table>
+</tbody></table>
 <p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""", head)
 
 
@@ -325,20 +354,23 @@ def _parameters_text(values: dict) -> str:
     return "<br>".join(shown) or "none (the defaults)"
 
 
-def _alt_from_csv(path: Path) -> str:
-    """Alt text for a chart from its data file: what is plotted and every value."""
+def _key_chart_alt(path: Path) -> str:
+    """Alt text for the key chart: what it shows and over which years, in a sentence (its values
+    are in the message beside it and in its data, which the caption links)."""
     import csv
+    import json
 
-    if not path.is_file():
-        return "A chart; its data are linked below it."
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if len(rows) < 2:
-        return "A chart; its data are linked below it."
-    head, body = rows[0], rows[1:]
-    values = "; ".join(", ".join(f"{h} {v}" for h, v in zip(head, r, strict=False) if v)
-                       for r in body)
-    return f"A chart of {', '.join(head[1:])} by {head[0]}: {values}."
+    about = path.with_suffix(".json")
+    title = (json.loads(about.read_text(encoding="utf-8")).get("title", "")
+             if about.is_file() else "")
+    rows = []
+    if path.is_file():
+        with path.open(encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))[1:]
+    span = f", from {rows[0][0]} to {rows[-1][0]}" if len(rows) >= 2 else ""
+    what = f"A chart: {title}" if title else "A chart"
+    linked = "; its figures are in the chart's data, linked below it" if rows else ""
+    return f"{what}{span}, with the policy dates marked{linked}."
 
 
 def number_link(text: str, anchor: str) -> str:
@@ -378,14 +410,29 @@ def _document(title: str, page: str, chrome: Chrome, body: str, head: str = "") 
 {head}<style>{STYLE}</style>
 </head>
 <body class="scrlib-index">
+{SKIP_LINK}
 {chrome.nav(page)}
-<main>
+<main id="main">
 {body}
 {chrome.footer()}
 </main>
 </body>
 </html>
 """
+
+
+def finish_pages(folder: Path) -> None:
+    """The last pass over every page of a report folder (rewritten in place): tables captioned,
+    scoped and in boxes that scroll on a narrow screen (:mod:`scrlib.publish.access`), and each
+    glossary term's first use linked (:mod:`scrlib.publish.terms`)."""
+    from scrlib.publish.access import accessible_tables
+    from scrlib.publish.terms import INDEX, link_terms
+
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        done = link_terms(accessible_tables(text), on_index=page.name == INDEX)
+        if done != text:
+            page.write_text(done, encoding="utf-8")
 
 
 NUMBER_LINK = r'<a class="number" href="figures\.html#([^"]*)">(.*?)</a>'

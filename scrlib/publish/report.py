@@ -679,9 +679,7 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
             (stage / "figures.html").write_text(
                 pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
                 encoding="utf-8")
-            from scrlib.publish.terms import link_pages
-
-            link_pages(stage)  # each glossary term's first use on every page leads to it
+            pages.finish_pages(stage)  # tables for every reader; each term's first use linked
             broken = pages.broken_number_links(stage, dataset)
             if broken:
                 raise EvidenceLinkError(

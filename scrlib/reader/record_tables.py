@@ -70,8 +70,11 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
 
 
 def plain_ids(text: str, dataset) -> str:
-    """``text`` with the record's event and series ids replaced by their labels and names."""
+    """``text`` with the record's event and series ids replaced by their labels and names, and
+    its period codes written as a reader writes them."""
     import re
+
+    from scrlib.record.periods import readable_in
 
     if not isinstance(text, str) or not text:
         return text
@@ -83,7 +86,7 @@ def plain_ids(text: str, dataset) -> str:
             re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
         memo["plain ids"] = (names, pattern)
     names, pattern = memo["plain ids"]
-    return pattern.sub(lambda m: names[m.group(1)], text)
+    return readable_in(pattern.sub(lambda m: names[m.group(1)], text))
 
 
 def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:

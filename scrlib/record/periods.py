@@ -192,3 +192,25 @@ def readable(code: str, *, months: bool = False) -> str:
     if _DAY.match(code) or _MONTH.match(code):
         return human_date(code)
     return code
+
+
+_CODE_IN_TEXT = re.compile(
+    r"(?<![\w.-])((?:FY|PY)[0-9]{4}-[0-9]{2}|CY[0-9]{4}|[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?)"
+    r"(?:\.\.((?:FY|PY)[0-9]{4}-[0-9]{2}|CY[0-9]{4}|[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?))?"
+    r"(?![\w-])")
+
+
+def readable_in(text: str) -> str:
+    """Free text (a note, a definition) with each period code in it written as a reader writes
+    it: 'Figures for FY2016-17 to FY2018-19' -> 'Figures for 2016-17 to 2018-19'. A plain
+    'YYYY-MM' or date is left alone unless it is one end of a range ('A..B')."""
+    def words(m: re.Match) -> str:
+        first, last = m.group(1), m.group(2)
+        if last is None and not first.startswith(("FY", "PY", "CY")):
+            return m.group(0)  # '2012-13' or a date on its own: already words
+        try:
+            return readable(m.group(0))
+        except (PeriodError, ValueError):
+            return m.group(0)
+
+    return _CODE_IN_TEXT.sub(words, text) if isinstance(text, str) else text
