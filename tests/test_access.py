@@ -18,12 +18,13 @@ def _pandas_table() -> str:
 
 
 def test_a_pandas_table_gets_a_caption_scopes_one_header_row_and_its_own_box():
-    page = (f"<main><h2>The yearly counts</h2><p>Some words.</p>{_pandas_table()}"
+    page = (f"<main><h2>The yearly counts</h2><p><strong>Not this.</strong> A list:</p>"
+            f"<ul><li>an item</li></ul>{_pandas_table()}"
             f"<h3>Shares</h3><p><strong>Published shares.</strong> Text.</p>{_pandas_table()}"
-            f"{_pandas_table()}</main>")
+            f"{_pandas_table()}{_pandas_table()}</main>")
     done = accessible_tables(page)
     captions = re.findall(r"<caption>(.*?)</caption>", done)
-    assert captions == ["The yearly counts", "Published shares", "Published shares (2)"]
+    assert captions == ["The yearly counts", "Published shares", "Shares", "Shares (2)"]
     for table in re.findall(r"<table\b.*?</table>", done, re.S):
         head = re.search(r"<thead>(.*?)</thead>", table, re.S).group(1)
         assert head.count("<tr") == 1  # the index's name folded into the first row
@@ -45,3 +46,13 @@ def test_a_table_with_its_own_caption_and_header_keeps_them():
     assert done.count("<caption>") == 1 and "What this run was given" in done
     assert 'aria-label="What this run was given"' in done
     assert done.count("scope=") == 3
+
+
+def test_an_empty_corner_is_a_plain_cell_and_an_empty_second_row_goes():
+    frame = pd.DataFrame({"Value": ["quasi-Poisson", "8"]}, index=["Model", "Years"])
+    frame.index.name = ""
+    page = f"<h2>The model</h2>{frame.to_html()}"
+    done = accessible_tables(page)
+    head = re.search(r"<thead>(.*?)</thead>", done, re.S).group(1)
+    assert head.count("<tr") == 1 and "<td></td>" in head
+    assert not re.search(r"<th[^>]*>\s*</th>", done)  # no header cell that heads nothing

@@ -27,21 +27,23 @@ def _text(fragment: str) -> str:
 
 
 def _one_header_row(table: str) -> str:
-    """pandas writes the index's name in a second header row with nothing else in it: put the
-    name in the first row's empty corner and drop the second row."""
+    """pandas writes the index's name in a second header row with nothing else in it (or an
+    empty row where the name is empty): put the name in the first row's empty corner and drop
+    the second row. An empty corner left is a plain cell, not a header that heads nothing."""
     head = re.search(r"<thead>(.*?)</thead>", table, re.S)
     if not head:
         return table
     rows = _ROW.findall(head.group(1))
-    if len(rows) != 2:
-        return table
-    first, second = (_CELL.findall(r) for r in rows)
-    if not first or len(first) != len(second) or first[0][2].strip():
-        return table
-    if any(c[2].strip() for c in second[1:]) or not second[0][2].strip():
-        return table
-    corner = re.sub(r"<t([hd])\b([^>]*)></t\1>", f"<th>{second[0][2]}</th>", rows[0], count=1)
-    new_head = head.group(1).replace(rows[0], corner, 1).replace(rows[1], "", 1)
+    new_head = head.group(1)
+    if len(rows) == 2:
+        first, second = (_CELL.findall(r) for r in rows)
+        if (first and len(first) == len(second) and not first[0][2].strip()
+                and not any(c[2].strip() for c in second[1:])):
+            name = second[0][2].strip()
+            corner = (re.sub(r"<t([hd])\b([^>]*)></t\1>", f"<th>{name}</th>", rows[0], count=1)
+                      if name else rows[0])
+            new_head = new_head.replace(rows[0], corner, 1).replace(rows[1], "", 1)
+    new_head = re.sub(r"(<tr\b[^>]*>\s*)<th\b[^>]*>\s*</th>", r"\1<td></td>", new_head, count=1)
     return table.replace(head.group(0), f"<thead>{new_head}</thead>", 1)
 
 
@@ -59,6 +61,20 @@ def _scoped(table: str) -> str:
     return table
 
 
+def _name_above(above: str) -> str:
+    """What the text above a table calls it: a bold lead-in right above it (nothing but markup
+    between its paragraph and the table), else the nearest heading."""
+    headings = list(_HEADING.finditer(above))
+    leads = list(_LEAD.finditer(above))
+    if leads and (not headings or leads[-1].start() >= headings[-1].end()):
+        lead = leads[-1]
+        end = above.find("</p>", lead.end())
+        between = above[end:] if end >= 0 else ""
+        if end >= 0 and not re.search(r"<(?:p|ul|ol|li|table|h[1-6])\b", between):
+            return _text(lead.group(1)) or "A table"
+    return _text(headings[-1].group(2)) if headings else "A table"
+
+
 def accessible_tables(page: str) -> str:
     """``page`` with each table captioned (by the heading or bold lead-in above it: numbered
     when several share one), its header cells scoped, one header row, in a box of its own that
@@ -73,11 +89,7 @@ def accessible_tables(page: str) -> str:
         if caption:
             name = _text(caption.group(1))
         else:
-            above = page[:found.start()]
-            headings = [(m.end(), _text(m.group(2))) for m in _HEADING.finditer(above)]
-            leads = [(m.end(), _text(m.group(1))) for m in _LEAD.finditer(above)]
-            near = max(headings + leads, default=(0, "A table"))
-            name = near[1] or "A table"
+            name = _name_above(page[:found.start()])
             seen[name] = seen.get(name, 0) + 1
             shown = name if seen[name] == 1 else f"{name} ({seen[name]})"
             opened = table.index(">") + 1

@@ -72,6 +72,12 @@ caption { caption-side: top; text-align: left; font-family: Arial, Helvetica, sa
   font-weight: bold; font-size: 0.85rem; padding: 0 0 0.3rem; }
 svg, video, canvas { max-width: 100%; height: auto; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+main { overflow-wrap: break-word; }
+q, td, th { overflow-wrap: anywhere; }
+body.scrlib-page main a:link, body.scrlib-page main a:visited, body.scrlib-index main a {
+  text-decoration: underline; text-underline-offset: 0.15em; }
+body.scrlib-page main a.term:link, body.scrlib-page main a.term:visited,
+body.scrlib-index main a.term { text-decoration-style: dotted; }
 nav.contents ol ul { margin: 0.2rem 0 0.5rem; }
 @media (max-width: 40rem) {
   body.scrlib-page main, body.scrlib-index main { padding: 0 0.8rem 2rem; }
