@@ -151,3 +151,18 @@ def test_each_reference_anchor_is_on_one_entry_only(dataset):
 
     ids = [i for w in works(dataset) for i in re.findall(r'\bid="([^"]+)"', work_html(w))]
     assert len(ids) == len(set(ids)) == len(dataset.sources)  # each source once, none twice
+
+
+def test_a_chart_source_line_names_the_work_never_a_copys_site(dataset):
+    """A chart citing a copy names the work's author (and year), never the copy's host."""
+    from scrlib.record.cite import short_reference, works
+
+    copies = dataset.sources[dataset.sources["copy"] == "yes"]
+    line = source_line(dataset, list(copies["source_id"]))
+    for host in ("docslib.org", "247215.ittrading-hk.tech", "fly1.wordsworth.site",
+                 "bbctodays.pages.dev", "mirror at", "document copy"):
+        assert host not in line, (host, line)
+    named = [w.author for w in works(dataset, list(copies["source_id"]))]
+    assert all(author in line for author in named)
+    panel = dataset.source("docslib-scr-panel-first-report")
+    assert short_reference(dataset, panel).startswith("National panel of independent experts")

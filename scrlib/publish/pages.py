@@ -254,6 +254,7 @@ def _link_table(body: str, links) -> str:
 def glossary(dataset, event_ids) -> str:
     """Each event the key chart marks: what it was, when, and on whose word (every source that
     dates it), as an HTML definition list."""
+    from scrlib.record.cite import original_of, work_of
     from scrlib.record.records import human_date
 
     e = html.escape
@@ -265,7 +266,8 @@ def glossary(dataset, event_ids) -> str:
         row = resolved.loc[event_id]
         rows = dataset.events[dataset.events["event_id"] == event_id]
         words = "; ".join(dict.fromkeys(
-            f"{dataset.source(s).publisher}" for s in rows["source_id"]))
+            work_of(dataset.source(s), original_of(dataset, dataset.source(s))).author
+            for s in rows["source_id"]))
         when = human_date(str(row["date"])) if "date" in row else str(row["when"])
         items.append(f'<dt id="event-{e(event_id)}">{e(str(row["label"]))} ({e(when)})</dt>'
                      f"<dd>{e(str(row['description']))} On the word of: {e(words)}.</dd>")

@@ -349,13 +349,22 @@ def reference_list(dataset, source_ids: Iterable[str] | None = None, style: str 
     raise ValueError(f"unknown style {style!r}; allowed: text, markdown, bibtex, csl-json")
 
 
+def short_reference(dataset, source: Source) -> str:
+    """'Stowe Family Law (2014)': the work's author or publisher and year, never a copy's site
+    (a copy names the work it reproduces)."""
+    work = work_of(source, original_of(dataset, source))
+    return f"{work.author} ({work.date[:4] if work.date else 'n.d.'})"
+
+
 def source_line(dataset, source_ids: Iterable[str]) -> str:
-    """'Source: A (2014); B (n.d., 4 articles).' for the sources of the points a chart shows;
-    sources that read alike are named once, with how many there are."""
+    """'Source: A (2014); B (n.d., 4 items).' for the sources of the points a chart shows, each
+    named by its work's author (never a copy's site); sources that read alike are named once,
+    with how many there are."""
     found = sources_of(dataset, source_ids)
     counts: dict[str, int] = {}
     for s in found:
-        counts[s.short] = counts.get(s.short, 0) + 1
+        short = short_reference(dataset, s)
+        counts[short] = counts.get(short, 0) + 1
     shown = [short if n == 1 else short.removesuffix(")") + f", {n} items)"
              for short, n in counts.items()]
     return "Source: " + "; ".join(shown) + "."
