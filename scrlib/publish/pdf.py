@@ -79,8 +79,10 @@ def _rewrite(body: str, name: str, pages: set[str]) -> str:
 
 def combined_html(folder: Path) -> str:
     """Every page of the report in ``folder`` as one HTML document for print."""
+    from scrlib.publish.downloads import citation
     from scrlib.publish.pages import TITLE
 
+    cite = citation("", "", TITLE)
     order = _order(folder)
     names = {p.stem for p in order}
     styles, parts = {}, []
@@ -96,8 +98,8 @@ def combined_html(folder: Path) -> str:
         parts.append(f'<section class="report-page" id="{path.stem}--top">'
                      f"{_rewrite(body, path.stem, names)}</section>")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{html.escape(TITLE)}</title>"
-            '<meta name="author" content="scrlib contributors">'
+            f"<title>{html.escape(cite.title)}</title>"
+            f'<meta name="author" content="{html.escape(cite.authors)}">'
             f"{''.join(styles)}</head>"
             f'<body class="scrlib-index"><main>{"".join(parts)}</main></body></html>')
 
