@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,10 @@ settings.register_profile("scrlib", derandomize=True)
 settings.load_profile("scrlib")
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+# Report builds in the tests leave out the PDF (several seconds of layout each): the PDF has
+# its own tests (tests/test_pdf.py), and the browser test builds the report with it.
+os.environ["SCRLIB_REPORT_PDF"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -201,3 +201,23 @@ def test_the_bayesian_probabilities_follow_the_dates_and_match_scrlib(explorer):
     assert {k: float(v) for k, v in shown.items()} == pytest.approx(
         dict(zip(direct.explanations["explanation"], direct.explanations["probability"],
                  strict=True)), rel=1e-5)
+
+
+def test_the_default_state_reads_for_a_reader_and_its_chart_is_described():
+    """What the report's explore page shows: what the live version offers and where, in words
+    for a reader (no make command), and alt text that says what the chart shows without listing
+    its values or promising data it does not link."""
+    import re
+
+    from scrlib.record.load import load
+
+    note = explore.LIVE_NOTE
+    assert "make " not in note and "`" not in note
+    assert "JupyterLab" in note and "move each policy date" in note
+    explorer = explore.Explorer(load())
+    view = explorer.view(explore.Choices())
+    alt = explorer.alt(view)
+    name = explorer.dataset.series_info(view.choices.series).name
+    assert alt.startswith(f"A chart of {name}") and "linked below" not in alt
+    assert all(label in alt for label in view.dates)
+    assert len(re.findall(r"\b\d+(?:\.\d+)?\b", alt)) <= 8  # years and dates, not the values

@@ -75,4 +75,54 @@ def test_a_count_at_a_date_reads_as_that_day():
     parsed = parse_period("2020-03-31..2020-03-31")
     assert parsed.start == parsed.end
     assert readable("2020-03-31..2020-03-31") == "31 March 2020"
-    assert readable("2020-03-31..2020-04-01") == "31 March 2020 to 1 April 2020"
+    assert readable("2020-03-31..2020-04-01") == "31 March to 1 April 2020"
+
+
+@pytest.mark.parametrize(("code", "plain", "with_months"), [
+    ("FY2016-17", "2016-17", "2016-17 (April to March)"),
+    ("PY2013-14", "2013-14 (July to June)", "2013-14 (July to June)"),
+    ("CY2020", "2020", "2020"),
+    ("2011-02..2011-03", "February to March 2011", "February to March 2011"),
+    ("2018-07..2019-11", "July 2018 to November 2019", "July 2018 to November 2019"),
+    ("2010-04-01..2010-12-31", "1 April to 31 December 2010", "1 April to 31 December 2010"),
+    ("2010-04-01..2011-01-31", "1 April 2010 to 31 January 2011",
+     "1 April 2010 to 31 January 2011"),
+    ("FY2011-12..FY2013-14", "2011-12 to 2013-14", "2011-12 to 2013-14 (April to March)"),
+    ("PY2013-14..PY2015-16", "2013-14 to 2015-16 (July to June)",
+     "2013-14 to 2015-16 (July to June)"),
+])
+def test_a_period_reads_as_a_reader_writes_it(code, plain, with_months):
+    from scrlib.record.periods import readable
+
+    assert readable(code) == plain
+    assert readable(code, months=True) == with_months
+
+
+def test_every_period_in_the_record_reads_without_a_code():
+    """No period of the record keeps a code prefix, a '..' or a month in digits for a reader:
+    the only 'yyyy-yy' left is a split year (2012-13)."""
+    import re
+
+    from scrlib.record.load import load
+    from scrlib.record.periods import readable
+
+    for code in load().figures["period"].astype(str).unique():
+        shown = readable(code, months=True)
+        assert not re.search(r"\b(FY|PY|CY)\d|\.\.|\d{4}-\d{2}-", shown), (code, shown)
+        for first, second in re.findall(r"\b(\d{4})-(\d{2})\b", shown):
+            assert (int(first) + 1) % 100 == int(second), (code, shown)
+
+
+def test_period_codes_in_free_text_read_as_a_reader_writes_them(dataset):
+    """A note or definition keeps its words; only its period codes change."""
+    from scrlib.reader.record_tables import plain_ids
+    from scrlib.record.periods import readable_in
+
+    assert (readable_in("Figures for FY2016-17 to FY2018-19 were not found; 2011-02..2011-03 "
+                        "too, and CY2020.") ==
+            "Figures for 2016-17 to 2018-19 were not found; February to March 2011 too, and 2020.")
+    assert readable_in("In 2012-13, on 2013-04-01.") == "In 2012-13, on 2013-04-01."
+    import re
+
+    for text in [*dataset.series["definition"], *dataset.series["note"]]:
+        assert not re.search(r"\b(FY|PY|CY)\d{4}|\d\.\.\d", plain_ids(text, dataset)), text

@@ -10,15 +10,17 @@ bytes) and the commit is the code's.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrlib.reader.evidence import figure_anchor, number_anchor, single_figure_anchor
+from scrlib.publish.downloads import PDF, Citation, citation, pdf_wanted
+from scrlib.reader.evidence import figure_anchor, number_anchor
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TITLE = ("Serious Case Reviews in England: how the numbers changed around the policy changes of "
          "2010-2013")
 SHORT_TITLE = "Serious Case Reviews in England"
+LAB_ONLY = "lab-only"  # a notebook cell with this tag is left out of the report's pages
 
 STYLE = """
 body.scrlib-page, body.scrlib-index {
@@ -60,16 +62,49 @@ h1 { font-size: 1.5rem; }
 dl.glossary dt { font-weight: bold; margin-top: 0.5rem; }
 dl.glossary dd { margin-left: 1rem; }
 .jp-OutputArea-output pre { white-space: pre-wrap; }
+a.skip-link { position: absolute; left: -999rem; top: 0; z-index: 10; background: #fff;
+  color: #1d3f6e; padding: 0.5rem 1rem; font-family: Arial, Helvetica, sans-serif; }
+a.skip-link:focus { left: 0.5rem; top: 0.5rem; }
+div.table-wrap { overflow-x: auto; max-width: 100%; margin: 0.8rem 0; }
+div.table-wrap:focus { outline: 2px solid #1d3f6e; outline-offset: 2px; }
+div.table-wrap table { margin: 0; }
+caption { caption-side: top; text-align: left; font-family: Arial, Helvetica, sans-serif;
+  font-weight: bold; font-size: 0.85rem; padding: 0 0 0.3rem; }
+svg, video, canvas { max-width: 100%; height: auto; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+main { overflow-wrap: break-word; }
+q, td, th { overflow-wrap: anywhere; }
+body.scrlib-page main a:link, body.scrlib-page main a:visited, body.scrlib-index main a {
+  text-decoration: underline; text-underline-offset: 0.15em; }
+body.scrlib-page main a.term:link, body.scrlib-page main a.term:visited,
+body.scrlib-index main a.term { text-decoration-style: dotted; }
+nav.contents ol ul { margin: 0.2rem 0 0.5rem; }
+@media (max-width: 40rem) {
+  body.scrlib-page main, body.scrlib-index main { padding: 0 0.8rem 2rem; }
+  h1 { font-size: 1.3rem; }
+  body.scrlib-page .jp-Cell { padding: 0; }
+  body.scrlib-page .jp-OutputArea-output { overflow-x: auto; }
+}
 """
+
+
+SKIP_LINK = '<a class="skip-link" href="#main">Skip to the content</a>'
 
 
 @dataclass(frozen=True)
 class Chrome:
-    """What every page shares: the build's data date and commit, and the sections to link."""
+    """What every page shares: the build's data date and commit, the sections to link, and how
+    to cite the report (from the repository's CITATION.cff unless given)."""
 
     data_as_of: str
     commit: str
     sections: tuple[tuple[str, str], ...] = ()  # (notebook name, title)
+    cite: Citation | None = None
+    pdf: bool = field(default_factory=pdf_wanted)  # the build writes the PDF its pages link
+
+    def __post_init__(self):
+        if self.cite is None:
+            object.__setattr__(self, "cite", citation(self.data_as_of, self.commit, TITLE))
 
     @property
     def short_commit(self) -> str:
@@ -88,21 +123,24 @@ class Chrome:
         return f'<nav class="scrlib-nav" aria-label="Report"><ul>{items}</ul></nav>'
 
     def cite_text(self) -> str:
-        return (f"scrlib ({self.data_as_of[:4]}). {TITLE}. Report built from commit "
-                f"{self.short_commit}, data as of {self.data_as_of}.")
+        return self.cite.text()
 
     def cite_bibtex(self) -> str:
-        key = f"scrlib{self.data_as_of[:4]}"
-        return (f"@techreport{{{key},\n  author = {{{{scrlib}}}},\n  title = {{{TITLE}}},\n"
-                f"  year = {{{self.data_as_of[:4]}}},\n  note = {{Built from commit "
-                f"{self.short_commit}; data as of {self.data_as_of}}}\n}}")
+        return self.cite.bibtex()
 
     def footer(self) -> str:
-        """Data date and commit, and how to cite the report (text and BibTeX)."""
+        """Data date and commit, where the data and the PDF are, and how to cite the report
+        (text and BibTeX)."""
         e = html.escape
-        return (f'<footer class="scrlib-footer"><p>Data as of {e(self.data_as_of)}, built from '
+        from scrlib.record.records import human_date
+
+        when = human_date(self.data_as_of) if self.data_as_of[:1].isdigit() else self.data_as_of
+        return (f'<footer class="scrlib-footer"><p>Data as of {e(when)}, built from '
                 f"commit {e(self.short_commit)}. Every figure is cited to its source: see "
-                '<a href="figures.html">every figure and its source</a>.</p>'
+                '<a href="figures.html">every figure and its source</a>. '
+                '<a href="index.html#data">Download the data</a>'
+                + (f' or <a href="{PDF}">the whole report as a PDF</a>' if self.pdf else "")
+                + ".</p>"
                 f"<p>Cite this report: {e(self.cite_text())}</p>"
                 f"<details><summary>BibTeX</summary><pre>{e(self.cite_bibtex())}</pre>"
                 "</details></footer>")
@@ -138,8 +176,13 @@ def render_notebook(notebook: Path, target: Path, chrome: Chrome) -> None:
     the report's style, navigation and footer, and nothing loaded from the network."""
     import nbformat
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
+    config = Config()  # a cell tagged lab-only (the live explorer) is for JupyterLab alone
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {LAB_ONLY}
     exporter = HTMLExporter(
+        config=config,
         template_name="scrlib",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
@@ -211,6 +254,7 @@ def _link_table(body: str, links) -> str:
 def glossary(dataset, event_ids) -> str:
     """Each event the key chart marks: what it was, when, and on whose word (every source that
     dates it), as an HTML definition list."""
+    from scrlib.record.cite import original_of, work_of
     from scrlib.record.records import human_date
 
     e = html.escape
@@ -222,7 +266,8 @@ def glossary(dataset, event_ids) -> str:
         row = resolved.loc[event_id]
         rows = dataset.events[dataset.events["event_id"] == event_id]
         words = "; ".join(dict.fromkeys(
-            f"{dataset.source(s).publisher}" for s in rows["source_id"]))
+            work_of(dataset.source(s), original_of(dataset, dataset.source(s))).author
+            for s in rows["source_id"]))
         when = human_date(str(row["date"])) if "date" in row else str(row["when"])
         items.append(f'<dt id="event-{e(event_id)}">{e(str(row["label"]))} ({e(when)})</dt>'
                      f"<dd>{e(str(row['description']))} On the word of: {e(words)}.</dd>")
@@ -233,8 +278,10 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     """The report's front page: the key message and its chart first (what a reader sees at
     1280 x 800 without scrolling), a glossary of the events it marks, then each notebook's
     answer, the sections, the references (as links) and what the run used."""
+    from scrlib.publish.downloads import data_section, json_ld
+    from scrlib.publish.terms import glossary_html
     from scrlib.reader import answers as answer_files
-    from scrlib.record.cite import original_of, reference_html, sources_of
+    from scrlib.record.cite import work_html, works
 
     e = html.escape
     found = {a.notebook: a for a in answer_files.read(stage / "figures")}
@@ -244,7 +291,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
         chart = ""
         if key.chart and (stage / "figures" / f"{key.chart}.png").is_file():
             chart = (f'<figure class="key-chart"><img src="figures/{e(key.chart)}.png" '
-                     f'alt="{e(_alt_from_csv(stage / "figures" / f"{key.chart}.csv"))}">'
+                     f'alt="{e(_key_chart_alt(stage / "figures" / f"{key.chart}.csv"))}">'
                      f'<figcaption><a href="figures/{e(key.chart)}.csv">The chart\'s data '
                      f'(CSV)</a> &middot; <a href="figures/{e(key.chart)}.json">What it shows '
                      "and where from</a></figcaption></figure>")
@@ -262,13 +309,13 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
     items = "\n".join(
         f'<li><a href="{e(r.name)}.html">{e(titles.get(r.name, r.name))}</a> '
         f'(<a href="{e(r.name)}.ipynb">notebook</a>)</li>' for r in runs)
-    params = "\n".join(f"<tr><td>{e(titles.get(r.name, r.name))}</td>"
+    params = "\n".join(f'<tr><th scope="row">{e(titles.get(r.name, r.name))}</th>'
                        f"<td>{_parameters_text(r.parameters)}</td></tr>" for r in runs)
-    refs = "\n".join(f"<li>{reference_html(s, original_of(dataset, s))}</li>"
-                     for s in sources_of(dataset))
+    refs = "\n".join(f"<li>{work_html(w)}</li>" for w in works(dataset))
     changed = "" if changes is None else (
         f'<p class="changes">{e(changes.sentence())} <a href="changes.html">What changed since '
         "the last report</a>.</p>")
+    head = json_ld(dataset, chrome.cite, stage, chrome.pdf) + "\n"
     return _document(f"{SHORT_TITLE}: the report", "index", chrome, f"""<h1>{e(TITLE)}</h1>
 {lead}
 {changed}
@@ -282,42 +329,56 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 <ol>
 {items}
 </ol>
+{data_section(stage, titles, chrome.pdf)}
+<h3>How to cite this report</h3>
+<p>{e(chrome.cite_text())}</p>
+<details><summary>BibTeX</summary><pre>{e(chrome.cite_bibtex())}</pre></details>
+<h2 id="glossary">Words used in this report</h2>
+<p>Each term links here from its first use on every page.</p>
+{glossary_html(dataset)}
 <h2>References</h2>
 <ol class="references">
 {refs}
 </ol>
 <h2>About this run</h2>
-<table><tr><th>Section</th><th>Parameters changed from the notebook's defaults</th></tr>
+<table class="run"><caption>What this run was given</caption>
+<thead><tr><th scope="col">Section</th><th scope="col">Parameters changed from the notebook's
+defaults</th></tr></thead>
+<tbody>
 {params}
-</table>
-<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""")
+</tbody></table>
+<p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""", head)
 
 
 def _parameters_text(values: dict) -> str:
-    """A run's parameters for readers: "name: value" lines, or that the defaults were used."""
-    if not values:
-        return "none (the defaults)"
+    """A run's parameters for readers: "name: value" lines, or that the defaults were used
+    (where a notebook writes its files is the run's business, not a reader's, so not shown)."""
     shown = []
     for name, value in sorted(values.items()):
+        if name == "output_dir":
+            continue
         text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        shown.append(f"{html.escape(name)}: <code>{html.escape(text)}</code>")
-    return "<br>".join(shown)
+        shown.append(f"{html.escape(name.replace('_', ' '))}: {html.escape(text)}")
+    return "<br>".join(shown) or "none (the defaults)"
 
 
-def _alt_from_csv(path: Path) -> str:
-    """Alt text for a chart from its data file: what is plotted and every value."""
+def _key_chart_alt(path: Path) -> str:
+    """Alt text for the key chart: what it shows and over which years, in a sentence (its values
+    are in the message beside it and in its data, which the caption links)."""
     import csv
+    import json
 
-    if not path.is_file():
-        return "A chart; its data are linked below it."
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if len(rows) < 2:
-        return "A chart; its data are linked below it."
-    head, body = rows[0], rows[1:]
-    values = "; ".join(", ".join(f"{h} {v}" for h, v in zip(head, r, strict=False) if v)
-                       for r in body)
-    return f"A chart of {', '.join(head[1:])} by {head[0]}: {values}."
+    about = path.with_suffix(".json")
+    title = (json.loads(about.read_text(encoding="utf-8")).get("title", "")
+             if about.is_file() else "")
+    rows = []
+    if path.is_file():
+        with path.open(encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))[1:]
+    span = f", from {rows[0][0]} to {rows[-1][0]}" if len(rows) >= 2 else ""
+    what = f"A chart: {title}" if title else "A chart"
+    linked = "; its figures are in the chart's data, linked below it" if rows else ""
+    return f"{what}{span}, with the policy dates marked{linked}."
 
 
 def number_link(text: str, anchor: str) -> str:
@@ -335,82 +396,17 @@ def linked(message) -> str:
     return text
 
 
-def computed_numbers(dataset, messages) -> str:
-    """The figures page's account of each computed number the key message and the answers use:
-    how, and from which figures (each a link); one entry for a number several pages share."""
-    e = html.escape
-    items = {}
-    for message in messages:
-        for number in getattr(message, "numbers", ()):
-            anchor = number_anchor(number)
-            if not anchor.startswith("computed-") or anchor in items:
-                continue
-            name = dataset.series_info(number["series"]).name
-            inputs = ", ".join(
-                f'<a href="#{e(figure_anchor(number["series"], p))}">'
-                f'{e(p.removeprefix("FY"))}</a>' for p in number["periods"])
-            how = {"average": "the average of the yearly figures for",
-                   "change": "the change between the figures for"}.get(number["how"], "from")
-            items[anchor] = (f'<li id="{e(anchor)}"><strong>{e(number["text"])}</strong>: '
-                             f"{how} {e(name)} in {inputs}.</li>")
-    if not items:
-        return ""
-    return ("<section><h2>Computed numbers, and the figures they come from</h2>"
-            f"<ul>{''.join(items[k] for k in sorted(items))}</ul></section>")
-
-
 def figures_page(dataset, chrome: Chrome, messages=()) -> str:
-    """Every cited figure, grouped by series and period, each with its value as the source
-    gives it, the period, the source (title, publisher, date, address, whether it is a copy and
-    of what) and the source's own words: what a number on any page links to."""
-    from scrlib.reader.record_tables import plain_ids
-    from scrlib.record.cite import original_of
-    from scrlib.record.records import human_date
+    """Every cited figure in the order of the report's story, each with its value as the source
+    gives it, the source and its own words, and each computed number with its inputs
+    (:mod:`scrlib.publish.figures_page`): what a number on any page links to."""
+    from scrlib.publish.figures_page import figures_body
 
-    e = html.escape
-    figs = dataset.figures.sort_values(["series_id", "start", "end", "source_id"])
-    sections = []
-    for series_id, rows in figs.groupby("series_id", sort=False):
-        info = dataset.series_info(series_id)
-        blocks = []
-        for period, group in rows.groupby("period", sort=False):
-            entries = []
-            for f in group.itertuples(index=False):
-                source = dataset.source(f.source_id)
-                value = (f"{f.value:,g}" if f.value_qualifier == "exact"
-                         else f"{f.value_qualifier} {f.value:,g}")
-                original = original_of(dataset, source)
-                copy = ""
-                if source.is_copy:
-                    copy = (f" A copy: the original is {e(original.publisher)}, "
-                            f"<cite>{e(original.title)}</cite> "
-                            f'(<a href="{e(original.url)}">{e(original.url)}</a>).'
-                            if original is not None else
-                            f" A copy: {e(source.original_note or 'its original is not named')}")
-                entries.append(
-                    f'<li id="{e(single_figure_anchor(f.figure_id))}"><strong>{e(value)}</strong> '
-                    f"({e(str(f.period_stated))}) &mdash; {e(source.publisher)} "
-                    f"({e(human_date(source.date_published) if source.date_published else 'n.d.')}"
-                    f"), <cite>{e(source.title)}</cite>: "
-                    f'&ldquo;<q class="excerpt">{e(f.excerpt)}</q>&rdquo; '
-                    f'<a href="{e(source.url)}">{e(source.url)}</a>'
-                    f" (read {e(human_date(source.date_accessed))}).{copy}</li>")
-            blocks.append(f'<h3 id="{e(figure_anchor(series_id, str(period)))}">'
-                          f"{e(info.name)}, {e(str(period).removeprefix('FY'))}</h3>"
-                          f"<ul>{''.join(entries)}</ul>")
-        sections.append(f'<section id="series-{e(series_id)}"><h2>{e(info.name)}</h2>'
-                        f"<p>{e(plain_ids(info.definition, dataset))}</p>{''.join(blocks)}"
-                        "</section>")
     return _document(f"Every figure and its source | {SHORT_TITLE}", "figures", chrome,
-                     f"""<h1>Every figure and its source</h1>
-<p>Each number the report uses, as its source states it: the value, the period, who published it
-and when, the source's own words, and its address. Where two sources disagree both are shown;
-which one the analysis uses, and why, is in the sources notebook.</p>
-{computed_numbers(dataset, messages)}
-{''.join(sections)}""")
+                     figures_body(dataset, messages))
 
 
-def _document(title: str, page: str, chrome: Chrome, body: str) -> str:
+def _document(title: str, page: str, chrome: Chrome, body: str, head: str = "") -> str:
     """A page of the report's own (the index, the figures page): head, navigation with ``page``
     marked, ``body`` and the footer."""
     return f"""<!DOCTYPE html>
@@ -419,17 +415,32 @@ def _document(title: str, page: str, chrome: Chrome, body: str) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{html.escape(title)}</title>
-<style>{STYLE}</style>
+{head}<style>{STYLE}</style>
 </head>
 <body class="scrlib-index">
+{SKIP_LINK}
 {chrome.nav(page)}
-<main>
+<main id="main">
 {body}
 {chrome.footer()}
 </main>
 </body>
 </html>
 """
+
+
+def finish_pages(folder: Path) -> None:
+    """The last pass over every page of a report folder (rewritten in place): tables captioned,
+    scoped and in boxes that scroll on a narrow screen (:mod:`scrlib.publish.access`), and each
+    glossary term's first use linked (:mod:`scrlib.publish.terms`)."""
+    from scrlib.publish.access import accessible_tables
+    from scrlib.publish.terms import INDEX, link_terms
+
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        done = link_terms(accessible_tables(text), on_index=page.name == INDEX)
+        if done != text:
+            page.write_text(done, encoding="utf-8")
 
 
 NUMBER_LINK = r'<a class="number" href="figures\.html#([^"]*)">(.*?)</a>'

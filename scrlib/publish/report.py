@@ -830,6 +830,10 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
             for r in runs:
                 log(f"  reused {r.name} (no input changed since it ran)" if r.reused
                     else f"  ok {r.name} ({r.seconds:.1f} s)")
+            with step("data package"):
+                from scrlib.publish.downloads import write_package
+
+                write_package(stage, data_dir())  # the data package it was built from, a ZIP
             with step("changes"):
                 now = {"parameters": {r.name: r.parameters for r in runs},
                        "git_commit": chrome.commit,
@@ -848,14 +852,23 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 (stage / "figures.html").write_text(
                     pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
                     encoding="utf-8")
+            with step("finish pages"):
+                pages.finish_pages(stage)  # tables for every reader; each term's first use linked
             with step("number link check"):
                 broken = pages.broken_number_links(stage, dataset)
             if broken:
                 raise EvidenceLinkError(
                     "a number would not lead to words that state it (no report was "
                     "published): " + "; ".join(broken))
+            pdf_inputs = None
+            if chrome.pdf:  # the whole report as one PDF, which every page links
+                from scrlib.publish import pdf
+
+                with step("PDF"):
+                    pdf_inputs = pdf.publish(stage, target if target.is_dir() else None)
             with step("manifest (hashes)"):
                 manifest = _manifest(stage, runs, started, kernel, changes)
+                manifest["pdf_inputs"] = pdf_inputs
                 (stage / "manifest.json").write_text(
                     json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
                 )

@@ -88,6 +88,14 @@ class View:
         return float(row["rate_ratio"].iloc[0])
 
 
+LIVE_NOTE = ("What follows is the explorer at its default choices. Its live version, in "
+             "JupyterLab, lets you move each policy date within what its sources allow, take a "
+             "disputed figure's other value, change the model or leave out a year, and redraws "
+             "the answer, the table and the chart as you do; open this notebook (06-explore."
+             "ipynb, beside this report's pages) in the project's JupyterLab to use it.")
+"""Said above the explorer's default state wherever it is not live (the report's page)."""
+
+
 class Explorer:
     """The explorer's logic over one dataset (cached where the data do not change)."""
 
@@ -347,12 +355,29 @@ class Explorer:
         from scrlib.record.cite import escape_markdown
 
         view = self.view(choices or Choices())
-        note = ("*This is the explorer's default state. The live version, with controls, runs "
-                "in JupyterLab (`make lab`, then open this notebook).*")
+        note = f"*{LIVE_NOTE}*"
         warnings = "".join(f"\n- {escape_markdown(w)}" for w in view.result.warnings)
         return [Markdown(note), Markdown(f"**Answer.** {escape_markdown(view.answer)}{warnings}"),
                 HTML(self.estimate_html(view)), self.table(view), HTML(self.bayes_html(view)),
-                Image(data=self.png(view), format="png")]
+                Image(data=self.png(view), format="png", alt=self.alt(view))]
+
+    def alt(self, view: View) -> str:
+        """The chart's alt text: a sentence or two on what it shows (its values are in the
+        answer and the table above it)."""
+        from scrlib.record.periods import fiscal_label
+        from scrlib.record.records import human_date
+
+        name = self.dataset.series_info(view.choices.series).name
+        years = [fiscal_label(p) for p in view.data["fiscal_year"]]
+        dates = "; ".join(f"{label}, {human_date(f'{when:%Y-%m}')}"
+                          for label, when in view.dates.items())
+        text = (f"A chart of {name} each year from {years[0]} to {years[-1]}, with the model's "
+                "fitted line and its 95% band, and the line it expects had nothing changed at "
+                f"the policy dates, which are marked ({dates}).")
+        if view.profile is not None:
+            text += (" Below it, how well one lasting change fits when placed at each date, "
+                     "with the chosen dates marked.")
+        return text
 
 
 def _plain(row) -> str:

@@ -7,6 +7,7 @@ import pandas as pd
 from scrlib.its.fmt import labelled
 from scrlib.reader.evidence import figure_anchor, single_figure_anchor
 from scrlib.reader.notebook import with_links
+from scrlib.record.schema import RULES
 
 
 def figure_table(dataset, series_ids=None) -> pd.DataFrame:
@@ -45,7 +46,7 @@ def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
             "Value": conf["value"].map("{:g}".format).to_numpy(),
             "Source": [dataset.source(s).short for s in conf["source_id"]],
             "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
-            "Rule": conf["rule"].to_numpy(),
+            "Rule": [RULES.get(r, r) for r in conf["rule"]],
             "Reason": conf["reason"].to_numpy(),
         }
     ).pipe(labelled)
@@ -69,8 +70,11 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
 
 
 def plain_ids(text: str, dataset) -> str:
-    """``text`` with the record's event and series ids replaced by their labels and names."""
+    """``text`` with the record's event and series ids replaced by their labels and names, and
+    its period codes written as a reader writes them."""
     import re
+
+    from scrlib.record.periods import readable_in
 
     if not isinstance(text, str) or not text:
         return text
@@ -82,7 +86,7 @@ def plain_ids(text: str, dataset) -> str:
             re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
         memo["plain ids"] = (names, pattern)
     names, pattern = memo["plain ids"]
-    return pattern.sub(lambda m: names[m.group(1)], text)
+    return readable_in(pattern.sub(lambda m: names[m.group(1)], text))
 
 
 def readable_resolved(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
@@ -186,7 +190,7 @@ def event_conflict_table(dataset) -> pd.DataFrame:
         "Source": [dataset.source(s).short for s in conf["source_id"]],
         "Excerpt": conf["excerpt"].to_numpy(),
         "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
-        "Rule": conf["rule"].to_numpy(),
+        "Rule": [RULES.get(r, r) for r in conf["rule"]],
         "Reason": conf["reason"].to_numpy(),
     }).pipe(labelled)
 

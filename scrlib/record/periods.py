@@ -162,24 +162,60 @@ def fiscal_label(period: pd.Period) -> str:
     return f"{end - 1}-{end % 100:02d}"
 
 
-def readable(code: str) -> str:
-    """A period code as a reader writes it: 'FY2012-13' -> '2012-13', 'PY2013-14' ->
-    '2013-14 (July to June)', 'CY2020' -> '2020', '2010-04-01..2011-01-31' -> '1 April 2010 to
-    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'; a single day
-    ('2020-03-31..2020-03-31', a count at a date) -> '31 March 2020'."""
+_YEAR_MONTHS = {"FY": "April to March", "PY": "July to June"}
+
+
+def readable(code: str, *, months: bool = False) -> str:
+    """A period code as a reader writes it: 'FY2012-13' -> '2012-13' (with ``months``: '2012-13
+    (April to March)'), 'PY2013-14' -> '2013-14 (July to June)', 'CY2020' -> '2020',
+    '2011-02..2011-03' -> 'February to March 2011', '2010-04-01..2011-01-31' -> '1 April 2010 to
+    31 January 2011', 'FY2011-12..FY2013-14' -> '2011-12 to 2013-14'. Text that is not a period
+    code is returned as it is."""
     from scrlib.record.records import human_date
 
+    code = str(code).strip()
     if ".." in code:
         first, last = code.split("..", 1)
-        if first == last:
-            return readable(first)
-        return f"{readable(first)} to {readable(last)}"
-    if code.startswith("FY"):
-        return code[2:]
-    if code.startswith("PY"):
-        return f"{code[2:]} (July to June)"
-    if code.startswith("CY"):
+        if first == last:  # a single day: a count at a date ('31 March 2020')
+            return readable(first, months=months)
+        left, right = readable(first), readable(last, months=months)
+        if first[:2] == last[:2] == "PY":
+            left = first[2:]  # '2013-14 to 2015-16 (July to June)'
+        same_year = (_MONTH.match(first) or _DAY.match(first)) and (
+            _MONTH.match(last) or _DAY.match(last)) and first[:4] == last[:4]
+        if same_year and left.endswith(" " + first[:4]):
+            left = left.removesuffix(" " + first[:4])  # 'February to March 2011'
+        return f"{left} to {right}"
+    m = _SPLIT_YEAR.match(code)
+    if m:
+        years = code[2:]
+        if m.group(1) == "PY" or months:
+            return f"{years} ({_YEAR_MONTHS[m.group(1)]})"
+        return years
+    if _CAL_YEAR.match(code):
         return code[2:]
     if _DAY.match(code) or _MONTH.match(code):
         return human_date(code)
     return code
+
+
+_CODE_IN_TEXT = re.compile(
+    r"(?<![\w.-])((?:FY|PY)[0-9]{4}-[0-9]{2}|CY[0-9]{4}|[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?)"
+    r"(?:\.\.((?:FY|PY)[0-9]{4}-[0-9]{2}|CY[0-9]{4}|[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?))?"
+    r"(?![\w-])")
+
+
+def readable_in(text: str) -> str:
+    """Free text (a note, a definition) with each period code in it written as a reader writes
+    it: 'Figures for FY2016-17 to FY2018-19' -> 'Figures for 2016-17 to 2018-19'. A plain
+    'YYYY-MM' or date is left alone unless it is one end of a range ('A..B')."""
+    def words(m: re.Match) -> str:
+        first, last = m.group(1), m.group(2)
+        if last is None and not first.startswith(("FY", "PY", "CY")):
+            return m.group(0)  # '2012-13' or a date on its own: already words
+        try:
+            return readable(m.group(0))
+        except (PeriodError, ValueError):
+            return m.group(0)
+
+    return _CODE_IN_TEXT.sub(words, text) if isinstance(text, str) else text

@@ -140,8 +140,8 @@ def copy_reliance_sentence(dataset) -> str:
     registered = sum(bool(dataset.source(s).mirror_of) for s in copies)
     alone, events = copy_only(dataset), copy_only_events(dataset)
     return (f"{len(copies)} of the {len(dataset.sources)} sources are copies; {registered} of "
-            f"them name a registered original, and the others say in `original_note` what the "
-            f"original is and why it is not registered. {len(alone)} series-periods and "
+            f"them name a registered original, and the record describes the others' originals "
+            f"and says why they are not registered. {len(alone)} series-periods and "
             f"{len(events)} event dates rest on copies alone: no stored page of the original "
             "publisher, and no independent report, states them.")
 

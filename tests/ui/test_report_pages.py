@@ -1,9 +1,11 @@
-"""In a real browser: the report a reader opens (issue 25).
+"""In a real browser: the report a reader opens (issues 25 and 34).
 
 The index's first screen (1280 x 800) holds the key message and its chart; every number link
 resolves to source words that state the number; no page asks the network for anything or logs
-a console error; no page shows NaN, a bare row number or a code id. Screenshots go to
-``reports/ui/`` (``make screenshots`` copies ``report.png`` into ``docs/``).
+a console error; no page shows NaN, a bare row number or a code id; every page reads at 1280
+and at 390 px without sideways scrolling, and axe-core finds no serious or critical problem on
+it at either width; the skip link leads to the content; the PDF is there and linked. Screenshots
+go to ``reports/ui/`` (``make screenshots`` copies ``report.png`` into ``docs/``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ FASTER = {"02-initiated": {"replicates": 49, "power_replicates": 200},
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """The report as make report builds it, PDF included."""
     from scrlib.publish import report
 
     out = tmp_path_factory.mktemp("report") / "latest"
-    report.build(out, config=report.ReportConfig(notebooks=FASTER), log=lambda *_: None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SCRLIB_REPORT_PDF", "1")
+        report.build(out, config=report.ReportConfig(notebooks=FASTER), log=lambda *_: None)
     return out
 
 
@@ -150,3 +155,73 @@ def test_no_page_shows_nan_a_row_number_or_a_code_id(built, browser):
             assert row_numbers == [], (path.name, row_numbers[:5])
         finally:
             page.close()
+
+
+WIDTHS = (1280, 390)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_reads_without_sideways_scrolling(built, browser, width):
+    wide = {}
+    for path in _pages(built):
+        page = _open(browser, path, width, 800)
+        try:
+            scroll = page.evaluate("() => document.documentElement.scrollWidth")
+            if scroll > width:
+                wide[path.name] = scroll
+            if width == 390 and path.name == "index.html":
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SHOTS / "report-390.png"))
+        finally:
+            page.close()
+    assert wide == {}, f"pages wider than {width} px: {wide}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_serious_or_critical_problem(built, browser, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe, found = Axe(), {}
+    for path in _pages(built):
+        page = _open(browser, path, width, 800)
+        try:
+            violations = axe.run(page).response["violations"]
+        finally:
+            page.close()
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+               for v in violations if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[path.name] = bad
+    assert found == {}, found
+
+
+def test_the_skip_link_leads_to_the_content(built, browser):
+    """On every page in the report's frame (its navigation bar): the first Tab reaches a link
+    to the content, which is the page's one main landmark."""
+    framed = [p for p in _pages(built) if 'class="scrlib-nav"' in p.read_text()]
+    assert {"index.html", "figures.html", "02-initiated.html"} <= {p.name for p in framed}
+    for path in framed:
+        page = _open(browser, path)
+        try:
+            page.keyboard.press("Tab")
+            first = page.evaluate("() => [document.activeElement.className,"
+                                  " document.activeElement.getAttribute('href')]")
+            assert first == ["skip-link", "#main"], (path.name, first)
+            assert page.locator("main#main").count() == 1, path.name
+        finally:
+            page.close()
+
+
+def test_the_pdf_of_the_whole_report_is_linked_and_there(built, browser):
+    import json
+
+    page = _open(browser, built / "index.html")
+    try:
+        assert page.locator("ul.downloads a[href='report.pdf']").count() == 1
+        assert page.locator("footer a[href='report.pdf']").count() == 1
+    finally:
+        page.close()
+    data = (built / "report.pdf").read_bytes()
+    assert data.startswith(b"%PDF-") and len(data) > 100_000
+    manifest = json.loads((built / "manifest.json").read_text())
+    assert manifest["outputs"]["report.pdf"] and manifest["pdf_inputs"]

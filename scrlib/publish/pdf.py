@@ -1,0 +1,203 @@
+"""The whole report as one PDF (WeasyPrint, which pip installs; its Pango libraries come with the
+system): the index, each section and the figures page, one after another, with a print
+stylesheet, links between pages turned into links inside the PDF, and page numbers.
+
+The PDF is the same bytes for the same pages and the same fonts: it carries no date, no file
+identifier drawn at random and no address of the folder it was built in (a link to one of the
+report's files, which a PDF cannot open beside it, is left as its words).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import warnings
+from pathlib import Path
+
+from scrlib.publish.downloads import PDF
+
+PRINT_CSS = """
+@page { size: A4; margin: 18mm 16mm 20mm;
+  @bottom-left { content: "Serious Case Reviews in England"; font: 8pt Arial, Helvetica,
+    sans-serif; color: #555; }
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt Arial,
+    Helvetica, sans-serif; color: #555; } }
+html { font-size: 10pt; }
+body { margin: 0; }
+nav.scrlib-nav, a.skip-link, footer.scrlib-footer details, p.chart-links { display: none; }
+section.report-page { break-before: page; }
+section.report-page:first-of-type { break-before: auto; }
+main { max-width: none !important; padding: 0 !important; }
+section.key { display: block; }
+h1, h2, h3, h4 { break-after: avoid; }
+figure, img, svg, tr, li { break-inside: avoid; }
+img, svg { max-width: 100% !important; height: auto; }
+table, .jp-RenderedHTMLCommon table { font-size: 7.5pt !important; width: 100%;
+  table-layout: auto !important; }
+th, td, .jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { overflow-wrap: break-word;
+  hyphens: auto; text-align: left !important; padding: 0.15rem 0.3rem !important; }
+a:not([href]) { color: inherit; }
+.table-wrap, .jp-RenderedHTMLCommon { overflow: visible !important; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 7.5pt; }
+a { color: #1d3f6e; text-decoration: none; }
+"""
+
+_ID = re.compile(r'\bid="([^"]*)"')
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_BODY = re.compile(r"<main\b[^>]*>(.*)</main>", re.S)
+_STYLES = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
+
+
+def _order(folder: Path) -> list[Path]:
+    """The pages in reading order: the index, the sections by name, then the figures page."""
+    sections = sorted(p for p in folder.glob("*.html")
+                      if p.name not in ("index.html", "figures.html", "changes.html"))
+    return [p for p in (folder / "index.html", *sections, folder / "figures.html")
+            if p.is_file()]
+
+
+def _rewrite(body: str, name: str, pages: set[str]) -> str:
+    """One page's content for the combined document: its ids made unique (``<page>--<id>``),
+    links to the report's pages made links inside the PDF, links to its other files left as
+    their words, and links to the web kept."""
+    body = _ID.sub(lambda m: f'id="{name}--{m.group(1)}"', body)
+
+    def href(match: re.Match) -> str:
+        url = html.unescape(match.group(1))
+        if url.startswith(("http://", "https://", "mailto:")):
+            return match.group(0)
+        target, _, anchor = url.partition("#")
+        page = Path(target).stem if target else name
+        if (target and target.endswith(".html") and page in pages) or not target:
+            return f'href="#{html.escape(page)}--{html.escape(anchor or "top")}"'
+        return 'data-file="' + html.escape(url) + '"'  # a file beside the report: words only
+
+    return _HREF.sub(href, body)
+
+
+def combined_html(folder: Path) -> str:
+    """Every page of the report in ``folder`` as one HTML document for print."""
+    from scrlib.publish.downloads import citation
+    from scrlib.publish.pages import TITLE
+
+    cite = citation("", "", TITLE)
+    order = _order(folder)
+    names = {p.stem for p in order}
+    styles, parts = {}, []
+    for path in order:
+        page = path.read_text(encoding="utf-8")
+        for style in _STYLES.findall(page.split("</head>")[0]):
+            if "--jp-" not in style:  # JupyterLab's own screen styles: slow to match, not needed
+                styles.setdefault(style, None)
+        found = _BODY.search(page)
+        body = found.group(1) if found else page
+        body = re.sub(r'<footer class="scrlib-footer">.*?</footer>', "", body, flags=re.S,
+                      count=0) if path.stem != "index" else body
+        parts.append(f'<section class="report-page" id="{path.stem}--top">'
+                     f"{_rewrite(body, path.stem, names)}</section>")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(cite.title)}</title>"
+            f'<meta name="author" content="{html.escape(cite.authors)}">'
+            f"{''.join(styles)}</head>"
+            f'<body class="scrlib-index"><main>{"".join(parts)}</main></body></html>')
+
+
+BASE = "file:///scrlib-report/"
+"""The address the combined document is read from, whatever folder holds the report: where
+WeasyPrint names an image after its address, the name is the same on every machine."""
+
+
+def _weasyprint():
+    """WeasyPrint, imported without its warning that a later version will need HarfBuzz's font
+    subsetter (which this machine may not have: fontTools subsets the fonts instead)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+        import weasyprint
+        import weasyprint.urls
+    return weasyprint
+
+
+def _fetcher(folder: Path):
+    """A URL fetcher that reads the report's own files (and data: addresses), nothing else."""
+    import mimetypes
+    from urllib.parse import unquote
+
+    urls = _weasyprint().urls
+    URLFetcher, URLFetcherResponse = urls.URLFetcher, urls.URLFetcherResponse
+    root = folder.resolve()
+
+    class ReportFiles(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if not url.startswith(BASE):
+                raise ValueError(f"the PDF reads only the report's own files, not {url}")
+            path = (root / unquote(url[len(BASE):].split("#")[0])).resolve()
+            if not path.is_relative_to(root):
+                raise ValueError(f"{url} is outside the report")
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
+
+    return ReportFiles()
+
+
+def write_pdf(folder: Path, target: Path | None = None) -> Path:
+    """Write the report in ``folder`` as one PDF (``report.pdf`` beside its pages)."""
+    weasyprint = _weasyprint()
+    target = target or folder / PDF
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # unsupported screen CSS, said once
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    document = weasyprint.HTML(string=combined_html(folder), base_url=BASE,
+                               url_fetcher=_fetcher(folder))
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "0"  # fontTools dates each font it subsets: not the clock
+    try:
+        document.write_pdf(target, stylesheets=[weasyprint.CSS(string=PRINT_CSS)],
+                           pdf_identifier=False)
+    finally:
+        if before is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+    return target
+
+
+def inputs_digest(folder: Path) -> str:
+    """One hash of everything the PDF is made from: its pages, the files they show, the print
+    stylesheet, this module and WeasyPrint's version."""
+    import hashlib
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    digest.update(Path(__file__).read_bytes())
+    digest.update(metadata.version("weasyprint").encode())
+    for path in [*_order(folder), *sorted((folder / "figures").glob("*.png"))]:
+        if path.is_file():
+            digest.update(f"{path.relative_to(folder).as_posix()}\n".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def publish(stage: Path, previous: Path | None = None) -> str:
+    """Write ``report.pdf`` into ``stage``; return the hash of its inputs (for the manifest).
+    The last report's PDF is reused, not rendered again, only when its manifest says it was
+    made from the same inputs and the file is still the bytes that manifest lists."""
+    import hashlib
+    import json
+    import shutil
+
+    wanted = inputs_digest(stage)
+    if previous is not None and (previous / PDF).is_file():
+        try:
+            manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        old = previous / PDF
+        if (manifest.get("pdf_inputs") == wanted and manifest.get("outputs", {}).get(PDF)
+                == hashlib.sha256(old.read_bytes()).hexdigest()):
+            shutil.copyfile(old, stage / PDF)
+            return wanted
+    write_pdf(stage)
+    return wanted

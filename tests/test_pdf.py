@@ -1,0 +1,104 @@
+"""The whole report as one PDF: every page in reading order, links between pages kept inside the
+PDF, the same bytes wherever it is built, and a last PDF reused only when verified."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import zlib
+from pathlib import Path
+
+import pytest
+
+from scrlib.publish import pages, pdf
+from scrlib.record.paths import notebooks_dir
+
+SECTION = "03-publication"  # the smallest committed notebook: one section is enough here
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, dataset) -> Path:
+    """A report folder as a build leaves it before the PDF: the index, one section, the figures
+    page, with the glossary's links."""
+    from scrlib.publish import report
+    from scrlib.publish.terms import link_pages
+
+    out = tmp_path_factory.mktemp("report")
+    (out / "figures").mkdir()
+    chrome = pages.Chrome("2026-12-05", "0123456789abcdef", ((SECTION, "Publication"),),
+                          pdf=True)
+    pages.render_notebook(notebooks_dir() / f"{SECTION}.ipynb", out / f"{SECTION}.html", chrome)
+    (out / "index.html").write_text(
+        pages.index_page(out, [], report.ReportConfig(), dataset, None, chrome))
+    (out / "figures.html").write_text(pages.figures_page(dataset, chrome))
+    link_pages(out)
+    return out
+
+
+def test_every_page_is_in_the_pdf_in_order_with_its_links_inside_it(folder):
+    combined = pdf.combined_html(folder)
+    starts = [combined.index(f'id="{name}--top"') for name in ("index", SECTION, "figures")]
+    assert starts == sorted(starts)
+    ids = re.findall(r'\bid="([^"]+)"', combined)
+    assert len(ids) == len(set(ids))  # each page's ids kept apart
+    inside = re.findall(r'href="#([^"]+)"', combined)
+    assert inside and set(inside) <= set(ids)
+    assert any(i.startswith("figures--sp-") for i in inside)  # a number leads to its figures
+    assert any(i.startswith("index--term-") for i in inside)  # a term leads to the glossary
+    hrefs = re.findall(r'href="([^"#][^"]*)"', combined)
+    assert hrefs and all(h.startswith(("http://", "https://")) for h in hrefs)
+
+
+def _streams(data: bytes) -> bytes:
+    """The PDF's bytes with every compressed stream opened."""
+    out = [data]
+    for found in re.finditer(rb"stream\r?\n", data):
+        try:
+            out.append(zlib.decompressobj().decompress(data[found.end():found.end() + 2_000_000]))
+        except zlib.error:
+            continue
+    return b"\n".join(out)
+
+
+def test_the_pdf_is_the_same_bytes_wherever_it_is_built(folder, tmp_path):
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere" / "deeper"
+    for where in (here, elsewhere):  # one section with its charts: fonts, images and links
+        (where / "figures").mkdir(parents=True)
+        shutil.copy(folder / f"{SECTION}.html", where)
+    first, second = pdf.write_pdf(here), pdf.write_pdf(elsewhere)
+    data = first.read_bytes()
+    assert data.startswith(b"%PDF-") and data == second.read_bytes()
+    opened = _streams(data)
+    assert str(here).encode() not in opened and str(elsewhere).encode() not in opened
+    assert b"CreationDate" not in opened and b"/ModDate" not in opened
+    assert len(re.findall(rb"/Subtype\s*/Link", opened)) > 5  # links kept
+
+
+def _manifest(previous: Path, inputs: str) -> None:
+    digest = hashlib.sha256((previous / pdf.PDF).read_bytes()).hexdigest()
+    (previous / "manifest.json").write_text(json.dumps(
+        {"pdf_inputs": inputs, "outputs": {pdf.PDF: digest}}))
+
+
+def test_a_last_pdf_is_reused_only_when_verified(folder, tmp_path, monkeypatch):
+    stage, previous = tmp_path / "stage", tmp_path / "previous"
+    shutil.copytree(folder, stage)
+    shutil.copytree(folder, previous)
+    rendered = []
+    monkeypatch.setattr(pdf, "write_pdf", lambda where: rendered.append(where) or
+                        (where / pdf.PDF).write_bytes(b"%PDF- rendered"))
+    (previous / pdf.PDF).write_bytes(b"%PDF- last report's")
+    _manifest(previous, pdf.inputs_digest(previous))
+    assert pdf.publish(stage, previous) == pdf.inputs_digest(stage)
+    assert rendered == [] and (stage / pdf.PDF).read_bytes() == b"%PDF- last report's"
+    (previous / pdf.PDF).write_bytes(b"%PDF- changed since its manifest")  # not verified
+    (stage / pdf.PDF).unlink()
+    pdf.publish(stage, previous)
+    assert rendered == [stage]
+    _manifest(previous, pdf.inputs_digest(previous))
+    page = stage / "figures.html"
+    page.write_text(page.read_text().replace("Every figure", "Each figure"))  # new inputs
+    pdf.publish(stage, previous)
+    assert rendered == [stage, stage]
