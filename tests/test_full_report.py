@@ -148,8 +148,6 @@ KNOWN = {
     ("page", "parameter and column names"):
         "notebook 01's prose names the conflict_rule parameter, notebook 05's names not_before "
         "and sweep_from (the wording pass after issue 32)",
-    ("page", "doubled percent signs"):
-        "notebooks 03 and 04's result tables write shares as '21.8%%' (the table wording)",
     ("svg", "parameter and column names"):
         "notebook 05's specification curve labels its rows 'conflict_rule: ...' and "
         "'event_rule: ...' (the chart fixes)",

@@ -202,7 +202,7 @@ def test_bad_data_stops_the_run_before_any_kernel(tmp_path, data_copy, monkeypat
         ("timeout: .nan\n", "timeout: nan must be a number of seconds above 0"),
         ("parameters: [1, 2]\n", "expected a mapping"),
         ("parameters:\n  output_dir: /etc\n", "output_dir is set by the report run"),
-        ("parameters:\n  x: !!python/object/apply:os.system ['echo hi']\n", "not valid YAML"),
+        ("parameters:\n  x: !!python/object/apply:os.system ['echo hi']\n", "a tag"),
         ("notebooks:\n  nope: {}\n", "unknown notebook 'nope'"),
         ("parameters:\n  x: {a: 1}\n", "is not allowed"),
         ("parameters: [\n", "not valid YAML"),
