@@ -55,6 +55,7 @@ section.key { display: grid; grid-template-columns: minmax(16rem, 25rem) minmax(
 @media (max-width: 60rem) { section.key { grid-template-columns: 1fr; } }
 .key-message { font-size: 1.05rem; margin-top: 0; }
 figure.key-chart { margin: 0; }
+figure.long-chart { margin: 0; max-width: 40rem; }
 figure.key-chart figcaption { font-family: Arial, Helvetica, sans-serif; font-size: 0.8rem; }
 h1 { font-size: 1.5rem; }
 dl.glossary dt { font-weight: bold; margin-top: 0.5rem; }
@@ -254,6 +255,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
         terms = f"<h2>The policy changes on the chart</h2>{terms}" if terms else ""
     else:
         lead, terms = "", ""
+    longer = long_record_section(stage / "figures")
     briefs = "\n".join(
         f'<section class="answer"><h3>{e(a.question)}</h3>\n<p>{linked(a)}</p>\n'
         f'<p class="more"><a href="{e(a.notebook)}.html">The evidence: '
@@ -273,6 +275,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
 {lead}
 {changed}
 {terms}
+{longer}
 <h2>The answers in detail</h2>
 {briefs or "<p>No notebook in this run gives a brief answer.</p>"}
 <h2>Sections</h2>
@@ -291,6 +294,26 @@ and the run manifest are in this folder (<a href="data/figures.csv">data/figures
 {params}
 </table>
 <p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""")
+
+
+def long_record_section(folder: Path) -> str:
+    """The whole record in a few sentences, numbers linked, and its chart (written by the
+    long-record notebook beside its answer); empty if this run wrote none."""
+    from scrlib.reader.long_record import read_alt, read_index
+
+    message = read_index(folder)
+    if message is None:
+        return ""
+    e = html.escape
+    chart = ""
+    if message.chart and (folder / f"{message.chart}.png").is_file():
+        chart = (f'<figure class="long-chart"><img src="figures/{e(message.chart)}.png" '
+                 f'alt="{e(read_alt(folder) or "A chart; its data are linked below it.")}">'
+                 f'<figcaption><a href="figures/{e(message.chart)}.csv">The chart\'s data '
+                 f'(CSV)</a> &middot; <a href="figures/{e(message.chart)}.json">What it shows '
+                 "and where from</a></figcaption></figure>")
+    return (f'<section class="long"><h2>The longer record</h2><p>{linked(message)}</p>'
+            f"{chart}</section>")
 
 
 def _parameters_text(values: dict) -> str:
@@ -346,17 +369,27 @@ def computed_numbers(dataset, messages) -> str:
             if not anchor.startswith("computed-") or anchor in items:
                 continue
             name = dataset.series_info(number["series"]).name
-            inputs = ", ".join(
-                f'<a href="#{e(figure_anchor(number["series"], p))}">'
-                f'{e(p.removeprefix("FY"))}</a>' for p in number["periods"])
-            how = {"average": "the average of the yearly figures for",
-                   "change": "the change between the figures for"}.get(number["how"], "from")
+            inputs = _inputs(number["series"], number["periods"])
+            how = number.get("words") or {
+                "average": "the average of the yearly figures for",
+                "change": "the change between the figures for"}.get(number["how"], "from")
+            over = number.get("over")
+            with_ = (f", with {e(dataset.series_info(over['series']).name)} in "
+                     f"{_inputs(over['series'], over['periods'])}" if over else "")
             items[anchor] = (f'<li id="{e(anchor)}"><strong>{e(number["text"])}</strong>: '
-                             f"{how} {e(name)} in {inputs}.</li>")
+                             f"{e(how)} {e(name)} in {inputs}{with_}.</li>")
     if not items:
         return ""
     return ("<section><h2>Computed numbers, and the figures they come from</h2>"
             f"<ul>{''.join(items[k] for k in sorted(items))}</ul></section>")
+
+
+def _inputs(series_id: str, periods) -> str:
+    """Links to the figures of a series for each period, the periods as a reader writes them."""
+    from scrlib.record.periods import readable
+
+    return ", ".join(f'<a href="#{html.escape(figure_anchor(series_id, p))}">'
+                     f"{html.escape(readable(p))}</a>" for p in periods)
 
 
 def figures_page(dataset, chrome: Chrome, messages=()) -> str:
