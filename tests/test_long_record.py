@@ -306,3 +306,13 @@ def test_a_computed_trend_leads_to_every_figure_it_comes_from(dataset, record):
     shown = re.sub(r"<[^>]+>", "", entry)
     assert "FY20" not in shown and "..20" not in shown  # periods as a reader writes them
     assert "31 March 2012" in shown and "2012-13" in shown
+
+
+def test_a_count_of_millions_links_to_the_words_that_state_it(dataset):
+    """The population of children (12,183,016) is stated by its data set's row: the link check
+    reads the value as digits, not as 1.2183e+07."""
+    from scrlib.publish import pages
+
+    anchor = "sp-sin-population-FY2025-26"
+    assert pages._stated_by("12,183,016", pages._figures_at(dataset, anchor))
+    assert not pages._stated_by("12,183,017", pages._figures_at(dataset, anchor))

@@ -519,7 +519,7 @@ def _stated_by(text: str, figures) -> bool:
         excerpt = f.excerpt if isinstance(f.excerpt, str) else ""
         written = getattr(f, "value_as_written", "")
         forms = ([written] if isinstance(written, str) and written else
-                 value_forms(f"{float(f.value):g}", f.unit))
+                 value_forms(f"{float(f.value):.15g}", f.unit))  # no exponent
         if any(_token_in(form, excerpt) for form in forms):
             return True
     return False
