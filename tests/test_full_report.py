@@ -67,7 +67,7 @@ def _index_opens_with_the_answers_and_the_headline_chart(full_report):
     longer = json.loads((full_report / "figures" / "long-record.json").read_text())
     section = index[index.index('<section class="long">'):index.index("The answers in detail")]
     assert index.index('<section class="key">') < index.index('<section class="long">')
-    assert 'src="figures/07-long-record.png"' in section
+    assert 'src="figures/07-long-record-index.png"' in section
     assert html.escape(" ".join(longer["sentences"])) in re.sub(r"<[^>]+>", "", section)
     assert section.count('class="number"') == len(longer["numbers"]) >= 4
     for name in ANSWERING:

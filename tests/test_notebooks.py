@@ -48,7 +48,7 @@ CHARTS = {
     "04-notifications": ["04-notifications-share", "04-notifications-long"],
     "05-sensitivity": ["05-sensitivity-curve"],
     "06-explore": ["06-explore-default"],
-    "07-long-record": ["07-long-record", "07-long-record-rates"],
+    "07-long-record": ["07-long-record", "07-long-record-index", "07-long-record-rates"],
 }
 
 

@@ -154,7 +154,8 @@ def plot_record(dataset, table: pd.DataFrame, gaps: pd.DataFrame, panels, *,
         handles, labels = [h for h, _ in handles], [lb for _, lb in handles]
         shown = table[table["series_id"].isin(list(ids))]
         top = shown["per_year"].max()
-        ax.set_ylim(0, (top if top == top else 1) * 1.3)
+        many = len(handles) > 4  # a legend of three rows: room above the lines
+        ax.set_ylim(0, (top if top == top else 1) * (1.8 if many else 1.3))
         ax.set_ylabel(label)
         ax.legend(handles, labels, loc="upper left", fontsize=7, frameon=False,
                   ncols=2 if len(handles) > 2 else 1)
