@@ -590,7 +590,8 @@ def index_message(dataset, table: pd.DataFrame, *, notifications: str,
     systems = systems[systems["system_id"].isin(used)]
     names = [s.name + ("" if s.clipped_start else f" (from {_month(s.start)})")
              for s in systems.itertuples(index=False)]
-    sentences = [f"The record from {first.year} to {last.year} spans {len(names)} review "
+    count = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}.get(len(names), len(names))
+    sentences = [f"The record from {first.year} to {last.year} spans {count} review "
                  f"systems: {_join(names)}."]
     numbers: list[dict] = []
     rows = table[(table["series_id"] == notifications) & (table["drawn"] == lr.DRAWN)]
@@ -599,10 +600,12 @@ def index_message(dataset, table: pd.DataFrame, *, notifications: str,
         ends = _ends(dataset, table, notifications, system_id, numbers)
         if ends is not None:
             (a, b), went = ends
-            parts.append(f"{went} from {a} to {b}")
+            when = ("" if not parts else "after the change of system in "
+                    f"{_month(_system(dataset, system_id, 'start'))} they ")
+            parts.append(f"{when}{went} from {a} to {b}")
     if parts:
         name = dataset.series_info(notifications).name
-        sentences.append(f"{name} {_join(parts, '; after the change of system they ')}.")
+        sentences.append(f"{name} {_join(parts, '; ')}.")
     change = replacement(dataset, table)
     if change is not None:
         sentences.append(f"In {_month(change[0])} {change[2]} replaced {change[1]}: another "
