@@ -29,6 +29,7 @@ CHARTS = {
     "04-notifications": ["04-notifications-share", "04-notifications-long"],
     "05-sensitivity": ["05-sensitivity-curve"],
     "06-explore": ["06-explore-default"],
+    "07-long-record": ["07-long-record", "07-long-record-index", "07-long-record-rates"],
 }
 # The defaults, except fewer bootstrap replicates and a smaller specification grid (the charts
 # are drawn by the same code; their numbers are those of these settings, fixed by the seeds).

@@ -58,7 +58,8 @@ def _every_page_chart_and_dataset(full_report):
             assert (full_report / "figures" / f"{stem}.csv").is_file(), stem
 
 
-ANSWERING = ["02-initiated", "03-publication", "04-notifications", "05-sensitivity"]
+ANSWERING = ["02-initiated", "03-publication", "04-notifications", "05-sensitivity",
+             "07-long-record"]
 
 
 def _index_opens_with_the_answers_and_the_headline_chart(full_report):
@@ -71,6 +72,13 @@ def _index_opens_with_the_answers_and_the_headline_chart(full_report):
     plain = re.sub(r"<[^>]+>", "", lead)
     assert html.escape(" ".join(key["sentences"])) in plain
     assert index.index("The answers in detail") < first
+    # the longer record follows the key message: its sentences, linked, and its chart
+    longer = json.loads((full_report / "figures" / "long-record.json").read_text())
+    section = index[index.index('<section class="long">'):index.index("The answers in detail")]
+    assert index.index('<section class="key">') < index.index('<section class="long">')
+    assert 'src="figures/07-long-record-index.png"' in section
+    assert html.escape(" ".join(longer["sentences"])) in re.sub(r"<[^>]+>", "", section)
+    assert section.count('class="number"') == len(longer["numbers"]) >= 4
     for name in ANSWERING:
         answer = json.loads((full_report / "figures" / f"{name}-answer.json").read_text())
         assert 3 <= len(answer["sentences"]) <= 5, name

@@ -28,6 +28,9 @@ OTHER = {
                        "sweep_event": "working-together-2013"},
     "06-explore": {"family": "negativebinomial", "leave_out": "2014-15",
                    "dates": "ofsted-evaluation-ends=2012-10-01"},
+    "07-long-record": {"conflict_rule": "alternative", "family": "negativebinomial",
+                       "min_years": "6", "ci_method": "wilson", "notifications": "sin-total",
+                       "reviews": "scr-initiated,cspr-rapid-reviews"},
 }
 # One parameter outside what each notebook accepts.
 BAD = {
@@ -37,6 +40,7 @@ BAD = {
     "04-notifications": ("denominator", "sin-everything"),
     "05-sensitivity": ("families", "poisson,banana"),
     "06-explore": ("dates", "ofsted-evaluation-ends=July 2012"),
+    "07-long-record": ("family", "binomial"),
 }
 CHARTS = {
     "02-initiated": ["02-initiated-series", "02-initiated-breaks", "02-initiated-explanations",
@@ -44,6 +48,7 @@ CHARTS = {
     "04-notifications": ["04-notifications-share", "04-notifications-long"],
     "05-sensitivity": ["05-sensitivity-curve"],
     "06-explore": ["06-explore-default"],
+    "07-long-record": ["07-long-record", "07-long-record-index", "07-long-record-rates"],
 }
 
 

@@ -13,6 +13,7 @@ Arguments of :func:`fit`
     interventions
         Mapping name -> start: an integer time point, a Period of the series' frequency, or a
         date (``"YYYY-MM-DD"``, Timestamp, or a Period of another frequency = its first day).
+        An empty mapping fits a level and trend alone (``ItsResult.trend``: "whole series").
     family
         ``"poisson"``; ``"quasipoisson"`` (Poisson GLM, scale = Pearson chi2/df);
         ``"negativebinomial"`` (NB2, alpha by maximum likelihood with the project's own

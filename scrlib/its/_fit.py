@@ -149,8 +149,9 @@ def _choice(argument: str, value: str, allowed: tuple[str, ...]) -> str:
 
 
 def _starts(axis: TimeAxis, interventions, transition: str) -> list[Start]:
-    if not isinstance(interventions, Mapping) or not interventions:
-        raise ValueError("interventions must be a non-empty mapping name -> start time")
+    if not isinstance(interventions, Mapping):
+        raise ValueError("interventions must be a mapping name -> start time ({} for a trend "
+                         "alone)")
     t = axis.index
     starts = []
     for name, value in interventions.items():

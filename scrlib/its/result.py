@@ -305,7 +305,7 @@ class ItsResult:
         ordered = sorted(self.starts, key=lambda s: (s.t0, -s.fraction))
         c = np.zeros(len(self.names))
         c[self.names.index("trend")] = 1.0
-        rows = [self._combination(c, f"before {ordered[0].name}")]
+        rows = [self._combination(c, f"before {ordered[0].name}" if ordered else "whole series")]
         for s in ordered:
             if "slope" in self.effect_terms[s.name]:
                 c = c.copy()

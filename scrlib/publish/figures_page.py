@@ -81,19 +81,31 @@ def computed_numbers(dataset, messages) -> str:
             if not anchor.startswith("computed-") or anchor in items:
                 continue
             series = number["series"]
-            inputs = []
-            for period in number["periods"]:
-                value = used.get((series, str(period)))
-                shown = "no figure" if value is None else _value(value, units[series])
-                disputed = (" (sources disagree: the value used)"
-                            if (series, str(period)) in conflicts else "")
-                inputs.append(f'<a href="#{e(figure_anchor(series, period))}">{e(shown)} '
-                              f"({e(readable(period))})</a>{disputed}")
+
+            def linked_values(series, periods):
+                out = []
+                for period in periods:
+                    value = used.get((series, str(period)))
+                    shown = "no figure" if value is None else _value(value, units[series])
+                    disputed = (" (sources disagree: the value used)"
+                                if (series, str(period)) in conflicts else "")
+                    out.append(f'<a href="#{e(figure_anchor(series, period))}">{e(shown)} '
+                               f"({e(readable(period))})</a>{disputed}")
+                return out
+
+            inputs = linked_values(series, number["periods"])
             name = dataset.series_info(series).name
-            how = {"average": f"the average of {_join(inputs)}",
-                   "change": f"the change from {inputs[0]} to {inputs[-1]}"
-                   if len(inputs) == 2 else f"the change across {_join(inputs)}"}.get(
-                number["how"], f"from {_join(inputs)}")
+            if number.get("words"):  # a computed number that says how (a trend, a rate)
+                how = f"{e(number['words'])} {_join(inputs)}"
+                over = number.get("over")
+                if over:
+                    how += (f", with {e(dataset.series_info(over['series']).name)}: "
+                            f"{_join(linked_values(over['series'], over['periods']))}")
+            else:
+                how = {"average": f"the average of {_join(inputs)}",
+                       "change": f"the change from {inputs[0]} to {inputs[-1]}"
+                       if len(inputs) == 2 else f"the change across {_join(inputs)}"}.get(
+                    number["how"], f"from {_join(inputs)}")
             items[anchor] = (f'<li id="{e(anchor)}"><strong>{e(number["text"])}</strong> '
                              f"({e(name)}): {how}.</li>")
     if not items:

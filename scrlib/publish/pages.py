@@ -57,6 +57,7 @@ section.key { display: grid; grid-template-columns: minmax(16rem, 25rem) minmax(
 @media (max-width: 60rem) { section.key { grid-template-columns: 1fr; } }
 .key-message { font-size: 1.05rem; margin-top: 0; }
 figure.key-chart { margin: 0; }
+figure.long-chart { margin: 0; max-width: 40rem; }
 figure.key-chart figcaption { font-family: Arial, Helvetica, sans-serif; font-size: 0.8rem; }
 h1 { font-size: 1.5rem; }
 dl.glossary dt { font-weight: bold; margin-top: 0.5rem; }
@@ -301,6 +302,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
         terms = f"<h2>The policy changes on the chart</h2>{terms}" if terms else ""
     else:
         lead, terms = "", ""
+    longer = long_record_section(stage / "figures")
     briefs = "\n".join(
         f'<section class="answer"><h3>{e(a.question)}</h3>\n<p>{linked(a)}</p>\n'
         f'<p class="more"><a href="{e(a.notebook)}.html">The evidence: '
@@ -320,6 +322,7 @@ def index_page(stage: Path, runs: list, config, dataset, changes, chrome: Chrome
 {lead}
 {changed}
 {terms}
+{longer}
 <h2>The answers in detail</h2>
 {briefs or "<p>No notebook in this run gives a brief answer.</p>"}
 <h2>Sections</h2>
@@ -348,6 +351,26 @@ defaults</th></tr></thead>
 {params}
 </tbody></table>
 <p>Timeout per notebook: {e(f"{config.timeout:g}")} s.</p>""", head)
+
+
+def long_record_section(folder: Path) -> str:
+    """The whole record in a few sentences, numbers linked, and its chart (written by the
+    long-record notebook beside its answer); empty if this run wrote none."""
+    from scrlib.reader.long_record import read_alt, read_index
+
+    message = read_index(folder)
+    if message is None:
+        return ""
+    e = html.escape
+    chart = ""
+    if message.chart and (folder / f"{message.chart}.png").is_file():
+        chart = (f'<figure class="long-chart"><img src="figures/{e(message.chart)}.png" '
+                 f'alt="{e(read_alt(folder) or "A chart; its data are linked below it.")}">'
+                 f'<figcaption><a href="figures/{e(message.chart)}.csv">The chart\'s data '
+                 f'(CSV)</a> &middot; <a href="figures/{e(message.chart)}.json">What it shows '
+                 "and where from</a></figcaption></figure>")
+    return (f'<section class="long"><h2>The longer record</h2><p>{linked(message)}</p>'
+            f"{chart}</section>")
 
 
 def _parameters_text(values: dict) -> str:
@@ -497,7 +520,7 @@ def _stated_by(text: str, figures) -> bool:
         excerpt = f.excerpt if isinstance(f.excerpt, str) else ""
         written = getattr(f, "value_as_written", "")
         forms = ([written] if isinstance(written, str) and written else
-                 value_forms(f"{float(f.value):g}", f.unit))
+                 value_forms(f"{float(f.value):.15g}", f.unit))  # no exponent
         if any(_token_in(form, excerpt) for form in forms):
             return True
     return False

@@ -847,8 +847,10 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
             from scrlib.reader import answers as answer_files
 
             with step("figures page"):
+                from scrlib.reader.long_record import read_index
+
                 messages = [answer_files.read_key(stage / "figures"),
-                            *answer_files.read(stage / "figures")]
+                            read_index(stage / "figures"), *answer_files.read(stage / "figures")]
                 (stage / "figures.html").write_text(
                     pages.figures_page(dataset, chrome, [m for m in messages if m is not None]),
                     encoding="utf-8")

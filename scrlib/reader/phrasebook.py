@@ -253,6 +253,22 @@ def clear_words(low: float, high: float, null: float = 1.0) -> str:
     return {"excludes": "clear", "includes": "not clear"}.get(where, EDGE)
 
 
+def trend_words(low: float, high: float, estimate: float, years: int, up: str = "rise",
+                down: str = "fall") -> str:
+    """A yearly trend's direction by its rate-ratio interval, read over the ``years`` it is
+    fitted to (each end raised to the power ``years - 1``, so "at the edge" means within
+    ``NEAR`` of no change over the whole span, not in one year): "a clear rise", "a fall at the
+    edge of no change", or "no clear rise or fall" where the interval includes no change."""
+    span = max(int(years) - 1, 1)
+    where = clear_words(float(low) ** span, float(high) ** span)
+    way = up if float(estimate) > 1 else down
+    if where == "clear":
+        return f"a clear {way}"
+    if where == EDGE:
+        return f"a {way} {EDGE} of no change"
+    return f"no clear {up} or {down}"
+
+
 CLEARLY_DIFFERENT = "clearly different from no change"  # a 95% interval that excludes it
 
 
