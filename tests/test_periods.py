@@ -76,3 +76,20 @@ def test_a_count_at_a_date_reads_as_that_day():
     assert parsed.start == parsed.end
     assert readable("2020-03-31..2020-03-31") == "31 March 2020"
     assert readable("2020-03-31..2020-04-01") == "31 March 2020 to 1 April 2020"
+
+
+@pytest.mark.parametrize(("code", "months", "text"), [
+    ("FY2016-17", False, "2016-17"), ("FY2016-17", True, "2016-17 (April to March)"),
+    ("PY2013-14", False, "2013-14 (July to June)"), ("CY2020", False, "2020"),
+    ("2011-02..2011-03", False, "February to March 2011"),
+    ("2018-07..2019-11", False, "July 2018 to November 2019"),
+    ("2010-04-01..2011-01-31", False, "1 April 2010 to 31 January 2011")])
+def test_a_period_reads_as_a_reader_writes_it(code, months, text):
+    """Issue 34: no period code ("FY2016-17", "CY2020", "2011-02..2011-03") reaches a reader;
+    a financial year says its months where asked, a July-June year always."""
+    from scrlib.record.periods import readable
+
+    assert readable(code, months=months) == text
+    period = parse_period(code).period
+    if period is not None:  # a pandas Period of the year reads the same
+        assert readable(period, months) == text

@@ -162,20 +162,27 @@ def fiscal_label(period: pd.Period) -> str:
     return f"{end - 1}-{end % 100:02d}"
 
 
-def readable(code: str) -> str:
-    """A period code as a reader writes it: 'FY2012-13' -> '2012-13', 'PY2013-14' ->
-    '2013-14 (July to June)', 'CY2020' -> '2020', '2010-04-01..2011-01-31' -> '1 April 2010 to
-    31 January 2011', '2011-02..2011-03' -> 'February 2011 to March 2011'; a single day
-    ('2020-03-31..2020-03-31', a count at a date) -> '31 March 2020'."""
+def readable(period, months: bool = False) -> str:
+    """A period code as a reader writes it: 'FY2012-13' -> '2012-13' ('2012-13 (April to
+    March)' with ``months``), 'PY2013-14' -> '2013-14 (July to June)', 'CY2020' -> '2020',
+    '2011-02..2011-03' -> 'February to March 2011', '2018-07..2019-11' -> 'July 2018 to
+    November 2019', '2010-04-01..2011-01-31' -> '1 April 2010 to 31 January 2011'; a single
+    day ('2020-03-31..2020-03-31', a count at a date) -> '31 March 2020'. A pandas Period of
+    a financial, July-June or calendar year reads as its code would."""
     from scrlib.record.records import human_date
 
+    if isinstance(period, pd.Period):
+        period = _period_code(period)
+    code = str(period)
     if ".." in code:
         first, last = code.split("..", 1)
         if first == last:
-            return readable(first)
-        return f"{readable(first)} to {readable(last)}"
+            return readable(first, months)
+        if _MONTH.match(first) and _MONTH.match(last) and first[:4] == last[:4]:
+            return f"{human_date(first).split(' ')[0]} to {human_date(last)}"
+        return f"{readable(first, months)} to {readable(last, months)}"
     if code.startswith("FY"):
-        return code[2:]
+        return f"{code[2:]} (April to March)" if months else code[2:]
     if code.startswith("PY"):
         return f"{code[2:]} (July to June)"
     if code.startswith("CY"):
@@ -183,3 +190,12 @@ def readable(code: str) -> str:
     if _DAY.match(code) or _MONTH.match(code):
         return human_date(code)
     return code
+
+
+def _period_code(period: pd.Period) -> str:
+    """The code of a yearly Period ('FY2012-13', 'PY2013-14', 'CY2020'); str() of any other."""
+    prefix = {v: k for k, v in FREQ.items()}.get(period.freqstr)
+    if prefix is None:
+        return str(period)
+    end = period.end_time.year
+    return f"CY{end}" if prefix == "CY" else f"{prefix}{end - 1}-{end % 100:02d}"

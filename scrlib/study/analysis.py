@@ -72,6 +72,8 @@ def event_evidence(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFram
     """For each event: the date used, how many independent sources date it (copies of one
     original counted once) and of what kind (``events.csv`` ``evidence``): primary (the acting
     body's own statement, or a copy of it) or secondary (a report of it)."""
+    from scrlib.record.records import human_date
+
     used = dataset.resolved_events(rule=rule).set_index("event_id")
     rows = []
     for event_id in event_ids:
@@ -86,8 +88,8 @@ def event_evidence(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFram
         dates = sorted(set(group["date"]))
         rows.append({
             "Event": dataset.event(event_id).label,
-            "Date used": str(used.loc[event_id, "date"]),
-            "Dates the sources give": ", ".join(dates),
+            "Date used": human_date(str(used.loc[event_id, "date"])),
+            "Dates the sources give": ", ".join(human_date(d) for d in dates),
             "Independent sources": len(originals),
             "Primary": kinds.count("primary"),
             "Secondary": kinds.count("secondary"),
@@ -140,7 +142,7 @@ def copy_reliance_sentence(dataset) -> str:
     registered = sum(bool(dataset.source(s).mirror_of) for s in copies)
     alone, events = copy_only(dataset), copy_only_events(dataset)
     return (f"{len(copies)} of the {len(dataset.sources)} sources are copies; {registered} of "
-            f"them name a registered original, and the others say in `original_note` what the "
+            f"them name a registered original, and the others say in a note what the "
             f"original is and why it is not registered. {len(alone)} series-periods and "
             f"{len(events)} event dates rest on copies alone: no stored page of the original "
             "publisher, and no independent report, states them.")
