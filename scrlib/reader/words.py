@@ -124,3 +124,31 @@ def capitalised(text: str) -> str:
     """``text`` with its first letter capital (a table header, a chart label)."""
     text = str(text)
     return text[:1].upper() + text[1:]
+
+
+# -- the specification curve's panel of choices: short, each value in words -------------------
+SHORT_CHOICE = {"events": "Policy dates", "conflict_rule": "Where sources disagree",
+                "event_rule": "Disputed dates", "transition": "Year with a date",
+                "family": "Family", "effects": "Effects", "series": "Series"}
+SHORT_VALUES = {
+    "conflict_rule": {"recorded": "the recorded figure", "alternative": "the alternative figure",
+                      "lowest": "the lowest figure", "highest": "the highest figure"},
+    "event_rule": {"recorded": "the recorded date", "alternative": "the alternative date"},
+    "transition": {"sum": "sum of its parts", "fractional": "share of days",
+                   "whole": "wholly on its larger side"},
+    "family": FAMILY,
+    "effects": {"step": "change in level", "step+slope": "change in level and trend"},
+}
+
+
+def choice_label(choice: str, given, dataset=None) -> str:
+    """A choice and its value as a short label ('conflict_rule', 'alternative' -> 'Where
+    sources disagree: the alternative figure'; events by their labels)."""
+    text = str(given)
+    if choice == "events" and dataset is not None:
+        shown = " and ".join(label(dataset.event(e).label) for e in text.split(",") if e)
+    elif choice == "series" and dataset is not None:
+        shown = dataset.series_info(text).name
+    else:
+        shown = SHORT_VALUES.get(choice, {}).get(text, text)
+    return f"{SHORT_CHOICE.get(choice, parameter(choice))}: {shown}"
