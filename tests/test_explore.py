@@ -137,7 +137,13 @@ def test_static_outputs_and_the_bootstrap_button_logic(explorer):
     outputs = explorer.static()
     kinds = [type(o).__name__ for o in outputs]
     assert kinds == ["Markdown", "Markdown", "HTML", "DataFrame", "HTML", "Image"]
-    assert "JupyterLab" in outputs[0].data
+    assert "live version" in outputs[0].data and "make lab" not in outputs[0].data
+    # the chart says what it shows, and promises no data file it was not saved with
+    alt = outputs[-1].alt
+    assert "on an axis from zero" in alt and "linked" not in alt and len(alt) < 400
+    assert not outputs[-1].metadata
+    linked = explorer.static(chart="06-explore-default")[-1]
+    assert linked.metadata == {"chart": "06-explore-default", "chart_data": True}
     assert "How probable is each explanation?" in outputs[4].data
     told = []
     scans = explorer.bootstrap(Choices(), replicates=19, progress=lambda *a: told.append(a))

@@ -113,4 +113,4 @@ def test_each_event_says_how_many_independent_sources_date_it_and_of_what_kind(d
     assert (ofsted["Independent sources"], ofsted["Primary"], ofsted["Secondary"]) == (1, 0, 1)
     panel = table.loc["National panel"]
     assert panel["Independent sources"] == 2 and panel["Dates the sources give"] == (
-        "2013-06, 2013-07")
+        "June 2013, July 2013")  # as a reader writes them, not "2013-06"

@@ -126,3 +126,13 @@ def test_period_codes_in_free_text_read_as_a_reader_writes_them(dataset):
 
     for text in [*dataset.series["definition"], *dataset.series["note"]]:
         assert not re.search(r"\b(FY|PY|CY)\d{4}|\d\.\.\d", plain_ids(text, dataset)), text
+
+
+@pytest.mark.parametrize("code", ["FY2016-17", "PY2013-14", "CY2020"])
+def test_a_yearly_period_reads_as_its_code(code):
+    """A pandas Period of a financial, July-June or calendar year reads as its code would."""
+    from scrlib.record.periods import readable
+
+    period = parse_period(code).period
+    assert readable(period) == readable(code)
+    assert readable(period, months=True) == readable(code, months=True)

@@ -109,8 +109,12 @@ def test_every_alternative_the_record_keeps_is_refitted_and_a_changed_verdict_is
                != (step["ci_low"] <= 1 <= step["ci_high"]))
     assert bool(row["changes"]) == changed and changed  # the verdict flips
     explanations = BASE.explain(dataset)
-    text = answers.initiated(frame, BASE.dates(dataset), base, explanations,
-                             alternatives=table).text
+    answer = answers.initiated(frame, BASE.dates(dataset), base, explanations,
+                               alternatives=table)
+    text = answer.full_text
+    # issue 34: the short answer says it too (the numbers are in its detail)
+    assert ("with 71 for 2010-11, the record's other value, its interval would exclude no "
+            "change") in answer.text
     assert (f"with 71 for 2010-11, the record's other value, its interval excludes no change "
             f"(rate ratio {fmt.ratio(step['rate_ratio'])}, 95% interval "
             f"{fmt.interval(step['ci_low'], step['ci_high'])}; "

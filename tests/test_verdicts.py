@@ -127,7 +127,7 @@ def test_the_answer_says_a_gap_of_eleven_as_no_support_and_the_penalty_beside_th
     steps = "permanent steps at Full publication and Ofsted evaluation ends"
     gap = table.loc[steps, "criterion"] - table.loc["no change", "criterion"]
     assert 10 < gap < 12  # the case of the issue
-    text = answers.initiated(counts, dates, result, expl).text
+    text = answers.initiated(counts, dates, result, expl).full_text
     assert "slightly" not in text
     assert (f"essentially no support beside no change at all ({gap:.1f} higher, evidence ratio "
             f"about {phrasebook.about(math.exp(gap / 2))})") in text

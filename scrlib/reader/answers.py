@@ -1,9 +1,11 @@
 """The plain answer each analysis notebook opens with, generated from its results.
 
-An :class:`Answer` is three to five sentences for a safeguarding-board member or a journalist:
-what changed, how sure we are, what the data cannot say, with the caveat in the same paragraph
-as the claim. Every number comes from the result objects passed in; nothing is typed. The text
-is plain (no Markdown), so the notebook shows it escaped and the report's index page shows the
+An :class:`Answer` is a short paragraph for a safeguarding-board member or a journalist, at
+most :data:`LIMIT` words: what changed, how sure we are in words (the phrasebook's), what the
+data cannot say, with a value the record keeps as an alternative said where it changes a
+verdict. The p-values, weights and intervals behind it follow in its ``detail`` ("How sure, in
+detail"). Every number comes from the result objects passed in; nothing is typed. The text is
+plain (no Markdown), so the notebook shows it escaped and the report's index page shows the
 same words; :meth:`Answer.write` saves it for the index.
 """
 
@@ -18,12 +20,39 @@ import numpy as np
 import pandas as pd
 
 from scrlib.its import fmt
-from scrlib.reader import phrasebook
+from scrlib.reader import phrasebook, words
+
+LIMIT = 120  # the most words an answer or the key message may have
+
+
+def word_count(text: str) -> int:
+    """The words of ``text`` as a reader counts them (runs of characters between spaces)."""
+    return len(str(text).split())
+
+
+def fitted(compose, optional) -> tuple[str, ...]:
+    """The sentences ``compose(dropped)`` gives with the fewest of ``optional`` (keys, dropped
+    first to last) left out that keep them within :data:`LIMIT` words; with every key dropped
+    when none does."""
+    return fitting(compose, optional)[0]
+
+
+def fitting(compose, optional) -> tuple[tuple[str, ...], set]:
+    """:func:`fitted` and the keys it left out."""
+    dropped: set = set()
+    sentences = tuple(s for s in compose(dropped) if s)
+    for key in optional:
+        if word_count(" ".join(sentences)) <= LIMIT:
+            break
+        dropped.add(key)
+        sentences = tuple(s for s in compose(dropped) if s)
+    return sentences, dropped
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A question and its plain answer; ``sentences`` joined make the paragraph."""
+    """A question and its plain answer; ``sentences`` joined make the paragraph (at most
+    :data:`LIMIT` words) and ``detail`` the numbers behind it, one item each."""
 
     notebook: str
     question: str
@@ -31,25 +60,42 @@ class Answer:
     chart: str = ""  # the stem of a chart in the same folder that shows the answer (optional)
     # The headline numbers behind the sentences, by name, so a later run can say what moved.
     estimates: tuple[tuple[str, float], ...] = ()
-    # Each cited or computed number in the sentences, as in :class:`KeyMessage`, so the report
-    # links it to its evidence.
+    # Each cited or computed number in the sentences and the detail, as in :class:`KeyMessage`,
+    # so the report links it to its evidence.
     numbers: tuple[dict, ...] = ()
+    # "How sure, in detail": the p-values, weights and intervals behind the answer.
+    detail: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         """The answer as one paragraph of plain text."""
         return " ".join(self.sentences)
 
+    @property
+    def full_text(self) -> str:
+        """The answer and its detail, as plain text."""
+        return " ".join((*self.sentences, *self.detail))
+
     def markdown(self):
-        """The answer for a notebook: a bold lead-in, then the paragraph (escaped); in the
-        report each of its numbers links to its evidence."""
+        """The answer for a notebook: a bold lead-in, then the paragraph (escaped), then "How
+        sure, in detail" as a list; in the report each of its numbers links to its evidence
+        (each at its first place, so a number said in the answer links there)."""
         from scrlib.reader.evidence import number_anchor
         from scrlib.reader.notebook import LinkedMarkdown
         from scrlib.record.cite import escape_markdown
 
-        return LinkedMarkdown(f"**In brief.** {escape_markdown(self.text)}",
-                              [{"text": escape_markdown(n["text"]), "anchor": number_anchor(n)}
-                               for n in self.numbers])
+        text = f"**In brief.** {escape_markdown(self.text)}"
+        if self.detail:
+            text += ("\n\n**How sure, in detail.**\n\n"
+                     + "\n".join(f"- {escape_markdown(d)}" for d in self.detail))
+        links = [{"text": escape_markdown(n["text"]), "anchor": number_anchor(n)}
+                 for n in self.numbers]
+        seen, unique = set(), []
+        for link in links:  # a number said twice links once, where it is first said
+            if link["text"] not in seen and link["text"] in text:
+                seen.add(link["text"])
+                unique.append(link)
+        return LinkedMarkdown(text, unique)
 
     def write(self, folder) -> Path | None:
         """Save as ``<folder>/<notebook>-answer.json`` for the report's index (none if no
@@ -70,15 +116,15 @@ def read(folder) -> list[Answer]:
         out.append(Answer(data["notebook"], data["question"], tuple(data["sentences"]),
                           data.get("chart", ""),
                           tuple((k, float(v)) for k, v in data.get("estimates", [])),
-                          tuple(data.get("numbers", []))))
+                          tuple(data.get("numbers", [])), tuple(data.get("detail", []))))
     return out
 
 
 # -- the report's key message ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class KeyMessage:
-    """Two or three plain sentences for the first screen of the report, the chart that goes
-    with them and the events it marks (ids, for the glossary)."""
+    """Two or three plain sentences for the first screen of the report (at most :data:`LIMIT`
+    words), the chart that goes with them and the events it marks (ids, for the glossary)."""
 
     sentences: tuple[str, ...]
     chart: str = ""
@@ -86,6 +132,12 @@ class KeyMessage:
     # Each cited or computed number in the sentences: its exact words ("text"), the series and
     # periods it comes from, and how ("" for a figure as cited, "average" or "change").
     numbers: tuple[dict, ...] = ()
+    # Every number the sentences show, as shown, by what it is ((name, text) pairs): a later
+    # report lists each whose text changed, at the digits a reader sees.
+    shown: tuple[tuple[str, str], ...] = ()
+    # The values behind the words (a p-value, a probability), by name, so a later report can
+    # say when a verdict changed (a p crossing 0.05).
+    estimates: tuple[tuple[str, float], ...] = ()
 
     @property
     def text(self) -> str:
@@ -108,63 +160,125 @@ def read_key(folder) -> KeyMessage | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     return KeyMessage(tuple(data["sentences"]), data.get("chart", ""),
-                      tuple(data.get("events", [])), tuple(data.get("numbers", [])))
+                      tuple(data.get("events", [])), tuple(data.get("numbers", [])),
+                      tuple(tuple(x) for x in data.get("shown", [])),
+                      tuple((k, float(v)) for k, v in data.get("estimates", [])))
 
 
 def key_message(frame: pd.DataFrame, dates: dict, *, scan=None, against=None,
                 series_name: str = "SCRs initiated", series: str = "scr-initiated", events=(),
                 chart: str = "", bayes=None) -> KeyMessage:
     """What changed, whether a policy can be named as the cause, and what else rose, in plain
-    words for a reader who reads nothing else; every number from ``frame`` (the yearly counts),
-    ``scan`` (the search-adjusted test of the change seen), ``bayes`` (the Bayesian
-    cross-check: its reading beside the test's, each tied to what it assumes) and ``against``
-    (``(paired frame, name)`` of a series the counts are set against)."""
+    words for a reader who reads nothing else (at most :data:`LIMIT` words); every number from
+    ``frame`` (the yearly counts), ``scan`` (the search-adjusted test of the change seen),
+    ``bayes`` (the Bayesian cross-check, said in one short clause beside the test) and
+    ``against`` (``(paired frame, name[, series id])`` of a series the counts are set
+    against)."""
     from scrlib.study.analysis import regimes
 
     ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
-    sentences = [_what_changed(frame, ordered, mid_sentence(series_name))]
     labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
     numbers = _changed_numbers(labelled, len(ordered), series)
+    shown = [(_number_name(n, series_name), n["text"]) for n in numbers]
+    estimates = []
     before = labelled[labelled["regime_order"] == 0]["count"].mean()
     after = labelled[labelled["regime_order"] == len(ordered)]["count"].mean()
     middle = labelled[(labelled["regime_order"] != 0)
                       & (labelled["regime_order"] != len(ordered))]["count"]
-    when = [f"{label} ({pd.Timestamp(day):%B %Y})" for label, day in ordered]
-    if len(middle) and middle.mean() < min(before, after):
-        shape = (f"The fall came around {when[0]} and the recovery around "
-                 f"{_join(when[1:])}")
-    else:
-        shape = f"The changes came around {_join(when)}"
-    chance = ""
-    if scan is not None and not phrasebook.beyond_chance(scan.p_value):
-        chance = (f": if nothing had changed, a dip and recovery of this size, placed anywhere "
-                  f"in these years, would turn up by chance in about {_one_in(scan.p_value)} "
-                  f"series like this one ({fmt.p_phrase(scan.p_value, scan.smallest_p)}, "
-                  f"{phrasebook.evidence(scan.p_value)} against no change)")
-    reading = _bayes_reading(bayes)
+    def shape_of(dropped):
+        when = [words.label(label) + ("" if "when" in dropped else
+                                      f" ({pd.Timestamp(day):%B %Y})") for label, day in ordered]
+        if len(middle) and middle.mean() < min(before, after):
+            return (f"The fall came around {when[0]} and the recovery around "
+                    f"{_join(when[1:])}"), "a dip and recovery"
+        if len(middle) and middle.mean() > max(before, after):
+            return (f"The rise came around {when[0]} and the fall around "
+                    f"{_join(when[1:])}"), "a rise and fall"
+        return f"The changes came around {_join(when)}", "a change"
+    if scan is not None and scan.p_value is not None:
+        one_in = _chance(scan)
+        shown.append(("how often a change this large turns up by chance with no change",
+                      one_in))
+        estimates.append(("the search-adjusted test of no change: p", float(scan.p_value)))
+    reading = _bayes_short(bayes)
     if reading:
-        chance += f"{';' if chance else ':'} {reading}"
-    sentences.append(f"{shape}, but {len(frame)} yearly figures cannot show that any one policy "
-                     f"caused it{chance}.")
-    if against is not None:
-        paired, name = against[0], against[1]
-        against_series = against[2] if len(against) > 2 else ""
-        if len(paired) >= 2:
-            first, last = paired.iloc[0], paired.iloc[-1]
-            other = 100 * (last["trials"] / first["trials"] - 1)
-            mine = 100 * (last["successes"] / first["successes"] - 1)
-            ends = [f"FY{first['year']}", f"FY{last['year']}"]
-            numbers += [{"text": f"{fmt.number(abs(other))}%", "series": against_series,
-                         "periods": ends, "how": "change"},
-                        {"text": f"{fmt.number(abs(mine))}%", "series": series,
-                         "periods": ends, "how": "change"}]
-            sentences.append(
-                f"{name} also rose ({fmt.number(abs(other))}% from {first['year']} to "
-                f"{last['year']}, against {fmt.number(abs(mine))}% for "
-                f"{mid_sentence(series_name)}{_end_year_words(paired)}), so more incidents "
-                "being reported may explain part of the rise; the figures cannot tell how "
-                "much.")
-    return KeyMessage(tuple(sentences), chart, tuple(events), tuple(numbers))
+        shown.append(("the Bayesian probability of no change", reading[1]))
+        estimates.append(("the Bayesian probability of no change", reading[2]))
+    paired = against[0] if against is not None else None
+    name = against[1] if against is not None else ""
+    against_series = against[2] if against is not None and len(against) > 2 else ""
+    rises = None
+    if paired is not None and len(paired) >= 2:
+        first, last = paired.iloc[0], paired.iloc[-1]
+        found = _rises(paired)
+        rises = (found[0], found[1], first, last)
+        numbers += _rise_numbers(found, against_series, series)
+        shown += [(f"the change in {mid_sentence(name)}", f"{rises[0]}%"),
+                  (f"the change in {mid_sentence(series_name)}", f"{rises[1]}%")]
+
+    def compose(dropped):
+        out = [_what_changed(frame, ordered, mid_sentence(series_name),
+                             short="missing" in dropped)]
+        shape, kind = shape_of(dropped)
+        text = (f"{shape}, but {len(frame)} yearly figures cannot show that any one policy "
+                "caused it") if "shape" not in dropped else (
+            f"{len(frame)} yearly figures cannot show that any one policy caused the change")
+        if scan is not None and scan.p_value is not None:
+            where = "" if "anywhere" in dropped else ", placed anywhere in these years,"
+            text += (f": with no change, {kind} this large would turn up in {_chance(scan)} "
+                     "such series" if "short chance" in dropped else
+                     f": if nothing had changed, {kind} this large{where} would turn up by "
+                     f"chance in {_chance(scan)} such series")
+            text += f" ({phrasebook.evidence(scan.p_value)} against no change"
+            if reading and "bayes" not in dropped:
+                text += f"; {reading[0] if 'bayes words' in dropped else reading[3]}"
+            text += ")"
+        out.append(text + ".")
+        if rises is not None:
+            first, last = rises[2], rises[3]
+            ends = "" if "end year" in dropped else _end_year_words(paired)
+            out.append(f"{name} also rose ({rises[0]}% from {first['year']} to {last['year']}, "
+                       f"against {rises[1]}%"
+                       + ("" if "for series" in dropped else f" for {mid_sentence(series_name)}")
+                       + f"{ends}), so more incidents being reported may explain part of the "
+                       "rise"
+                       + ("" if "how much" in dropped else "; the figures cannot tell how much")
+                       + ".")
+        return out
+
+    sentences = fitted(compose, ["bayes words", "end year", "how much", "anywhere",
+                                 "short chance", "for series", "missing", "when", "bayes",
+                                 "shape"])
+    return KeyMessage(sentences, chart, tuple(events), tuple(numbers), tuple(shown),
+                      _numbers(estimates))
+
+
+def _number_name(number: dict, series_name: str) -> str:
+    """What a number of :func:`_changed_numbers` is, in words, for the changes page."""
+    periods = [p.removeprefix("FY") for p in number["periods"]]
+    if number.get("how") == "average":
+        return f"{series_name} a year, {periods[0]} to {periods[-1]}"
+    return f"{series_name}, {_join(periods)}"
+
+
+def _chance(scan) -> str:
+    """'about 1 in 19' (or 'fewer than 1 in 1000' at the simulation's floor)."""
+    if scan.p_value <= scan.smallest_p:
+        return f"fewer than 1 in {scan.replicates + 1}"
+    return f"about {_one_in(scan.p_value)}"
+
+
+def _bayes_short(bayes):
+    """The Bayesian reading in one short clause: (short clause, the probability as shown, the
+    probability, the clause with the Bayes factor in Kass and Raftery's words), or None."""
+    found = _no_change_probability(bayes)
+    if found is None:
+        return None
+    p, se, factor, factor_se, _, _ = found
+    shown = fmt.mc_probability(p, se)
+    short = f"weighed the Bayesian way, no change has probability {shown}"
+    return (short, shown, p,
+            f"{short}, {phrasebook.bayes_factor_words(factor, factor_se)} against it")
 
 
 def _changed_numbers(labelled: pd.DataFrame, regimes_count: int, series: str) -> list[dict]:
@@ -213,29 +327,177 @@ def initiated(frame: pd.DataFrame, dates: dict, result, explanations, *, step_sc
     ordered = sorted(dates.items(), key=lambda kv: pd.Timestamp(kv[1]))
     first, last = ordered[0][0], ordered[-1][0]
     question = (f"Did the number of {series_name} change after "
-                f"{_join([f'{k} ({pd.Timestamp(v):%B %Y})' for k, v in ordered])}?")
+                f"{_join([f'{words.label(k)} ({pd.Timestamp(v):%B %Y})' for k, v in ordered])}?")
     series_name = mid_sentence(series_name)
-    sentences = [_what_changed(frame, ordered, series_name)]
-    sentences.append(_allowing_for_the_search(step_scan, dip_scan, explanations, bayes))
-    sentences.append(_which_explanation(explanations, result, ordered, frame))
-    sentences.append(_one_at_a_time(result, influence, tipping, alternatives, sweep))
-    sentences.append(_cannot_say(frame, first, last, detectable, nearby,
-                                 "" if against is None else _set_against(*against,
-                                                                         series_name),
-                                 counted))
+    nearby = [words.label(n) for n in nearby]
+    counted = None if counted is None else (counted[0], [words.label(c) for c in counted[1]])
+    against_series = against[2] if against is not None and len(against) > 2 else ""
+    detail = [_allowing_for_the_search(step_scan, dip_scan, explanations, bayes),
+              _which_explanation(explanations, result, ordered, frame),
+              _one_at_a_time(result, influence, tipping, alternatives, sweep),
+              _cannot_say(frame, first, last, detectable, nearby,
+                          "" if against is None else _set_against(against[0], against[1],
+                                                                  series_name),
+                          counted)]
     estimates = [*_effect_estimates(result)]
     if step_scan is not None and step_scan.p_value is not None:
         estimates.append(("one lasting change anywhere: bootstrap p", step_scan.p_value))
     if dip_scan is not None and dip_scan.p_value is not None:
         estimates.append(("a temporary change anywhere: bootstrap p", dip_scan.p_value))
-    numbers = ()
+    numbers = []
     if series:
         from scrlib.study.analysis import regimes
 
         labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
-        numbers = tuple(_changed_numbers(labelled, len(ordered), series))
-    return Answer(notebook, question, tuple(s for s in sentences if s), chart,
-                  _numbers(estimates), numbers)
+        numbers = _changed_numbers(labelled, len(ordered), series)
+    rises = _rises(against[0]) if against is not None else None
+    if rises is not None and series and against_series:
+        numbers += _rise_numbers(rises, against_series, series)
+    scan = _leading_scan(explanations, step_scan, dip_scan)
+    steps = _brief_steps(result, influence, alternatives)
+
+    def compose(dropped):
+        out = [_what_changed(frame, ordered, series_name, short="missing" in dropped)]
+        if scan is not None and scan.p_value is not None:
+            kind = SCAN_WORDS.get((scan.breaks, scan.kind), "a change")
+            out.append(f"How sure we are: if nothing had changed, {kind} this large would turn "
+                       f"up by chance in {_chance(scan)} such series "
+                       f"({phrasebook.evidence(scan.p_value)} against no change).")
+        out.append(_steps_sentence(steps, dropped))
+        cannot = ["which policy, if any, caused the change"]
+        if counted and counted[1] and "counting" not in dropped:
+            cannot.append(f"{counted[0]}, which counted these reviews, changed its role at "
+                          f"{_join(list(counted[1]))}")
+        if rises is not None and "against" not in dropped:
+            cannot.append(f"{mid_sentence(against[1])} also rose"
+                          + ("" if "rises" in dropped else
+                             f" ({rises[0]}% against {rises[1]}%"
+                             + ("" if "for series" in dropped else f" for {series_name}")
+                             + ")"))
+        out.append("What the data cannot say: " + _join(cannot, "; ") + ".")
+        return out
+
+    optional = ["for series", "caveats", "rises",
+                *(f"step {key}" for key, *_, flip in steps if not flip),
+                "counting", "missing", *(f"step {key}" for key, *_, flip in steps if flip),
+                "against"]
+    return Answer(notebook, question, fitted(compose, optional), chart, _numbers(estimates),
+                  tuple(numbers), tuple(d for d in detail if d))
+
+
+SCAN_WORDS = {(1, "step"): "a lasting change", (2, "dip"): "a temporary change",
+              (2, "step"): "two lasting changes"}  # a break scan's kind, short
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _rises(paired):
+    """(rise of the paired series as shown, rise of the counts as shown, the end periods) from
+    its first year to its last, or None with fewer than two years."""
+    if paired is None or len(paired) < 2:
+        return None
+    first, last = paired.iloc[0], paired.iloc[-1]
+    other = 100 * (last["trials"] / first["trials"] - 1)
+    mine = 100 * (last["successes"] / first["successes"] - 1)
+    return (fmt.number(abs(other)), fmt.number(abs(mine)),
+            [f"FY{first['year']}", f"FY{last['year']}"])
+
+
+def _rise_numbers(rises, against_series: str, series: str) -> list[dict]:
+    """The two rises of :func:`_rises` as number entries; where they read the same, the
+    second's words are 'against <n>%' (as every sentence that says both has them), so each
+    links to its own figures."""
+    mine = f"{rises[1]}%" if rises[1] != rises[0] else f"against {rises[1]}%"
+    return [{"text": f"{rises[0]}%", "series": against_series, "periods": rises[2],
+             "how": "change"},
+            {"text": mine, "series": series, "periods": rises[2], "how": "change"}]
+
+
+def _leading_scan(explanations, step_scan, dip_scan):
+    """The search-adjusted test for the kind of change the leading explanation at the policy
+    dates is (the temporary change's, or the lasting change's)."""
+    table = explanations.table
+    fixed = table[(table["searched_dates"] == 0) & table["criterion"].notna()]
+    best = fixed.iloc[0]["explanation"] if len(fixed) else ""
+    return dip_scan if "temporary" in best else step_scan
+
+
+def _brief_steps(result, influence, alternatives) -> list[tuple]:
+    """Each policy's own step in a short clause, by its interval in the phrasebook's words, with
+    the first caveat that weakens a clear one: (policy, clause, the clause without its caveat,
+    the value the record keeps as an alternative that changes its verdict as (value, year,
+    'exclude' or 'include'), or None)."""
+    flips = {} if influence is None else influence.influence().set_index(
+        ["intervention", "effect"])
+    out = []
+    for r in result.effects.itertuples(index=False):
+        if r.effect != "step":
+            continue
+        way = "fall" if r.rate_ratio < 1 else "rise"
+        where = phrasebook.interval(r.ci_low, r.ci_high)
+        short = (f"the {way} at {words.label(r.intervention)} is "
+                 f"{phrasebook.clear_words(r.ci_low, r.ci_high)}")
+        caveat = ""
+        if where == "excludes":
+            before, after = result.support(r.intervention)
+            key = (r.intervention, r.effect)
+            if min(before, after) < 3:
+                count = min(before, after)
+                caveat = (f" but rests on {count} {'year' if count == 1 else 'years'} "
+                          f"{'before' if before < after else 'after'} it")
+            elif len(flips) and key in flips.index and bool(flips.loc[key, "flips"]):
+                years = [y for y in str(flips.loc[key, "flipped_by"]).split(", ") if y]
+                caveat = f" but not without {_join(years, ' or ')}"
+        changed = _alternative_flips(alternatives, r.intervention)
+        flip = None
+        for row in changed[:1]:
+            now = "exclude" if phrasebook.excludes(row.ci_low_alt, row.ci_high_alt) else "include"
+            flip = (fmt.number(row.alternative), row.year, now)
+        out.append((r.intervention, short + caveat, short, flip))
+    return out
+
+
+def _steps_sentence(steps, dropped) -> str:
+    """The policies' own steps (:func:`_brief_steps`) in one sentence: each verdict kept (not
+    in ``dropped`` as "step <policy>"; "caveats": without its caveat), and each value the
+    record keeps as an alternative that changes a verdict, said once for the steps it
+    changes."""
+    groups = _flipped_steps(steps)
+    alone = {names[0]: flip for flip, names in groups.items() if len(names) == 1}
+    shown = []
+    for key, text, short, flip in steps:
+        if f"step {key}" in dropped:
+            continue
+        clause = short if "caveats" in dropped else text
+        if flip is not None and words.label(key) in alone:
+            value, year, now = flip
+            clause += (f", and with {value} for {year}, the record's other value, its interval "
+                       f"would {now} no change")
+            alone.pop(words.label(key))
+        shown.append(clause)
+    parts = []
+    if shown:
+        lead = "On its own, " if len(shown) == 1 else "Taken one at a time, "
+        parts.append(lead + _join(shown, "; "))
+    for (value, year, now), names in groups.items():
+        if len(names) == 1 and names[0] not in alone:
+            continue  # said with its verdict
+        at = (f"the interval at {names[0]} would" if len(names) == 1 else
+              f"the intervals at {_join(names)} would")
+        parts.append(f"with {value} for {year}, the record's other value, {at} {now} no change")
+    return _capital("; ".join(parts)) + "." if parts else ""
+
+
+def _flipped_steps(steps) -> dict:
+    """The steps a value the record keeps as an alternative changes, by (value, year, how the
+    interval would then stand): {key: [policy labels]}."""
+    found: dict = {}
+    for key, _, _, flip in steps:
+        if flip is not None:
+            found.setdefault(flip, []).append(words.label(key))
+    return found
 
 
 def _effect_estimates(result):
@@ -243,7 +505,7 @@ def _effect_estimates(result):
     for r in result.effects.itertuples(index=False):
         what = f"{r.intervention}, {r.effect}"
         yield from ((f"{what}: rate ratio", r.rate_ratio), (f"{what}: 95% low", r.ci_low),
-                    (f"{what}: 95% high", r.ci_high))
+                    (f"{what}: 95% high", r.ci_high), (f"{what}: p", r.p_value))
 
 
 def _numbers(pairs) -> tuple[tuple[str, float], ...]:
@@ -257,7 +519,7 @@ def _numbers(pairs) -> tuple[tuple[str, float], ...]:
                  for k, v in pairs if v is not None and math.isfinite(float(v)))
 
 
-def _what_changed(frame, ordered, series_name) -> str:
+def _what_changed(frame, ordered, series_name, short: bool = False) -> str:
     from scrlib.study.analysis import regimes
 
     labelled = regimes(frame, {k: pd.Timestamp(v) for k, v in ordered})
@@ -277,6 +539,8 @@ def _what_changed(frame, ordered, series_name) -> str:
     missing = _missing_years(frame)
     gap = f" ({_join(missing)} is missing)" if len(missing) == 1 else (
         f" ({_join(missing)} are missing)" if missing else "")
+    if short and len(missing) > 1:
+        gap = f" ({_count(len(missing))} years are missing)"
     return f"{series_name[0].upper() + series_name[1:]} were " + _join(parts, "; then ") + gap + "."
 
 
@@ -586,6 +850,28 @@ def _counting_words(body: str, labels) -> str:
             "change in counting would look exactly like an effect")
 
 
+def _no_change_probability(bayes):
+    """(probability, its Monte Carlo error, Bayes factor against no change, its error, the
+    explanations counted, the explanations left out) for no change among the explanations not
+    suggested by these counts, under their prior odds; None without a result or a no-change
+    explanation."""
+    if bayes is None:
+        return None
+    every = bayes.explanations
+    table = every[every["basis"] != "suggested"]
+    none = table[table["explanation"] == "no change"]
+    if none.empty:
+        return None
+    total, prior_total = float(table["probability"].sum()), float(table["prior"].sum())
+    row = none.iloc[0]
+    p, se = float(row["probability"]) / total, float(row["probability_se"]) / total
+    prior = float(row["prior"]) / prior_total
+    factor = phrasebook.posterior_odds_factor(p, prior)
+    # the factor's Monte Carlo error from the probability's: d factor / d p = -factor / (p q)
+    factor_se = factor * se / (p * (1 - p)) if 0 < p < 1 else float("nan")
+    return p, se, factor, factor_se, table, every
+
+
 def _bayes_reading(bayes) -> str:
     """The Bayesian reading in one clause, tied to what it assumes: the posterior probability
     of no change among the explanations not suggested by these counts (an explanation the data
@@ -593,26 +879,19 @@ def _bayes_reading(bayes) -> str:
     under their prior odds, the Bayes factor against it in Kass and Raftery's words, and the
     probability with every explanation counted beside it ('' without a result, or without a
     no-change explanation)."""
-    if bayes is None:
+    found = _no_change_probability(bayes)
+    if found is None:
         return ""
-    every = bayes.explanations
-    table = every[every["basis"] != "suggested"]
-    none = table[table["explanation"] == "no change"]
-    if none.empty:
-        return ""
-    total, prior_total = float(table["probability"].sum()), float(table["prior"].sum())
-    row = none.iloc[0]
-    p, se = float(row["probability"]) / total, float(row["probability_se"]) / total
-    prior = float(row["prior"]) / prior_total
+    p, se, factor, factor_se, table, every = found
+    row = every[every["explanation"] == "no change"].iloc[0]
+    prior = float(table.loc[table["explanation"] == "no change", "prior"].iloc[0]) / float(
+        table["prior"].sum())
     equal = bool(np.allclose(table["prior"], table["prior"].iloc[0]))
     left = len(every) - len(table)
     which = (f"the {_count(len(table))} explanations not suggested by these counts" if left
              else f"the {_count(len(table))} explanations")
     odds = (f"{which} equally likely beforehand" if equal
             else f"{which}, no change given prior probability {fmt.number(prior, 2)}")
-    factor = phrasebook.posterior_odds_factor(p, prior)
-    # the factor's Monte Carlo error from the probability's: d factor / d p = -factor / (p q)
-    factor_se = factor * se / (p * (1 - p)) if 0 < p < 1 else float("nan")
     shown = phrasebook.about(factor)
     if fmt.mc_step(factor_se) > 10 ** (math.floor(math.log10(factor)) - 1):
         shown = fmt.with_error(factor, factor_se)
@@ -651,7 +930,7 @@ def _join(items, last_sep: str = " and ") -> str:
 
 # -- 03: the published share -------------------------------------------------------------------
 def publication(shares: pd.DataFrame, comparison, before, after, *, variation, events=(),
-                sources=(), forms=None, notebook: str = "03-publication") -> Answer:
+                sources=(), forms=None, series=(), notebook: str = "03-publication") -> Answer:
     """How the published share of commissioned reviews moved, how sure, and what is unknown.
 
     ``shares``: :func:`scrlib.study.analysis.paired` rows (``year``, ``successes``, ``trials``,
@@ -659,27 +938,84 @@ def publication(shares: pd.DataFrame, comparison, before, after, *, variation, e
     ``variation``: the same years compared allowing for year-to-year variation
     (:func:`scrlib.its.compare_shares`); ``sources``: the kinds of source the figures come from;
     ``forms``: :func:`scrlib.study.analysis.dispersion_forms` (a form of the extra variation
-    under which the verdict changes is said).
+    under which the verdict changes is said, in the answer too); ``series``: the ids of the
+    two counts (published, commissioned), so each count links to its figures.
     """
     question = "Did the share of commissioned SCRs that were published rise?"
-    events, sources = list(events), list(sources)
-    years = _join([f"{fmt.number(r.share)}% in {r.year} ({fmt.number(r.successes)} of "
-                   f"{fmt.number(r.trials)})" for r in shares.itertuples(index=False)])
+    events = [words.label(e) for e in events]
+    sources = list(sources)
+    numbers = _share_numbers(shares, series, ("published", "commissioned"))
+
+    def years(dropped) -> str:
+        rows = list(shares.itertuples(index=False))
+        if "years" in dropped and len(rows) > 2:
+            rows = [rows[0], rows[-1]]
+        return _join([f"{fmt.number(r.share)}% in {r.year} ({fmt.number(r.successes)} "
+                       f"published, {fmt.number(r.trials)} commissioned)" if series else
+                       f"{fmt.number(r.share)}% in {r.year} ({fmt.number(r.successes)} of "
+                       f"{fmt.number(r.trials)})" for r in rows])
     diff = comparison.table.set_index("quantity").loc["difference"]
-    sentences = [f"Published SCRs as a share of those commissioned were {years}.",
-                 f"Comparing {_join(list(before))} with {_join(list(after))}, the share "
-                 f"{'rose' if variation.difference > 0 else 'fell'} by "
-                 f"{_points(variation.difference)} percentage points. "
-                 + _beyond_binomial(variation, diff, _at_low_dispersion(shares, before, after,
-                                                                      variation)
-                                    + _other_forms(forms, variation)),
-                 f"What the data cannot say: {len(shares)} years"
-                 + (f" from {_join(sorted(set(sources)))}" if sources else "")
-                 + " cannot separate "
-                 + (_join(list(events)) if events else "the policy changes")
-                 + " from each other or from a backlog of older reviews being published, and a "
-                 "review published in one year may have been commissioned in an earlier one."]
-    return Answer(notebook, question, tuple(sentences), estimates=_shares(variation, diff))
+    flipped = _forms_flipped(forms, variation)
+
+    def compose(dropped):
+        sure = (f"Comparing {_join(list(before))} with {_join(list(after))}, the share "
+                f"{'rose' if variation.difference > 0 else 'fell'} by "
+                f"{_points(variation.difference)} percentage points; allowing for how much such "
+                "shares vary from year to year, that is "
+                f"{phrasebook.chance_words(variation.p_value)}")
+        if phrasebook.beyond_chance(diff["p_value"]) != phrasebook.beyond_chance(
+                variation.p_value) and "binomial" not in dropped:
+            sure += (", though binomial counts alone would make it "
+                     f"{phrasebook.chance_words(diff['p_value'])}")
+        if flipped:
+            sure += (f", and if the extra variation grew with the denominator it would be "
+                     f"{phrasebook.chance_words(min(flipped))}")
+        cannot = (f"What the data cannot say: {len(shares)} years"
+                  + (f" from {_join(sorted(set(sources)))}" if sources else "")
+                  + " cannot separate " + (_join(events) if events else "the policy changes")
+                  + " from each other or from a backlog of older reviews being published")
+        if "earlier" not in dropped:
+            cannot += (", and a review published in one year may have been commissioned in an "
+                       "earlier one")
+        if "full" in dropped:
+            return [cannot.replace("What the data cannot say:", "What the data cannot say, in "
+                                   "full:") + "."]
+        return [f"Published SCRs as a share of those commissioned were {years(dropped)}.",
+                sure + ".", cannot + "."]
+
+    detail = [_beyond_binomial(variation, diff, _at_low_dispersion(shares, before, after,
+                                                                   variation)
+                               + _other_forms(forms, variation))]
+    brief, dropped = fitting(compose, ["earlier", "binomial", "years"])
+    if "earlier" in dropped:
+        detail += compose({"full"})
+    return Answer(notebook, question, brief, estimates=_shares(variation, diff),
+                  numbers=tuple(numbers), detail=tuple(detail))
+
+
+def _share_numbers(shares, series, names=None) -> list[dict]:
+    """Each year's share (computed from the two counts) and, with ``names``, each count as
+    '<n> <name>' (a cited figure), as number entries ('' series: none)."""
+    if len(series) != 2:
+        return []
+    out = []
+    for r in shares.itertuples(index=False):
+        period = [f"FY{r.year}"]
+        if names:
+            out += [{"text": f"{fmt.number(r.successes)} {names[0]}", "series": series[0],
+                     "periods": period, "how": ""},
+                    {"text": f"{fmt.number(r.trials)} {names[1]}", "series": series[1],
+                     "periods": period, "how": ""}]
+    return out
+
+
+def _forms_flipped(forms, variation) -> list[float]:
+    """The p-values of the forms of extra variation under which the verdict changes."""
+    if forms is None or not len(forms):
+        return []
+    main = phrasebook.beyond_chance(variation.p_value)
+    other = forms[forms["form"] != "quasi-binomial"]
+    return [float(p) for p in other["p"] if phrasebook.beyond_chance(p) != main]
 
 
 def _at_low_dispersion(shares, before, after, variation) -> str:
@@ -695,7 +1031,7 @@ def _at_low_dispersion(shares, before, after, variation) -> str:
     high = variation.dispersion * variation.df / stats.chi2.ppf(0.025, variation.df)
     at_low = compare_share_years(shares, before, after, dispersion=max(low, 1.0),
                                  dispersion_df=variation.df, source=variation.source)
-    return (f"; that estimate rests on {fmt.number(variation.df)} df (95% range "
+    return (f"; that estimate rests on {_df_words(variation.df)} (95% range "
             f"{fmt.number(low, 1)} to {fmt.number(high)}), and at its low end "
             f"{fmt.p_phrase(at_low.p_value)}")
 
@@ -721,8 +1057,8 @@ def _beyond_binomial(variation, diff, borrowed: str = "") -> str:
     dispersion."""
     own = variation.source == "these years"
     how = (f"these years' shares varied {fmt.number(variation.dispersion, 1)} times as much as "
-           f"binomial counts would (chi-squared {fmt.number(variation.chi2, 1)} on "
-           f"{fmt.number(variation.df)} df, {fmt.p_phrase(variation.chi2_p)})" if own else
+           f"binomial counts would (chi-squared {fmt.number(variation.chi2, 1)} with "
+           f"{_df_words(variation.df)}, {fmt.p_phrase(variation.chi2_p)})" if own else
            f"these two years cannot show how much such shares vary, so this borrows an "
            f"assumption from another share: {variation.source} varied "
            f"{fmt.number(variation.dispersion, 1)} times as much as binomial counts would")
@@ -732,8 +1068,13 @@ def _beyond_binomial(variation, diff, borrowed: str = "") -> str:
             f"change is {phrasebook.chance_words(variation.p_value)} (95% interval "
             f"{fmt.number(100 * variation.difference_low)} to "
             f"{fmt.number(100 * variation.difference_high)} points; "
-            f"{fmt.p_phrase(variation.p_value)}, t on {fmt.number(variation.df)} df"
+            f"{fmt.p_phrase(variation.p_value)}, a t-test with {_df_words(variation.df)}"
             f"{borrowed}).")
+
+
+def _df_words(df) -> str:
+    """Degrees of freedom in words ("2 degrees of freedom")."""
+    return f"{fmt.number(df)} degree{'' if float(df) == 1 else 's'} of freedom"
 
 
 def _points(share_difference: float) -> str:
@@ -756,45 +1097,79 @@ def _shares(variation, diff) -> tuple[tuple[str, float], ...]:
 # -- 04: SCRs per serious incident notification ------------------------------------------------
 def notifications(shares: pd.DataFrame, comparison, before, after, *, refusal: str | None,
                   event: str, variation, sources=(), numerator: str = "SCRs initiated",
-                  denominator: str = "serious incident notifications",
+                  denominator: str = "serious incident notifications", series=(),
                   notebook: str = "04-notifications") -> Answer:
-    """Was a rise in reviews a rise in incidents, or in the share of incidents reviewed?"""
+    """Was a rise in reviews a rise in incidents, or in the share of incidents reviewed?
+    ``series``: the ids of the two counts (reviews, notifications), so the changes in them
+    link to their figures."""
     numerator, denominator = mid_sentence(numerator), mid_sentence(denominator)
+    event = words.label(event)
     question = (f"Was the rise in {numerator} a rise in {denominator}, or in the share of them "
                 "that led to a review?")
     first, last = shares.iloc[0], shares.iloc[-1]
     change = 100 * (last["trials"] / first["trials"] - 1)
     reviews = 100 * (last["successes"] / first["successes"] - 1)
-    years = _join([f"{fmt.number(r.share)} in {r.year}" for r in shares.itertuples(index=False)])
+    numbers = []
+    if len(series) == 2:
+        ends = [f"FY{first['year']}", f"FY{last['year']}"]
+        numbers = [{"text": f"{fmt.number(abs(change))}%", "series": series[1],
+                    "periods": ends, "how": "change"},
+                   {"text": f"{fmt.number(abs(reviews))}%", "series": series[0],
+                    "periods": ends, "how": "change"}]
     diff = comparison.table.set_index("quantity").loc["difference"]
     clear = phrasebook.beyond_chance(variation.p_value)
-    baseline = (f"a single baseline year ({_join(list(before))})" if len(before) == 1
-                else _join(list(before)))
+    baseline = _join(list(before))
+    later = (f"the {_count(len(after))} years after it, pooled" if len(after) > 2
+             else _join(list(after)))
     if clear:
-        verdict = (f"the share reviewed {'rose' if variation.difference > 0 else 'fell'}, so "
-                   f"the change in {numerator} was not only a change in {denominator}.")
+        verdict = (f"so the change in {numerator} was not only a change in {denominator}")
     else:
-        verdict = ("the interval is too wide to tell whether the share reviewed changed: "
-                   f"these years cannot say whether the change in {numerator} was more than "
-                   f"the change in {denominator}.")
-    cannot = []
-    if refusal:
-        cannot.append(f"with so few years before {event} no model of a change there is "
-                      "reported")
-    if sources:
-        cannot.append(f"the counts come from {_join(sorted(set(sources)))}")
-    cannot.append("a notification in one year may lead to a review decision in the next")
-    sentences = [
-        f"{numerator[0].upper() + numerator[1:]} per 100 {denominator} were {years}; "
-        f"{denominator} went {'up' if change >= 0 else 'down'} {fmt.number(abs(change))}% and "
-        f"{numerator} {'up' if reviews >= 0 else 'down'} {fmt.number(abs(reviews))}% from "
-        f"{first['year']} to {last['year']}{_end_year_words(shares)}.",
-        f"Comparing {baseline} with {_join(list(after))} pooled, the share "
-        f"{'rose' if variation.difference > 0 else 'fell'} by "
-        f"{_points(variation.difference)} points. "
-        + _beyond_binomial(variation, diff) + " " + verdict[0].upper() + verdict[1:],
-        "What the data cannot say: " + "; ".join(cannot) + "."]
-    return Answer(notebook, question, tuple(sentences), estimates=_shares(variation, diff))
+        verdict = (f"so these years cannot say whether the change in {numerator} was more "
+                   f"than the change in {denominator}")
+
+    def compose(dropped):
+        cannot = []
+        if refusal:
+            cannot.append(f"with so few years before {event} no model of a change there is "
+                          "reported")
+        if sources and "sources" not in dropped:
+            cannot.append(f"the counts come from {_join(sorted(set(sources)))}")
+        if "next year" not in dropped:
+            cannot.append("a notification in one year may lead to a review decision in the "
+                          "next")
+        sure = (f"Comparing {baseline} with {later}, the share "
+                f"{'rose' if variation.difference > 0 else 'fell'} by "
+                f"{_points(variation.difference)} points; allowing for how much such shares vary "
+                f"from year to year, that is {phrasebook.chance_words(variation.p_value)}")
+        if phrasebook.beyond_chance(diff["p_value"]) != clear and "binomial" not in dropped:
+            sure += (", though binomial counts alone would make it "
+                     f"{phrasebook.chance_words(diff['p_value'])}")
+        if "full" in dropped:
+            return ["What the data cannot say, in full: " + "; ".join(cannot) + "."]
+        years = (_join([f"{fmt.number(r.share)} in {r.year}"
+                        for r in shares.itertuples(index=False)]) if "years" not in dropped
+                 else f"{fmt.number(first['share'])} in {first['year']} and "
+                      f"{fmt.number(last['share'])} in {last['year']}, between them from "
+                      f"{fmt.number(shares['share'].min())} to "
+                      f"{fmt.number(shares['share'].max())}")
+        return [
+            f"{numerator[0].upper() + numerator[1:]} per 100 {denominator} were {years}; "
+            f"{denominator} went {'up' if change >= 0 else 'down'} {fmt.number(abs(change))}% "
+            f"and {numerator} {'up' if reviews >= 0 else 'down'} {fmt.number(abs(reviews))}% "
+            f"from {first['year']} to {last['year']}"
+            + ("" if "end year" in dropped else _end_year_words(shares)) + ".",
+            f"{sure}, {verdict}.",
+            ("What the data cannot say: " + "; ".join(cannot) + ".") if cannot else ""]
+
+    detail = [_beyond_binomial(variation, diff) + " " + (
+        "The share reviewed changed." if clear else
+        "The interval is too wide to tell whether the share reviewed changed.")]
+    brief, dropped = fitting(compose, ["sources", "next year", "binomial", "years",
+                                       "end year"])
+    if dropped & {"sources", "next year"}:
+        detail += compose({"full"})
+    return Answer(notebook, question, brief, estimates=_shares(variation, diff),
+                  numbers=tuple(numbers), detail=tuple(detail))
 
 
 KIND_WORDS = {"news": "news reports", "blog": "blog posts", "web-page": "web pages",
@@ -812,18 +1187,19 @@ def source_kinds(dataset, source_ids) -> list[str]:
 
 # -- 05: sensitivity -------------------------------------------------------------------------
 def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=None,
-                notebook: str = "05-sensitivity") -> Answer:
+                data=None, notebook: str = "05-sensitivity") -> Answer:
     """How much the estimate depends on the choices, and whether the whole curve is more than
     no change would give. ``table``: :func:`scrlib.study.sensitivity.run`; ``choices``:
     :func:`scrlib.study.sensitivity.by_choice`; ``joint``:
     :func:`scrlib.study.sensitivity.joint_test`; ``labels``: event id -> label, to name events
-    in words."""
+    in words; ``data``: ``(series id, period codes)`` of the counts the models are fitted to,
+    so the range of estimates links to the figures it is computed from."""
     question = "How much do the estimates depend on the choices behind them?"
-    fitted = table[table["status"] == "fitted"]
-    distinct = fitted[fitted["distinct"]]
+    fitted_rows = table[table["status"] == "fitted"]
+    distinct = fitted_rows[fitted_rows["distinct"]]
     used = distinct[distinct["passes_dispersion_check"]]
-    unfitted = len(table) - len(fitted)
-    repeated = len(fitted) - len(distinct)
+    unfitted = len(table) - len(fitted_rows)
+    repeated = len(fitted_rows) - len(distinct)
     rejected = len(distinct) - len(used)
     counts = (f"Of {len(table)} specifications, "
               + (f"{unfitted} could not be fitted (these years do not identify them), "
@@ -835,45 +1211,59 @@ def sensitivity(table: pd.DataFrame, choices: pd.DataFrame, joint, *, labels=Non
             "overdispersion check rejects, so these choices give no estimate worth summarising; "
             "widen the choice of family.",))
     share = 100 * used["excludes_null"].mean()
-    sentences = [
-        counts + f"{rejected} use a family the data's own overdispersion check rejects; across "
-        f"the remaining {len(used)} distinct models the step at the policy date tested ranges from "
-        f"{fmt.ratio(used['rate_ratio'].min())} to {fmt.ratio(used['rate_ratio'].max())} "
-        f"(median {fmt.ratio(used['rate_ratio'].median())}).",
-        f"{fmt.number(share)}% of their intervals exclude no change"
-        + _driver(choices, labels or {}) + "."]
+    span = (f"{fmt.ratio(used['rate_ratio'].min())} to "
+            f"{fmt.ratio(used['rate_ratio'].max())} times the level before (median "
+            f"{fmt.ratio(used['rate_ratio'].median())})")
+    numbers = []
+    if data is not None and data[0] and len(data[1]):
+        numbers = [{"text": span, "series": data[0], "periods": list(data[1]), "how": "model"}]
+    detail = [counts + f"{rejected} use a family the data's own overdispersion check rejects; "
+              f"the remaining {len(used)} distinct models are summarised."]
+    reading = ""
     if joint is not None and joint.models:
-        share, size = joint.p_values["share"], joint.p_values["median"]
-        share_p = fmt.p_phrase(share, joint.smallest_p)
-        size_p = fmt.p_phrase(size, joint.smallest_p)
-        margin = 2 * max(joint.monte_carlo_se(share), joint.monte_carlo_se(size))
-        lead = (f"Taken together, against {joint.replicates} simulated series with no change "
-                f"at the date tested (the earlier changes kept as estimated, with "
-                f"{joint.assumption_words}), ")
+        p_share, p_size = joint.p_values["share"], joint.p_values["median"]
+        share_p = fmt.p_phrase(p_share, joint.smallest_p)
+        size_p = fmt.p_phrase(p_size, joint.smallest_p)
+        margin = 2 * max(joint.monte_carlo_se(p_share), joint.monte_carlo_se(p_size))
         where = phrasebook.simulated_together(
-            [(share, joint.monte_carlo_se(share)), (size, joint.monte_carlo_se(size))])
-        shown = f"share of intervals excluding no change {share_p}, median size {size_p}"
+            [(p_share, joint.monte_carlo_se(p_share)), (p_size, joint.monte_carlo_se(p_size))])
         if where == "below":
-            text = (f"the curve as a whole is more than such series give ({shown}), though not "
-                    "under every choice.")
+            reading = ("Taken together, the curve as a whole is more than series with no change "
+                       "give, though not under every choice.")
         elif where == "above":
-            text = (f"the curve is {phrasebook.NOT_BEYOND} such series give ({shown}), so no "
-                    "single specification's interval should be read as a finding.")
+            reading = (f"Taken together, the curve is {phrasebook.NOT_BEYOND} series with no "
+                       "change give, so no single specification's interval should be read as a "
+                       "finding.")
         else:
-            text = (f"the curve is {phrasebook.EDGE} of what such series give ({shown}; with "
-                    f"{joint.replicates} simulated series each p is uncertain by about "
-                    f"{fmt.number(margin, 2)} either way): {phrasebook.EDGE_READING}, and no "
-                    "single specification's interval as a finding.")
-        sentences.append(lead + text)
-    sentences.append("What the data cannot say: the policy dates tested fall within a year of "
-                     "each other, so the curve cannot say which of them mattered.")
+            reading = (f"Taken together, the curve is {phrasebook.EDGE} of what series with no "
+                       f"change give: {phrasebook.EDGE_READING}, and no single specification's "
+                       "interval as a finding.")
+        detail.append(
+            f"The joint test: against {joint.replicates} simulated series with no change at the "
+            f"date tested (the earlier changes kept as estimated, with "
+            f"{joint.assumption_words}), the share of intervals excluding no change has "
+            f"{share_p} and the median size {size_p}"
+            + (f"; with {joint.replicates} simulated series each p is uncertain by about "
+               f"{fmt.number(margin, 2)} either way" if where == phrasebook.EDGE else "") + ".")
+
+    def compose(dropped):
+        return [
+            f"Across the {len(used)} distinct models that fit how much the counts vary, the "
+            f"step at the policy date tested ranges from {span}; {fmt.number(share)}% of their "
+            "intervals exclude no change"
+            + ("" if "driver" in dropped else _driver(choices, labels or {})) + ".",
+            reading,
+            "What the data cannot say: the policy dates tested fall within a year of each "
+            "other, so the curve cannot say which of them mattered."]
+
     estimates = [("distinct models used", len(used)),
                  ("median rate ratio", used["rate_ratio"].median()),
                  ("share of intervals excluding no change (%)", share)]
     if joint is not None and joint.models:
         estimates += [("joint test p (share)", joint.p_values["share"]),
                       ("joint test p (median)", joint.p_values["median"])]
-    return Answer(notebook, question, tuple(sentences), estimates=_numbers(estimates))
+    return Answer(notebook, question, fitted(compose, ["driver"]), estimates=_numbers(estimates),
+                  numbers=tuple(numbers), detail=tuple(detail))
 
 
 def _driver(choices: pd.DataFrame, labels: dict) -> str:
@@ -885,9 +1275,10 @@ def _driver(choices: pd.DataFrame, labels: dict) -> str:
     rows = choices[choices["choice"] == choice]
     low, high = rows.loc[rows["share excluding 1"].idxmin()], rows.loc[
         rows["share excluding 1"].idxmax()]
-    def words(value: str) -> str:
-        return _join([labels.get(v, v) for v in str(value).split(",")])
+    def named(value: str) -> str:
+        return _join([words.label(labels.get(v, v)) for v in str(value).split(",")])
 
-    return (f", and that depends most on the {choice.replace('_', ' ')}: "
-            f"{fmt.number(100 * low['share excluding 1'])}% with {words(low['value'])} against "
-            f"{fmt.number(100 * high['share excluding 1'])}% with {words(high['value'])}")
+    what = words.CHOICE.get(choice, choice.replace("_", " "))
+    return (f", and that depends most on the {what[:1].lower() + what[1:]}: "
+            f"{fmt.number(100 * low['share excluding 1'])}% with {named(low['value'])} against "
+            f"{fmt.number(100 * high['share excluding 1'])}% with {named(high['value'])}")

@@ -263,23 +263,35 @@ class Explorer:
                 fig = self._figures[height] = Figure(figsize=(8, height), dpi=90)
                 FigureCanvasAgg(fig)
             fig.clear()
-        else:
-            fig = Figure(figsize=(8, height))
-        fig.subplots_adjust(left=0.11, right=0.97, top=1 - 0.35 / height,
-                            bottom=(0.9 if source else 0.6) / height, hspace=0.42)
+            fig.subplots_adjust(left=0.11, right=0.97, top=1 - 0.35 / height,
+                                bottom=(0.9 if source else 0.6) / height, hspace=0.42)
+        else:  # a still image (the report, a saved chart): laid out, its labels kept apart
+            fig = Figure(figsize=(8, height + 0.6), layout="constrained")
         # A fixed title height: matplotlib otherwise measures every tick label to place it.
         with matplotlib.rc_context({"axes.titley": 1.0}):
             axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
         name = self.dataset.series_info(view.choices.series).name
         view.result.plot(ax=axes[0], title=f"{name}: fit and counterfactual", source="")
-        for text in axes[0].texts:
+        for text in list(axes[0].texts):
             if text.get_gid() == "its-source":
-                text.set_visible(False)  # one source line for the figure, below
+                text.remove()  # one source line for the figure, below
         axes[0].set_ylabel(f"{name} per year")
+        axes[0].set_ylim(bottom=0)
         if view.profile is not None:
             view.profile.plot(axes[1], marks=view.dates,
                               title="Where the data put one lasting change (profile of fit)")
-        if source:
+        if source and not reuse:
+            plot.add_source_line(fig, self.source(view))
+            fig.scrlib_alt = (
+                f"{name} each year with the model's fit, its 95% band and the counterfactual "
+                "without the policy changes, on an axis from zero"
+                + (", and below, how well one lasting change fits at each date"
+                   if view.profile is not None else "")
+                + f"; lines mark {plot._join(list(view.dates))}.")
+            from scrlib.reader import labels
+
+            labels.declutter(fig)
+        elif source:
             fig.text(0.01, 0.01, textwrap.fill(self.source(view), 150), fontsize=6.5,
                      color="0.2", va="bottom", ha="left")
         return fig
@@ -348,8 +360,9 @@ class Explorer:
                 "priors, each explanation equally likely beforehand)</p>"
                 f'<table class="scr-bayes-table">{rows}</table>')
 
-    def static(self, choices: Choices | None = None) -> list:
-        """The default state as ordinary outputs: the answer, the table and the chart."""
+    def static(self, choices: Choices | None = None, chart: str = "") -> list:
+        """The default state as ordinary outputs: the answer, the table and the chart (with its
+        alt text; ``chart``: the name its files were saved under, so the page links them)."""
         from IPython.display import HTML, Image, Markdown
 
         from scrlib.record.cite import escape_markdown
@@ -357,9 +370,14 @@ class Explorer:
         view = self.view(choices or Choices())
         note = f"*{LIVE_NOTE}*"
         warnings = "".join(f"\n- {escape_markdown(w)}" for w in view.result.warnings)
+        fig = self.figure(view)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        about = {"chart": chart, "chart_data": True} if chart else None
         return [Markdown(note), Markdown(f"**Answer.** {escape_markdown(view.answer)}{warnings}"),
                 HTML(self.estimate_html(view)), self.table(view), HTML(self.bayes_html(view)),
-                Image(data=self.png(view), format="png", alt=self.alt(view))]
+                Image(data=buffer.getvalue(), format="png", alt=self.alt(view),
+                      metadata=about)]
 
     def alt(self, view: View) -> str:
         """The chart's alt text: a sentence or two on what it shows (its values are in the

@@ -30,10 +30,31 @@ def setup() -> None:
 
 
 def table_html(frame: pd.DataFrame):
-    """A DataFrame's HTML, with the links of ``frame.attrs[LINKS]`` (if any) as its metadata."""
-    body = frame._repr_html_()
+    """A DataFrame's HTML for readers (:func:`for_readers`: one header row, capitalised), with
+    the links of ``frame.attrs[LINKS]`` (if any) as its metadata."""
+    body = for_readers(frame)._repr_html_()
     links = frame.attrs.get(LINKS)
     return (body, {LINKS: list(links)}) if links else body
+
+
+def for_readers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a reader's table: one header row (the name of its row labels in the
+    corner, where pandas would give it a header row of its own, otherwise empty) and every
+    header with a capital letter ("p" for a p-value excepted)."""
+    from scrlib.reader.words import capitalised
+
+    def header(name):
+        if not isinstance(name, str) or name == "p" or name.startswith(("p ", "p,")):
+            return name
+        return capitalised(name)
+
+    out = frame.copy(deep=False)
+    if isinstance(out.columns, pd.MultiIndex) or isinstance(out.index, pd.MultiIndex):
+        return out
+    out.columns = [header(c) for c in out.columns]
+    corner = out.index.name if out.index.name is not None else out.columns.name
+    out = out.rename_axis(index=None, columns=header(corner) if corner is not None else None)
+    return out
 
 
 def with_links(frame: pd.DataFrame, cells) -> pd.DataFrame:

@@ -1,7 +1,11 @@
 """Charts that cite: series by period, policy dates marked, a generated "Source:" line.
 
-Charts are greyscale-readable (markers and line styles differ, not only colours) and written
-byte-for-byte reproducibly (fixed SVG hash salt, no dates or software names in file metadata).
+Charts are greyscale-readable (markers and line styles differ, not only colours; where colour
+is used, the Okabe-Ito palette, which colour-blind readers can tell apart), draw every count
+from zero, keep their labels apart (:mod:`scrlib.reader.labels`), say what they show in a
+sentence or two of alt text, and are written byte-for-byte reproducibly (fixed SVG hash salt,
+no dates or software names in file metadata). A chart's data file is a reader's table:
+headers in words, periods as a reader writes them, counts as whole numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
+from scrlib.its import fmt
 from scrlib.its._plot import LINESTYLES
+from scrlib.reader import labels, words
 from scrlib.record.cite import source_line
 
 STYLES = [
@@ -25,6 +31,18 @@ STYLES = [
     {"marker": "D", "linestyle": "-.", "color": "0.6"},
 ]
 EVENT_STYLES = ["-", "--", "-.", ":"]
+# Okabe and Ito's colours for colour-blind readers (black first), each with its own line style
+# and marker, so the lines stay apart in grey too.
+PALETTE = ["#000000", "#E69F00", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
+FIT_STYLES = [{"linestyle": "-", "marker": None},
+              {"linestyle": "--", "marker": "s"},
+              {"linestyle": (0, (1, 1.5)), "marker": "^"},
+              {"linestyle": "-.", "marker": "D"},
+              {"linestyle": (0, (6, 2, 1, 2, 1, 2)), "marker": "v"},
+              {"linestyle": (0, (3, 3)), "marker": "P"},
+              {"linestyle": (0, (8, 2)), "marker": "X"}]
+SOURCE_SIZE = 9.5  # points: about 9 pt on a page that shows the 8-inch chart 760 pixels wide
+PAGE_WIDTH_PX = 760  # how wide a page shows a chart (its column, at 1280 pixels)
 RC = {
     "svg.hashsalt": "scrlib",
     "svg.fonttype": "path",
@@ -51,9 +69,10 @@ def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, object]
 
 
 def add_source_line(fig: Figure, text: str) -> None:
-    """Write ``text`` (a "Source: ..." line) under the axes, at the bottom left."""
+    """Write ``text`` (a "Source: ..." line) under the axes, at the bottom left, at a size a
+    reader can read on the page (``SOURCE_SIZE``)."""
     fig.get_layout_engine().set(h_pad=0.15)
-    fig.supxlabel(text, x=0.01, ha="left", fontsize=7.5, color="0.2", wrap=True)
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=SOURCE_SIZE, color="0.2", wrap=True)
 
 
 def save(fig: Figure, stem: Path | str, data: pd.DataFrame | None = None) -> list[Path]:
@@ -72,7 +91,9 @@ def save(fig: Figure, stem: Path | str, data: pd.DataFrame | None = None) -> lis
     if data is not None:
         csv = stem.with_suffix(".csv")
         named = any(name is not None for name in data.index.names)
-        digits.rounded(data).to_csv(csv, index=named, lineterminator="\n", encoding="utf-8")
+        readable_data(digits.rounded(data)).to_csv(
+            csv, index=named, lineterminator="\n", encoding="utf-8",
+            float_format=f"%.{digits.OUTPUT_DIGITS}g")  # 22.0 reads "22"
         written.append(csv)
     meta = stem.with_suffix(".json")
     meta.write_text(json.dumps(about(fig, stem.name, data is not None), indent=1,
@@ -81,6 +102,24 @@ def save(fig: Figure, stem: Path | str, data: pd.DataFrame | None = None) -> lis
     fig.scrlib_chart = stem.name  # read by notebook.show: the page links the chart's files
     fig.scrlib_chart_data = data is not None
     return written
+
+
+def readable_data(data: pd.DataFrame) -> pd.DataFrame:
+    """A chart's numbers as a reader's table: a column of whole numbers written as whole
+    numbers ("137", not "137.0"), true and false as yes and no, every header capitalised."""
+    out = data.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == bool:
+            out[column] = values.map({True: "yes", False: "no"})
+        elif pd.api.types.is_float_dtype(values):
+            finite = values.dropna()
+            if len(finite) and (finite == finite.round()).all() and finite.abs().max() < 2**53:
+                out[column] = values.astype("Int64")
+    out.columns = [words.capitalised(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.name is not None:
+        out.index.name = words.capitalised(out.index.name)
+    return out
 
 
 def about(fig: Figure, name: str, with_data: bool) -> dict:
@@ -99,55 +138,64 @@ def about(fig: Figure, name: str, with_data: bool) -> dict:
 
 
 def describe(fig: Figure) -> str:
-    """Alt text from a chart's own artists: its title, what each labelled line or series shows
-    and its values (every value up to 12, else first, last, lowest and highest)."""
+    """Alt text: a sentence or two saying what the chart shows (never its values one by one;
+    they are in its data file). A chart that knows its own story sets ``fig.scrlib_alt``;
+    otherwise the words come from its artists: the title, what is plotted against what, the
+    lines it draws and the range of its main line."""
+    own = getattr(fig, "scrlib_alt", "")
+    if own:
+        return own
     parts = []
     for ax in fig.axes:
         title = ax.get_title(loc="left") or ax.get_title()
-        what = ax.get_ylabel() or "values"
-        lines = []
-        for line in ax.get_lines():
-            x, y = line.get_xdata(), line.get_ydata()
-            try:
-                values = [float(v) for v in y]
-            except (TypeError, ValueError):
-                continue
-            finite = [v for v in values if math.isfinite(v)]
-            if len(finite) < 2 or len({str(v) for v in x}) < 2:
-                continue  # a marker line (an event date) or a single point
-            label = line.get_label()
-            label = what if label.startswith("_") else label
-            shown = ([f"{v:.3g}" for v in finite] if len(finite) <= 12 else
-                     [f"first {finite[0]:.3g}", f"last {finite[-1]:.3g}",
-                      f"lowest {min(finite):.3g}", f"highest {max(finite):.3g}"])
-            gaps = len(values) - len(finite)
-            lines.append(f"{label}: {', '.join(shown)}"
-                         + (f" (no figure for {gaps} of the {len(values)} points)" if gaps
-                            else ""))
+        if not title and not ax.get_lines():
+            continue
+        what = ax.get_ylabel().replace("\n", " ") or "values"
+        named = [line.get_label() for line in ax.get_lines()
+                 if not line.get_label().startswith("_")]
         ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
-        span = f" ({ticks[0]} to {ticks[-1]})" if len(ticks) >= 2 else ""
-        if lines:
-            parts.append((f"{title}{span}. " if title else "") + "; ".join(lines) + ".")
-    return " ".join(parts) or "A chart; its data are linked below it."
+        span = f", {ticks[0]} to {ticks[-1]}" if len(ticks) >= 2 else ""
+        text = (f"{title}: " if title else "") + f"{what[:1].lower() + what[1:]}{span}"
+        if named:
+            text += f", showing {_join(named[:5])}"
+        parts.append(text + ".")
+    return " ".join(parts[:2]) or "A chart."
+
+
+def _join(items) -> str:
+    items = [str(i) for i in items if i]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _range_words(values, whens, unit: str = "") -> str:
+    """'from 72 (2010-11) to 166 (2014-15)': the lowest and highest values and when."""
+    pairs = [(float(v), w) for v, w in zip(values, whens, strict=True) if v == v]
+    if not pairs:
+        return ""
+    low, high = min(pairs, key=lambda p: p[0]), max(pairs, key=lambda p: p[0])
+    return f"from {low[0]:,g}{unit} ({low[1]}) to {high[0]:,g}{unit} ({high[1]})"
+
+
+def _mid(text: str) -> str:
+    """A label as it reads inside a sentence ("Share" -> "share"; "SCRs ..." stays)."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _events_words(events) -> str:
+    """'lines mark Full publication and Ofsted evaluation ends' ('' without events)."""
+    if events is None or events.empty:
+        return ""
+    return "; lines mark " + _join([words.label(v) for v in events.sort_values("when")["label"]])
 
 
 def mark_events(ax, events: pd.DataFrame) -> None:
-    """Draw each policy event as a labelled vertical line (month dates: at the month's start)."""
+    """Draw each policy event as a vertical line (month dates: at the month's start) labelled
+    above the plot (:func:`scrlib.reader.labels.declutter` puts the labels in rows)."""
     for i, (_, ev) in enumerate(events.sort_values("when").iterrows()):
         when = pd.Timestamp(ev["when"])
         ax.axvline(when, color="0.35", linewidth=0.9, linestyle=EVENT_STYLES[i % 4], zorder=1)
-        label = ev["label"] + (" (month)" if ev["precision"] == "month" else "")
-        ax.annotate(
-            label,
-            xy=(when, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(2, -2 - 11 * (i % 4)),
-            textcoords="offset points",
-            fontsize=7.5,
-            va="top",
-            ha="left",
-            color="0.15",
-        )
+        labels.event_label(ax, f"{words.label(ev['label'])} ({when:%b %Y})", when,
+                           fontsize=8, color="0.15")
 
 
 def _fy_ticks(ax, frame: pd.DataFrame) -> None:
@@ -246,11 +294,32 @@ def plot_series(
     )
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0, top=max(table["value"].max() * 1.25, 1))
-    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, sources))
+    names = [dataset.series_info(s).name for s in table["series_id"].unique()]
+    periods = table.sort_values("start")["period"]
+    from scrlib.record.periods import readable
+
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}{_join(names)} by "
+        f"{'financial year' if table['fiscal_year'].notna().all() else 'period'}, "
+        f"{readable(periods.iloc[0])} to {readable(periods.iloc[-1])}, on an axis from zero"
+        + ("; open circles are values another source gives" if alternatives is not None
+           and not alternatives.empty else "")
+        + _events_words(events) + "."
+        + (f" {names[0]} run {_range_words(*_values_when(table))}." if len(names) == 1 else ""))
+    labels.declutter(fig)
     return fig
+
+
+def _values_when(table: pd.DataFrame) -> tuple[list, list]:
+    """A resolved series' values and their periods as a reader writes them."""
+    from scrlib.record.periods import readable
+
+    rows = table.sort_values("start")
+    return list(rows["value"]), [readable(p) for p in rows["period"]]
 
 
 def plot_shares(dataset, frame: pd.DataFrame, events: pd.DataFrame | None = None, *, ax=None,
@@ -268,7 +337,7 @@ def plot_shares(dataset, frame: pd.DataFrame, events: pd.DataFrame | None = None
                 **STYLES[0])
     for xi, yi in zip(x, frame["share"], strict=True):
         ax.annotate(f"{yi:.0f}%", (xi, yi), xytext=(8, 0), textcoords="offset points",
-                    fontsize=8, va="center")
+                    fontsize=8, va="center", ha="left")
     sources = list(frame["source_ids"])
     if events is not None and not events.empty:
         mark_events(ax, events)
@@ -277,10 +346,17 @@ def plot_shares(dataset, frame: pd.DataFrame, events: pd.DataFrame | None = None
     ax.set_xlabel("Financial year (April to March)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 100)
-    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, sources))
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}{_mid(label)} each financial year "
+        f"from {frame['year'].iloc[0]} to {frame['year'].iloc[-1]}, with its 95% interval, on "
+        f"an axis from 0 to 100{_events_words(events)}. It runs "
+        + _range_words([round(v) for v in frame["share"]], list(frame["year"]),
+                       "%" if "%" in ylabel else "") + ".")
+    labels.declutter(fig)
     return fig
 
 
@@ -340,6 +416,12 @@ def plot_coverage(dataset, series_ids=None, *, title: str | None = None):
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, figs["source_id"].unique()))
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}one row for each of {len(order)} series, with a bar "
+        f"over the period of each of its {len(figs)} figures, from {figs['start'].min():%Y} to "
+        f"{figs['end'].max():%Y}, and a marker for the kind of source that states it "
+        f"({_join(sorted({k.replace('-', ' ') for k in figs['kind']}))}). Its data are the "
+        "report's table of every figure.")
     return fig
 
 
@@ -354,6 +436,12 @@ def plot_scans(dataset, scans, *, marks=None, source_ids=(), title: str | None =
         scan.plot(ax, marks=marks if scan.breaks == 1 else None,
                   title=(f"{title}: {panel}" if title else panel[0].upper() + panel[1:]))
     add_source_line(fig, source_line(dataset, source_ids))
+    kinds = [s.description.split(" (")[0] for s in scans]
+    fig.scrlib_alt = (
+        f"How well a break fits at each date, for {_join(kinds)}, one panel each: the lower "
+        "the line or the darker the square, the better the fit; circled and outlined dates "
+        "form the 95% confidence set, and the policy dates are marked.")
+    labels.declutter(fig)
     return fig
 
 
@@ -407,17 +495,65 @@ def plot_break_dates(dataset, scan, posterior, *, marks=None, source_ids=(),
     bottom.set_ylim(bottom=0)
     bottom.legend(loc="upper left", fontsize=7.5, frameon=False)
     add_source_line(fig, source_line(dataset, source_ids))
+    fig.scrlib_alt = (
+        "Where the data put the change, two ways on one date axis: at the top, how much worse "
+        "a break fits at each date than at the best one (the scan); below, the posterior "
+        "probability of each date, for one lasting change and for the start and end of a "
+        "temporary change, with the policy dates marked.")
+    labels.declutter(fig)
     return fig
 
 
 def plot_explanations(dataset, explanations, *, marks=None, source_ids=(),
                       title: str | None = None, ylabel: str | None = None):
-    """The observed counts with each competing explanation's fit, with a source line."""
-    fig, ax = new_figure()
-    explanations.plot(ax, title=title, marks=marks)
-    if ylabel:
-        ax.set_ylabel(ylabel)
+    """The observed counts with each competing explanation's fitted yearly means (best first),
+    each in its own colour, line style and marker; the axis from zero; a source line."""
+    import numpy as np
+
+    from scrlib.its import digits
+
+    configure()
+    fig = Figure(figsize=(8.0, 6.0), layout="constrained")
+    ax, key = fig.subplots(2, 1, height_ratios=[4.2, 1.3])
+    key.axis("off")  # the legend's own panel, under the plot: it covers nothing there
+    times = pd.PeriodIndex(explanations.observed["time"])
+    x = times.start_time + (times.end_time - times.start_time) / 2
+    gap = np.r_[False, np.diff(times.asi8) > 1]  # a missing period: break the line there
+    drawn = explanations.table[explanations.table["explanation"].isin(explanations.fitted)]
+    for i, row in enumerate(drawn.itertuples(index=False)):
+        weight = "" if np.isnan(row.weight) else f" (weight {row.weight:.2f})"
+        if getattr(row, "basis", "").startswith("suggested"):
+            weight = " (exploratory" + (f", weight {row.weight:.2f})" if weight else ")")
+        values = digits.significant(explanations.fitted[row.explanation], digits.OUTPUT_DIGITS)
+        style = FIT_STYLES[i % len(FIT_STYLES)]
+        for r, run in enumerate(np.split(np.arange(len(values)), np.flatnonzero(gap))):
+            ax.plot(x[run], values[run], color=PALETTE[i % len(PALETTE)],
+                    linestyle=style["linestyle"], marker=style["marker"], markersize=4,
+                    linewidth=2.0 if i == 0 else 1.3,
+                    label=f"{row.explanation}{weight}" if r == 0 else None, zorder=3)
+    ax.plot(x, explanations.observed["observed"], linestyle="none", marker="o", markersize=7,
+            markerfacecolor="white", markeredgecolor="0.05", markeredgewidth=1.3,
+            label="observed", zorder=4)
+    for i, (label, when) in enumerate((marks or {}).items()):
+        when = pd.Timestamp(when)
+        ax.axvline(when, color="0.5", linewidth=0.8, linestyle=LINESTYLES[i % 4], zorder=1)
+        labels.event_label(ax, words.label(label), when, fontsize=7.5, color="0.3")
+    from scrlib.record.periods import fiscal_label
+
+    ax.set_xticks(x, [fiscal_label(p) for p in times])
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel(ylabel or "Count per year")
+    ax.set_xlabel("Financial year (April to March)")
+    key.legend(*ax.get_legend_handles_labels(), loc="upper left", fontsize=8, frameon=False,
+               borderaxespad=0)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, source_ids))
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}the observed yearly counts as circles and, as lines, "
+        f"what each of {len(drawn)} explanations fits to them ({_join(list(drawn['explanation']))}"
+        "), on an axis from zero, with the policy dates marked.")
+    labels.declutter(fig)
     return fig
 
 
@@ -453,20 +589,42 @@ def plot_curve(dataset, table: pd.DataFrame, *, source_ids, event: str | None = 
                  label="family fails the dispersion check (not in the summary)")
     top.axhline(1.0, color="0.3", linestyle="--", linewidth=0.9)
     top.set_yscale("log")
+    plain_log_ticks(top)
     at = dataset.event(event).label if event else "the policy date"
     top.set_ylabel(f"Rate ratio at {at}\n(step, log scale)")
     top.legend(fontsize=7.5, frameon=False, loc="upper left")
+    top.set_xlabel("")
     if title:
         top.set_title(title, loc="left", fontsize=10)
     for row, (choice, value) in enumerate(levels):
         hit = fitted[choice].astype(str).to_numpy() == value
         bottom.plot(x[hit], np.full(hit.sum(), row), "|", color="0.1", markersize=5)
-    bottom.set_yticks(range(len(levels)), [f"{c}: {v}" for c, v in levels], fontsize=6.5)
+    bottom.set_yticks(range(len(levels)), [words.choice_label(c, v, dataset)
+                                           for c, v in levels], fontsize=7)
     bottom.set_ylim(len(levels) - 0.5, -0.5)
-    bottom.set_xlabel(f"Distinct model, sorted by estimate ({len(fitted)} distinct models of "
+    bottom.set_xlabel(f"Distinct models, sorted by estimate ({len(fitted)} of "
                       f"{len(table)} specifications)")
     add_source_line(fig, source_line(dataset, source_ids))
+    kept = fitted[fitted["passes_dispersion_check"].astype(bool)]
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}the step at {at} estimated by each of {len(fitted)} "
+        "distinct models, sorted from the smallest to the largest, each with its 95% interval "
+        "on a log scale around no change (1), and below it the choices behind each model. "
+        + (f"Among the {len(kept)} models whose family fits how much the counts vary, the "
+           f"step runs from {fmt.ratio(kept['rate_ratio'].min())} to "
+           f"{fmt.ratio(kept['rate_ratio'].max())} times the level before." if len(kept) else
+           ""))
+    labels.declutter(fig)
     return fig
+
+
+def plain_log_ticks(ax) -> None:
+    """A log scale's ticks as plain numbers (0.5, 1, 2, 5, 10, ...), never powers of ten."""
+    import matplotlib.ticker as mticker
+
+    ax.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
 
 
 def plot_headline(dataset, frame: pd.DataFrame, events: pd.DataFrame, *, ylabel: str,
@@ -499,13 +657,10 @@ def plot_headline(dataset, frame: pd.DataFrame, events: pd.DataFrame, *, ylabel:
     for i, (_, ev) in enumerate(ordered.iterrows()):
         when = pd.Timestamp(ev["when"])
         ax.axvline(when, color="0.4", linewidth=1.0, linestyle=EVENT_STYLES[i % 4], zorder=1)
-        ax.annotate(f"{ev['label']} ({when:%b %Y})", xy=(when, 1.0),
-                    xycoords=("data", "axes fraction"), xytext=(3, -4 - 12 * i),
-                    textcoords="offset points", fontsize=8, va="top", ha="left", color="0.15",
-                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none",
-                          "alpha": 0.85})
+        labels.event_label(ax, f"{words.label(ev['label'])} ({when:%b %Y})", when,
+                           fontsize=8, color="0.15")
     ax.set_xticks(x, [fiscal_label(p) for p in span])
-    ax.set_ylim(0, top * (1.25 + 0.06 * len(ordered)))
+    ax.set_ylim(0, top * 1.2)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("Financial year (April to March)")
     ax.spines[["top", "right"]].set_visible(False)
@@ -513,4 +668,35 @@ def plot_headline(dataset, frame: pd.DataFrame, events: pd.DataFrame, *, ylabel:
         ax.set_title(title, loc="left", fontsize=10)
     sources = [*frame["source_ids"], *ordered["source_id"]]
     add_source_line(fig, source_line(dataset, sources))
+    missing = [fiscal_label(p) for p, v in zip(span, y, strict=True) if v != v]
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}a line through each year's count from "
+        f"{fiscal_label(span[0])} to {fiscal_label(span[-1])}, on an axis from zero, running "
+        f"{_range_words(y, [fiscal_label(p) for p in span])}"
+        + (f"; {_join(missing)} {'has' if len(missing) == 1 else 'have'} no figure"
+           if missing else "")
+        + _events_words(ordered) + ".")
+    labels.declutter(fig)
+    return fig
+
+
+def plot_fit(dataset, result, *, title: str, ylabel: str, source_ids=()):
+    """An interrupted time series' fit (:meth:`ItsResult.plot`: observed counts, the fit with
+    its band, the counterfactual) for readers: the axis from zero, the policy dates labelled
+    above the plot, one readable source line from ``source_ids``."""
+    fig, ax = new_figure()
+    result.plot(ax=ax, title=title)
+    for text in list(ax.texts):
+        if text.get_gid() == "its-source":
+            text.remove()  # the figure's own source line, below, says it
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    add_source_line(fig, source_line(dataset, source_ids) if source_ids
+                    else f"Source: {result.source or 'not stated'}")
+    names = [s.name for s in sorted(result.starts, key=lambda s: (s.t0, -s.fraction))]
+    fig.scrlib_alt = (
+        f"{title}: the observed yearly counts, the model's fit with its 95% band, and the "
+        "counterfactual the fit implies without the policy changes, on an axis from zero; "
+        f"lines mark {_join(names)}.")
+    labels.declutter(fig)
     return fig

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from scrlib.its.fmt import labelled
+from scrlib.reader import words
 from scrlib.reader.evidence import figure_anchor, single_figure_anchor
 from scrlib.reader.notebook import with_links
-from scrlib.record.schema import RULES
 
 
 def figure_table(dataset, series_ids=None) -> pd.DataFrame:
@@ -46,7 +48,7 @@ def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
             "Value": conf["value"].map("{:g}".format).to_numpy(),
             "Source": [dataset.source(s).short for s in conf["source_id"]],
             "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
-            "Rule": [RULES.get(r, r) for r in conf["rule"]],
+            "Rule": [words.capitalised(words.rule(r)) for r in conf["rule"]],
             "Reason": conf["reason"].to_numpy(),
         }
     ).pipe(labelled)
@@ -69,11 +71,15 @@ def resolved_table(resolved: pd.DataFrame, dataset) -> pd.DataFrame:
     return wide.reindex(order).rename_axis(columns=None)
 
 
-def plain_ids(text: str, dataset) -> str:
-    """``text`` with the record's event and series ids replaced by their labels and names, and
-    its period codes written as a reader writes them."""
-    import re
+# A data set's column named by its code, as a series' note cites it: "(column cin_31march,
+# 'Number of children in need at 31 March')" reads "(the data set's column 'Number of ...')".
+COLUMN_NAME = re.compile(r"\(column [a-z0-9_]+(?:, ('[^']*'))?\)")
 
+
+def plain_ids(text: str, dataset) -> str:
+    """``text`` with the record's event and series ids replaced by their labels and names,
+    period codes as a reader writes them ('FY2016-17' -> '2016-17') and a data set's column
+    by its label, not its code."""
     from scrlib.record.periods import readable_in
 
     if not isinstance(text, str) or not text:
@@ -86,6 +92,8 @@ def plain_ids(text: str, dataset) -> str:
             re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
         memo["plain ids"] = (names, pattern)
     names, pattern = memo["plain ids"]
+    text = COLUMN_NAME.sub(lambda m: f"(the data set's column {m.group(1)})" if m.group(1)
+                           else "(a column of the data set)", text)
     return readable_in(pattern.sub(lambda m: names[m.group(1)], text))
 
 
@@ -160,7 +168,7 @@ def series_table(dataset, series_ids=None) -> pd.DataFrame:
     for s in info.itertuples(index=False):
         mine = figs[figs["series_id"] == s.series_id]
         span = (f"{mine['start'].min():%b %Y} to {mine['end'].max():%b %Y}" if len(mine) else "")
-        rows.append({"Series": s.name, "Stage": s.stage,
+        rows.append({"Series": s.name, "Stage": str(s.stage).replace("-", " "),
                      "Counted by": s.counted_by, "Unit": s.unit, "Figures": len(mine),
                      "Covers": span, "Definition": plain_ids(s.definition, dataset),
                      "Caveats": plain_ids(s.note, dataset)})
@@ -169,10 +177,12 @@ def series_table(dataset, series_ids=None) -> pd.DataFrame:
 
 def event_table(dataset, rule: str = "recorded") -> pd.DataFrame:
     """The policy timeline: each event's (resolved) date, precision, label and source."""
+    from scrlib.record.records import human_date
+
     ev = dataset.resolved_events(rule=rule)
     counts = dataset.events.groupby("event_id")["source_id"].nunique()
     return pd.DataFrame({
-        "Date": ev["date"].to_numpy(),
+        "Date": [human_date(str(d)) for d in ev["date"]],
         "Precision": ev["precision"].to_numpy(),
         "Event": ev["label"].to_numpy(),
         "What happened": ev["description"].to_numpy(),
@@ -183,14 +193,16 @@ def event_table(dataset, rule: str = "recorded") -> pd.DataFrame:
 
 def event_conflict_table(dataset) -> pd.DataFrame:
     """Each candidate date of a disputed event, its source, whether it is used, and why."""
+    from scrlib.record.records import human_date
+
     conf = dataset.event_conflicts()
     return pd.DataFrame({
         "Event": [dataset.event(e).label for e in conf["event_id"]],
-        "Date": conf["date"].to_numpy(),
+        "Date": [human_date(str(d)) for d in conf["date"]],
         "Source": [dataset.source(s).short for s in conf["source_id"]],
         "Excerpt": conf["excerpt"].to_numpy(),
         "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
-        "Rule": [RULES.get(r, r) for r in conf["rule"]],
+        "Rule": [words.capitalised(words.rule(r)) for r in conf["rule"]],
         "Reason": conf["reason"].to_numpy(),
     }).pipe(labelled)
 
@@ -245,12 +257,14 @@ def copy_only_table(dataset) -> pd.DataFrame:
 
 def copy_only_events_table(dataset) -> pd.DataFrame:
     """The event dates that rest on copies alone, for readers."""
+    from scrlib.record.records import human_date
     from scrlib.study import analysis
 
     alone = analysis.copy_only_events(dataset)
     return labelled(pd.DataFrame({
         "Event": [dataset.event(e).label for e in alone["event_id"]],
-        "Dates given": alone["dates"].to_numpy(),
+        "Dates given": [", ".join(human_date(d) for d in str(v).split(", "))
+                        for v in alone["dates"]],
         "Read only on": ["; ".join(dataset.source(c).short for c in cs.split(";"))
                          for cs in alone["copies"]]}, columns=["Event", "Dates given",
                                                                "Read only on"]))

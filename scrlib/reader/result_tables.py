@@ -10,23 +10,17 @@ import numpy as np
 import pandas as pd
 
 from scrlib.its import fmt
-from scrlib.reader import phrasebook
+from scrlib.reader import phrasebook, words
 
 EFFECT_WORDS = {"step": "change in level", "slope": "change in trend per year"}
 INTERVAL_WORDS = {"profile": "profile likelihood", "wald": "Wald (t where the scale is "
                   "estimated)", "wald-normal": "Wald, normal (large-sample)"}
-CODING_WORDS = {"sum": "sum of its parts (default)", "fractional": "share of days, mixed on the "
-                "log scale", "whole": "wholly on the side with most of its days"}
-FAMILY_WORDS = {"poisson": "Poisson", "quasipoisson": "quasi-Poisson",
-                "negativebinomial": "negative binomial", "binomial": "binomial",
-                "gaussian": "least squares"}
-EFFECTS_WORDS = {"step": "changes in level", "step+slope": "changes in level and in trend"}
-RULE_WORDS = {"recorded": "the value recorded as used", "alternative": "the other source's value",
-              "lowest": "the lowest value", "highest": "the highest value"}
-CHOICE_WORDS = {"events": "Policy dates in the model", "family": "Model family",
-                "effects": "Effects", "transition": "A year containing a date counts as",
-                "conflict_rule": "Where sources disagree on a count",
-                "event_rule": "Where sources disagree on a date", "series": "Series"}
+CODING_WORDS = words.TRANSITION
+FAMILY_WORDS = words.FAMILY
+EFFECTS_WORDS = words.EFFECTS
+RULE_WORDS = words.CONFLICT_RULE
+CHOICE_WORDS = words.CHOICE
+TREND_WORDS = {"without slope": "no", "with slope": "yes"}
 
 
 def choice_value(choice: str, value, dataset=None) -> str:
@@ -36,9 +30,7 @@ def choice_value(choice: str, value, dataset=None) -> str:
         return " and ".join(dataset.event(e).label for e in value.split(",") if e)
     if choice == "series" and dataset is not None:
         return dataset.series_info(value).name
-    return {"family": FAMILY_WORDS, "effects": EFFECTS_WORDS, "transition": CODING_WORDS,
-            "conflict_rule": RULE_WORDS, "event_rule": RULE_WORDS}.get(choice, {}).get(value,
-                                                                                      value)
+    return words.value(choice, value)
 
 
 def effects(result) -> pd.DataFrame:
@@ -113,12 +105,14 @@ def models(comparison) -> pd.DataFrame:
     rows = []
     for r in comparison.table.itertuples(index=False):
         quasi = r.family == "quasipoisson"
-        rows.append({"Family": FAMILY_WORDS.get(r.family, r.family), "Trend change": r.effects,
+        rows.append({"Family": words.capitalised(FAMILY_WORDS.get(r.family, r.family)),
+                     "Change in trend too": TREND_WORDS.get(r.effects, r.effects),
                      "Parameters": fmt.number(r.k),
                      "AICc (likelihood families)": fmt.DASH if quasi else fmt.number(r.aicc, 1),
                      "QAICc (quasi-Poisson only)": fmt.number(r.qaicc, 1) if quasi else fmt.DASH,
-                     "Pearson chi2/df": fmt.number(r.pearson_dispersion, 2),
-                     "NB alpha": fmt.number(r.nb_alpha, 3),
+                     "Variation, times Poisson (Pearson chi-squared per degree of freedom)":
+                         fmt.number(r.pearson_dispersion, 2),
+                     "Negative binomial extra variation (alpha)": fmt.number(r.nb_alpha, 3),
                      "Note": _model_note(r.note)})
     return fmt.labelled(pd.DataFrame(rows))
 
@@ -352,13 +346,18 @@ def share_comparison(variation) -> pd.DataFrame:
                            f"{fmt.interval(variation.odds_ratio_low, variation.odds_ratio_high)})"),
             ("Year-to-year variation (times binomial)",
              f"{fmt.number(variation.dispersion, 2)}, from {variation.source}"),
-            ("Test of no change", f"{fmt.p_phrase(variation.p_value)} (t on "
-                                  f"{fmt.number(variation.df)} df)")]
+            ("Test of no change", f"{fmt.p_phrase(variation.p_value)} (t-test with "
+                                  f"{_df_words(variation.df)})")]
     if variation.source == "these years":
         rows.insert(5, ("Test of binomial variation",
-                        f"chi-squared {fmt.number(variation.chi2, 1)} on "
-                        f"{fmt.number(variation.df)} df, {fmt.p_phrase(variation.chi2_p)}"))
+                        f"chi-squared {fmt.number(variation.chi2, 1)} with "
+                        f"{_df_words(variation.df)}, {fmt.p_phrase(variation.chi2_p)}"))
     return pd.DataFrame(rows, columns=["Quantity", "Value"]).set_index("Quantity")
+
+
+def _df_words(df) -> str:
+    """Degrees of freedom in words ("2 degrees of freedom", "1 degree of freedom")."""
+    return f"{fmt.number(df)} degree{'' if float(df) == 1 else 's'} of freedom"
 
 
 def dispersion_forms(table: pd.DataFrame) -> pd.DataFrame:
@@ -368,7 +367,7 @@ def dispersion_forms(table: pd.DataFrame) -> pd.DataFrame:
     rows = [{"Extra variation": f"{r.form}: {r.which}",
              "Times binomial, before": fmt.number(r.before, 1),
              "Times binomial, after": fmt.number(r.after, 1),
-             f"p (t on {fmt.number(r.df)} df)": fmt.p(r.p)}
+             f"p (t-test with {_df_words(r.df)})": fmt.p(r.p)}
             for r in table.itertuples(index=False)]
     return fmt.labelled(pd.DataFrame(rows))
 
@@ -477,3 +476,56 @@ def bayes_effects(posterior, result=None) -> pd.DataFrame:
                 f"{fmt.ratio(f.rate_ratio)} ({fmt.interval(f.ci_low, f.ci_high)})")
         rows.append(row)
     return fmt.labelled(pd.DataFrame(rows))
+
+
+def regimes(labelled: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.study.analysis.regimes` for readers: each year, its count and the policy
+    period it falls in."""
+    return fmt.labelled(pd.DataFrame({
+        "Year": labelled["year"].to_numpy(),
+        "Count": [fmt.number(v) for v in labelled["count"]],
+        "Policy period": [words.capitalised(r) for r in labelled["regime"]]}))
+
+
+def regime_comparisons(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.study.analysis.regime_comparisons` for readers, headers in words."""
+    return fmt.labelled(pd.DataFrame({
+        "From": [words.capitalised(v) for v in table["from"]],
+        "Years before": table["years before"].to_numpy(),
+        "Per year before": [fmt.number(v, 1) for v in table["per year before"]],
+        "To": [words.capitalised(v) for v in table["to"]],
+        "Years after": table["years after"].to_numpy(),
+        "Per year after": [fmt.number(v, 1) for v in table["per year after"]],
+        "Rate ratio": [fmt.ratio(v) for v in table["rate ratio"]],
+        "95% interval": table["95% interval"].to_numpy(),
+        "p (exact test)": table["exact p"].to_numpy()}))
+
+
+def rule_sensitivity(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scrlib.study.analysis.rule_sensitivity` for readers: the value used where sources
+    disagree in words, headers capitalised, the test named in words."""
+    renamed = {}
+    for column in table.columns:
+        if column.startswith("p (quasi-binomial, t on"):
+            df = column.split("t on ")[1].split(" df")[0]
+            renamed[column] = (f"p (allowing for year-to-year variation; t-test with {df} "
+                               "degrees of freedom)")
+        elif column.startswith("difference (points, quasi-binomial"):
+            renamed[column] = ("Difference in points (95% interval, allowing for year-to-year "
+                               "variation)")
+        elif column.startswith("difference (points, binomial"):
+            renamed[column] = "Difference in points (95% interval, binomial)"
+        elif column == "exact p (binomial only)":
+            renamed[column] = "p (exact test, binomial variation only)"
+        else:
+            renamed[column] = {"rule": "Where sources disagree", "comparison": "Years compared",
+                               "which": "Which comparison", "share before %": "Share before %",
+                               "share after %": "Share after %"}.get(column, column)
+    out = table.rename(columns=renamed)
+    out["Where sources disagree"] = [words.capitalised(words.value("conflict_rule", v))
+                                     for v in table["rule"]]
+    out["Years compared"] = [str(v).replace(" vs ", " against ") for v in table["comparison"]]
+    out["Which comparison"] = [words.capitalised(v) for v in table["which"]]
+    for column in ("Share before %", "Share after %"):
+        out[column] = [fmt.number(v, 1) for v in out[column]]
+    return out.set_index("Where sources disagree")

@@ -165,7 +165,7 @@ def fiscal_label(period: pd.Period) -> str:
 _YEAR_MONTHS = {"FY": "April to March", "PY": "July to June"}
 
 
-def readable(code: str, *, months: bool = False) -> str:
+def readable(code, months: bool = False) -> str:
     """A period code as a reader writes it: 'FY2012-13' -> '2012-13' (with ``months``: '2012-13
     (April to March)'), 'PY2013-14' -> '2013-14 (July to June)', 'CY2020' -> '2020',
     '2011-02..2011-03' -> 'February to March 2011', '2010-04-01..2011-01-31' -> '1 April 2010 to
@@ -173,6 +173,8 @@ def readable(code: str, *, months: bool = False) -> str:
     code is returned as it is."""
     from scrlib.record.records import human_date
 
+    if isinstance(code, pd.Period):  # a yearly Period reads as its code would
+        code = _period_code(code)
     code = str(code).strip()
     if ".." in code:
         first, last = code.split("..", 1)
@@ -219,3 +221,12 @@ def readable_in(text: str) -> str:
             return m.group(0)
 
     return _CODE_IN_TEXT.sub(words, text) if isinstance(text, str) else text
+
+
+def _period_code(period: pd.Period) -> str:
+    """The code of a yearly Period ('FY2012-13', 'PY2013-14', 'CY2020'); str() of any other."""
+    prefix = {v: k for k, v in FREQ.items()}.get(period.freqstr)
+    if prefix is None:
+        return str(period)
+    end = period.end_time.year
+    return f"CY{end}" if prefix == "CY" else f"{prefix}{end - 1}-{end % 100:02d}"

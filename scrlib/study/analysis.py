@@ -72,6 +72,8 @@ def event_evidence(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFram
     """For each event: the date used, how many independent sources date it (copies of one
     original counted once) and of what kind (``events.csv`` ``evidence``): primary (the acting
     body's own statement, or a copy of it) or secondary (a report of it)."""
+    from scrlib.record.records import human_date
+
     used = dataset.resolved_events(rule=rule).set_index("event_id")
     rows = []
     for event_id in event_ids:
@@ -86,8 +88,8 @@ def event_evidence(dataset, event_ids, *, rule: str = "recorded") -> pd.DataFram
         dates = sorted(set(group["date"]))
         rows.append({
             "Event": dataset.event(event_id).label,
-            "Date used": str(used.loc[event_id, "date"]),
-            "Dates the sources give": ", ".join(dates),
+            "Date used": human_date(str(used.loc[event_id, "date"])),
+            "Dates the sources give": ", ".join(human_date(d) for d in dates),
             "Independent sources": len(originals),
             "Primary": kinds.count("primary"),
             "Secondary": kinds.count("secondary"),
