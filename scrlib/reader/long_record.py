@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from scrlib.its import fmt
+from scrlib.reader import labels as chart_labels
 from scrlib.reader import phrasebook
 from scrlib.reader.answers import Answer, KeyMessage, _join, _numbers, mid_sentence
 from scrlib.reader.evidence import figure_anchor
@@ -169,7 +170,19 @@ def plot_record(dataset, table: pd.DataFrame, gaps: pd.DataFrame, panels, *,
         axes[0].set_title(title, loc="left", fontsize=10)
     sources = [*table["source_ids"], *systems_sources(dataset, systems)]
     add_source_line(fig, source_line(dataset, sources))
+    names = [dataset.series_info(s).name for _, ids in panels for s in ids]
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}{_join_names(names)}, each year from "
+        f"{first:%Y} to {last:%Y} on an axis from zero; each line stops where the review "
+        f"system changes or a year has no figure, and the {len(systems)} review systems are "
+        "shaded and named beneath.")
+    chart_labels.declutter(fig)
     return fig
+
+
+def _join_names(names) -> str:
+    names = list(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def systems_sources(dataset, systems: pd.DataFrame) -> list[str]:
@@ -228,6 +241,13 @@ def plot_rates(dataset, frames, table: pd.DataFrame, *, title: str | None = None
     if title:
         axes[0].set_title(title, loc="left", fontsize=10)
     add_source_line(fig, source_line(dataset, sources))
+    names = [dataset.series_info(s).name for _, f in frames for s in dict.fromkeys(f["series_id"])]
+    fig.scrlib_alt = (
+        f"{title + ': ' if title else ''}{_join_names(names)} "
+        f"{' and '.join(label for label, _ in frames)}, each year from {first:%Y} to "
+        f"{last:%Y} with its exact 95% interval, on an axis from zero; each line stops where "
+        "the review system changes or a year has no figure.")
+    chart_labels.declutter(fig)
     return fig
 
 
