@@ -152,22 +152,7 @@ READERS = {"page": ("*.html", _page_text), "svg": ("figures/*.svg", _svg_text),
            "csv": ("figures/*.csv", lambda p: p.read_text())}
 # What the lead's later parts of issue 34 (answers, chart fixes, table wording) remove: each
 # flips to a failure (strict) once fixed, and then its mark goes.
-KNOWN = {
-    ("page", "parameter and column names"):
-        "notebook 01's prose names the conflict_rule parameter, notebook 05's names not_before "
-        "and sweep_from (the wording pass after issue 32)",
-    ("svg", "parameter and column names"):
-        "notebook 05's specification curve labels its rows 'conflict_rule: ...' and "
-        "'event_rule: ...' (the chart fixes)",
-    ("csv", "period codes"):
-        "notebook 01's seed chart data is the record's rows, period codes and all (the chart "
-        "fixes)",
-    ("csv", "parameter and column names"):
-        "notebook 01's seed chart data keeps the record's column names, notebook 05's curve data "
-        "has conflict_rule and event_rule columns (the chart fixes)",
-    ("csv", "counts written as decimals"):
-        "chart CSVs write counts as '137.0' (the chart fixes)",
-}
+KNOWN: dict[tuple[str, str], str] = {}  # none left: issue 34's chart fixes and wording removed them
 
 
 def _case(kind: str, name: str):

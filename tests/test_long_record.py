@@ -292,11 +292,11 @@ def test_the_index_sentences_link_each_number_to_words_that_state_it(dataset, re
 
 
 def test_a_computed_trend_leads_to_every_figure_it_comes_from(dataset, record):
-    from scrlib.publish import pages
+    from scrlib.publish import figures_page
 
     answer = reader.answer(dataset, record["table"], record["gaps"], notifications="sin-total",
                            reviews=REVIEWS, shares=record["shares"], found=record["trends"])
-    html = pages.computed_numbers(dataset, [answer])
+    html = figures_page.computed_numbers(dataset, [answer])
     trend = next(n for n in answer.numbers if n["how"].startswith("trend"))
     entry = re.search(rf'<li id="{re.escape(number_anchor(trend))}">(.*?)</li>', html).group(1)
     links = re.findall(r'href="#([^"]+)"', entry)

@@ -118,7 +118,7 @@ def test_every_answer_is_at_most_120_words_and_links_its_numbers():
                 brief = text.split("\n\n**How sure, in detail.**")[0]
                 briefs[notebook.stem] = (brief, "**How sure, in detail.**" in text)
     assert set(briefs) == {"02-initiated", "03-publication", "04-notifications",
-                           "05-sensitivity"}
+                           "05-sensitivity", "07-long-record"}
     for name, (brief, detailed) in briefs.items():
         words = answers.word_count(brief.removeprefix("**In brief.** "))
         assert words <= answers.LIMIT, f"{name}: {words} words"

@@ -389,8 +389,9 @@ class Explorer:
         years = [fiscal_label(p) for p in view.data["fiscal_year"]]
         dates = "; ".join(f"{label}, {human_date(f'{when:%Y-%m}')}"
                           for label, when in view.dates.items())
-        text = (f"A chart of {name} each year from {years[0]} to {years[-1]}, with the model's "
-                "fitted line and its 95% band, and the line it expects had nothing changed at "
+        text = (f"A chart of {name} each year from {years[0]} to {years[-1]} on an axis from "
+                "zero, with the model's fitted line and its 95% band, and the line it expects "
+                "had nothing changed at "
                 f"the policy dates, which are marked ({dates}).")
         if view.profile is not None:
             text += (" Below it, how well one lasting change fits when placed at each date, "

@@ -478,7 +478,34 @@ def answer(dataset, table: pd.DataFrame, gaps: pd.DataFrame, *, notifications: s
                           (f"{what}: 95% low", t.ratio["ci_low"]),
                           (f"{what}: 95% high", t.ratio["ci_high"])]
     return Answer(notebook, question, tuple(sentences), chart, _numbers(estimates),
-                  tuple(numbers))
+                  tuple(numbers), detail=tuple(trend_detail(dataset, found)))
+
+
+def trend_detail(dataset, found) -> list[str]:
+    """'How sure, in detail': each trend fitted within one system, its yearly change with its
+    95% interval and p-value, the years it rests on, and what the model assumes."""
+    out = []
+    for t in found:
+        if t.result is None:
+            continue
+        r = t.ratio
+        pct = [lr.trend_percent(r[k]) for k in ("rate_ratio", "ci_low", "ci_high")]
+        out.append(
+            f"{dataset.series_info(t.series_id).name}, {_relative(dataset, t.exposure)}, "
+            f"under {_system(dataset, t.system_id)} ({t.years[0]} to {t.years[-1]}, "
+            f"{len(t.years)} years): {_signed(pct[0])} a year (95% interval {_signed(pct[1])} "
+            f"to {_signed(pct[2])}), p = {fmt.p(r['p_value'])}; "
+            f"{phrasebook.evidence(r['p_value'])} of a trend.")
+    families = {t.result.family for t in found if t.result is not None}
+    if out:
+        from scrlib.reader.words import FAMILY
+
+        out.append("Each trend is a log-linear model of the yearly counts within one system ("
+                   + " and ".join(FAMILY.get(f, f) for f in sorted(families))
+                   + "); on so few years an interval is wide and a p-value is no finding on its "
+                   "own. The rates' intervals are exact Poisson intervals with the number of "
+                   "children taken as known.")
+    return out
 
 
 def _ends(dataset, table, series_id: str, system_id: str, numbers) -> tuple | None:
