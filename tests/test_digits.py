@@ -38,4 +38,4 @@ def test_a_chart_is_saved_with_its_data_rounded(tmp_path):
     assert [p.suffix for p in written] == [".png", ".svg", ".csv", ".json"]
     assert (tmp_path / "chart.csv").read_text() == "Period,Value\n2012-13,0.123457\n2013-14,2\n"
     plot.save(fig, tmp_path / "plain", data=data.reset_index(drop=True))
-    assert (tmp_path / "plain.csv").read_text() == "value\n0.123457\n2.0\n"
+    assert (tmp_path / "plain.csv").read_text() == "Value\n0.123457\n2\n"
