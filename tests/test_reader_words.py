@@ -13,7 +13,7 @@ import re
 import nbformat
 import pytest
 
-from scrlib.reader import answers
+from scrlib.reader import answers, words
 from scrlib.record.paths import notebooks_dir
 
 NOTEBOOKS = sorted(notebooks_dir().glob("[0-9]*.ipynb"))
@@ -131,3 +131,11 @@ def test_every_answer_is_at_most_120_words_and_links_its_numbers():
                 if output.get("data", {}).get("text/markdown", "").startswith("**In brief."):
                     links = output["metadata"]["text/markdown"]["scrlib_links"]
                     assert links, notebook.stem
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (378030, "378,030"), (378030.0, "378,030"), (12183016, "12,183,016"), (72, "72"),
+    (0.35, "0.35"), (346.4, "346.4"), (-3630, "-3,630")])
+def test_a_figure_reads_as_a_reader_writes_it(value, shown):
+    """A count in a table or on a chart has thousands separators and no exponent or '.0'."""
+    assert words.figure(value) == shown

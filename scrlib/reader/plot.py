@@ -253,7 +253,7 @@ def plot_series(
                 **style)
         for xi, yi in zip(x, rows["value"], strict=True) if label_values else ():
             ax.annotate(
-                f"{yi:g}",
+                words.figure(yi),
                 (xi, yi),
                 xytext=(0, 6),
                 textcoords="offset points",
@@ -277,7 +277,7 @@ def plot_series(
         )
         for xi, yi, src in zip(x, alt["value"], alt["source_id"], strict=True):
             ax.annotate(
-                f"{yi:g} ({dataset.source(src).publisher})",
+                f"{words.figure(yi)} ({dataset.source(src).publisher})",
                 (xi, yi),
                 xytext=(6, -3),
                 textcoords="offset points",
@@ -648,7 +648,7 @@ def plot_headline(dataset, frame: pd.DataFrame, events: pd.DataFrame, *, ylabel:
     top = max(v for v in y if v == v)
     for xi, yi, p in zip(x, y, span, strict=True):
         if yi == yi:
-            ax.annotate(f"{yi:g}", (xi, yi), xytext=(0, 7), textcoords="offset points",
+            ax.annotate(words.figure(yi), (xi, yi), xytext=(0, 7), textcoords="offset points",
                         ha="center", fontsize=9)
         else:
             ax.axvspan(p.start_time, p.end_time, color="0.92", zorder=0)

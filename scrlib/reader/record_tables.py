@@ -25,7 +25,7 @@ def figure_table(dataset, series_ids=None) -> pd.DataFrame:
             "Series": [dataset.series_info(s).name for s in figs["series_id"]],
             "Period": [readable(p) for p in figs["period"]],
             "As stated": figs["period_stated"].to_numpy(),
-            "Value": figs["value"].map("{:g}".format).to_numpy(),
+            "Value": figs["value"].map(words.figure).to_numpy(),
             "Source": [dataset.source(s).short for s in figs["source_id"]],
             "Excerpt": figs["excerpt"].to_numpy(),
         }
@@ -45,7 +45,7 @@ def conflict_table(dataset, series_ids=None) -> pd.DataFrame:
         {
             "Series": [dataset.series_info(s).name for s in conf["series_id"]],
             "Period": [readable(p) for p in conf["period"]],
-            "Value": conf["value"].map("{:g}".format).to_numpy(),
+            "Value": conf["value"].map(words.figure).to_numpy(),
             "Source": [dataset.source(s).short for s in conf["source_id"]],
             "Used": conf["chosen"].map({True: "yes", False: "no"}).to_numpy(),
             "Rule": [words.capitalised(words.rule(r)) for r in conf["rule"]],

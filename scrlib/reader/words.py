@@ -120,6 +120,15 @@ def rule(code: str) -> str:
     return RULES.get(code, WRITTEN.get(code, str(code).replace("-", " ")))
 
 
+def figure(value) -> str:
+    """A figure as a reader writes it: a whole number with thousands separators ("378,030",
+    "12,183,016", never "1.2183e+07"), otherwise up to six significant digits ("0.35")."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:g}"
+
+
 def capitalised(text: str) -> str:
     """``text`` with its first letter capital (a table header, a chart label)."""
     text = str(text)
