@@ -159,7 +159,16 @@ def event_label(ax, text: str, when, **style) -> Annotation:
 
 def declutter(fig, rounds: int = 3) -> list[str]:
     """Place every movable label of ``fig`` where it overlaps nothing (see the module's
-    docstring) and return what still collides (nothing, normally)."""
+    docstring) and return what still collides (nothing, normally). The layout is then fixed
+    where it was measured, so the chart is the same however often it is drawn again."""
+    try:
+        return _declutter(fig, rounds)
+    finally:
+        renderer(fig)
+        fig.set_layout_engine("none")  # constrained layout moves a little on each draw
+
+
+def _declutter(fig, rounds: int) -> list[str]:
     _tag_legends(fig)
     r = renderer(fig)
     for ax in fig.axes:
