@@ -67,7 +67,7 @@ def test_figures_added_revised_and_removed_are_listed_with_their_fields(tmp_path
     (revised,) = found.figures_revised
     assert revised["figure_id"] == "a" and revised["fields"] == ["value", "excerpt"]
     assert revised["before"]["value"] == "31" and revised["after"]["value"] == "32"
-    assert "1 figure(s) added, 1 figure(s) revised, 1 figure(s) removed" in found.sentence()
+    assert "1 figure added, 1 figure revised, 1 figure removed" in found.sentence()
 
 
 def test_an_estimate_moves_only_beyond_the_stated_tolerance(tmp_path):
@@ -153,7 +153,7 @@ def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, mo
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["changes"] == found["summary"]
     index = (target / "index.html").read_text()
-    assert 'href="changes.html"' in index and "2 figure(s) revised" in index
+    assert 'href="changes.html"' in index and "2 figures revised" in index
     report.build(target, notebooks=[notebook], log=lambda *_: None)  # and once more: no news
     assert json.loads((target / "manifest.json").read_text())["changes"]["nothing_new"] is True
     shutil.rmtree(target)
@@ -209,5 +209,119 @@ def test_the_changes_page_has_the_frame_of_every_other_page(tmp_path):
     assert chrome.footer() in page
     assert "Data as of 25 November 2026, built from commit cccccccccccc" in page
     assert page.count("<main") == 1 and page.index("<main") < page.index("<h1>")
-    assert page.index("</h1>") < page.index("1 figure(s) revised") < page.index("</main>")
+    assert page.index("</h1>") < page.index("1 figure revised") < page.index("</main>")
     assert pages.STYLE in page  # the report's one stylesheet
+
+
+def _estimates_report(folder: Path, estimates, key=None) -> Path:
+    """A report folder holding one answer's estimates and, if given, a key message (its shown
+    numbers and estimates)."""
+    from scrlib.reader.answers import KeyMessage
+
+    (folder / "figures").mkdir(parents=True)
+    (folder / "manifest.json").write_text("{}")
+    Answer("02-initiated", "q", ("s",), estimates=tuple(estimates)).write(folder / "figures")
+    if key is not None:
+        shown, key_estimates = key
+        KeyMessage(("A.",), shown=tuple(shown), estimates=tuple(key_estimates)).write(
+            folder / "figures")
+    return folder
+
+
+def test_a_verdict_that_changes_is_said_in_words(tmp_path):
+    """Issue 34: an interval end moving from 0.9806 to 1.003 is a verdict that changed (the
+    interval now excludes no change), and so is a p crossing 0.05; a move that keeps the
+    verdict is not; a difference's interval is judged against 0, a ratio's against 1."""
+    step = "Ofsted evaluation ends, step"
+    before = _estimates_report(tmp_path / "before", [
+        (f"{step}: rate ratio", 2.2), (f"{step}: 95% low", 0.9806), (f"{step}: 95% high", 9.1),
+        (f"{step}: p", 0.052), ("difference: 95% low", -3.0), ("difference: 95% high", 5.0),
+        ("difference: p (quasi-binomial)", 0.40), ("other: rate ratio", 1.5),
+        ("other: 95% low", 1.2), ("other: 95% high", 2.0)])
+    now = _estimates_report(tmp_path / "now", [
+        (f"{step}: rate ratio", 2.5), (f"{step}: 95% low", 1.003), (f"{step}: 95% high", 9.96),
+        (f"{step}: p", 0.0496), ("difference: 95% low", 0.5), ("difference: 95% high", 9.0),
+        ("difference: p (quasi-binomial)", 0.30), ("other: rate ratio", 1.6),
+        ("other: 95% low", 1.1), ("other: 95% high", 2.4)])
+    found = changes.compare(before, now)
+    got = {(v["what"], v["kind"]): v for v in found.verdicts_changed}
+    assert set(got) == {(step, "interval"), (f"{step}: p", "p"), ("difference", "interval")}
+    assert got[(step, "interval")]["now"] == "excludes" and got[(step, "interval")]["null"] == 1
+    assert got[("difference", "interval")]["null"] == 0
+    assert got[(f"{step}: p", "p")]["now"] == "at or below"
+    assert found.sentence().startswith("Since the last report: 3 verdicts changed")
+    from scrlib.publish import pages
+
+    chrome = pages.Chrome("2026-11-25", "c" * 40, (("02-initiated", "SCRs initiated"),))
+    changes.write(found, now, chrome)
+    page = (now / "changes.html").read_text()
+    assert ("SCRs initiated, Ofsted evaluation ends, step: the 95% interval now excludes no "
+            "change (1): 1.003 to 9.96 (it was 0.9806 to 9.1).") in page
+    assert "now at or below 0.05: 0.0496 (it was 0.052)." in page
+    back = _estimates_report(tmp_path / "back", [
+        (f"{step}: rate ratio", 2.2), (f"{step}: 95% low", 0.9806), (f"{step}: 95% high", 9.1),
+        (f"{step}: p", 0.052)])
+    again = {v["what"]: v["now"] for v in changes.compare(now, back).verdicts_changed}
+    assert again == {step: "includes", f"{step}: p": "above"}
+
+
+def test_the_key_messages_numbers_are_listed_when_they_read_differently(tmp_path):
+    """The key message's own numbers, as shown ("1 in 19" to "1 in 18"), always listed when
+    they move at the digits shown, even when the estimate behind them moves little."""
+    name = "how often a change this large turns up by chance with no change"
+    before = _estimates_report(tmp_path / "before", [], key=(
+        [(name, "1 in 19"), ("SCRs a year before", "about 135")], [(f"{name}: p", 0.052)]))
+    same = _estimates_report(tmp_path / "same", [], key=(
+        [(name, "1 in 19"), ("SCRs a year before", "about 135")], [(f"{name}: p", 0.052)]))
+    now = _estimates_report(tmp_path / "now", [], key=(
+        [(name, "1 in 18"), ("SCRs a year before", "about 135")], [(f"{name}: p", 0.0525)]))
+    assert changes.compare(before, same).nothing_new
+    found = changes.compare(before, now)
+    assert found.key_numbers_changed == [{"what": name, "before": "1 in 19", "after": "1 in 18"}]
+    assert not found.nothing_new and "1 number of the key message changed" in found.sentence()
+    changes.write(found, now)
+    page = (now / "changes.html").read_text()
+    assert "<td>1 in 19</td><td>1 in 18</td>" in page
+
+
+def test_the_changes_page_is_in_words(tmp_path):
+    """No ids, codes or arrows a reader would not write: series and sources by name, periods
+    as a reader writes them, a parameter and its values in words, the program's change without
+    its commit."""
+    import re
+
+    from scrlib.publish import pages
+    from scrlib.record.load import load
+
+    dataset = load()
+    source = dataset.figures.query("series_id == 'scr-published'")["source_id"].iloc[0]
+    before = _report(tmp_path / "before", [_figure("a", 31) | {"source_id": source},
+                                           _figure("b", 12, "FY2011-12")])
+    now = _report(tmp_path / "now", [_figure("a", 13) | {"source_id": source},
+                                     _figure("c", 71, "FY2013-14") | {"source_id": source}])
+    manifest = {"parameters": {"02-initiated": {}}, "git_commit": "a" * 40, "packages": {},
+                "inputs": {}}
+    (before / "manifest.json").write_text(json.dumps(manifest))
+    found = changes.compare(before, now, {
+        "parameters": {"02-initiated": {"conflict_rule": "alternative"}},
+        "git_commit": "b" * 40, "packages": {}, "inputs": {}})
+    chrome = pages.Chrome("2026-11-25", "c" * 40, (("02-initiated", "SCRs initiated"),))
+    changes.write(found, now, chrome, dataset)
+    page = (now / "changes.html").read_text()
+    main = page[page.index("<main"):page.index("</main>")]
+    text = re.sub(r"<[^>]+>", " ", main)
+    name = dataset.series_info("scr-published").name
+    assert name in text and "2013-14" in text and "2011-12" in text
+    assert dataset.source(source).short in html_unescape(text)
+    assert "SCRs initiated: where sources disagree on a count was" in html_unescape(text)
+    assert "The program that builds the report changed." in text
+    for code in ("scr-published", "FY20", "conflict_rule", "->", "a" * 12, "b" * 12,
+                 "02-initiated", "figure_id", "(s)"):
+        assert code not in text, code
+    assert "<caption>" in main and 'scope="col"' in main
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)

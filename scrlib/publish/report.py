@@ -841,7 +841,7 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                        "inputs": data_hashes(data_dir())}
                 changes = what_changed.compare(target if target.is_dir() else None, stage, now)
                 changes.cache_set_aside = aside
-                what_changed.write(changes, stage, chrome)
+                what_changed.write(changes, stage, chrome, dataset)
             with step("index page"):
                 write_index(stage, runs, config, dataset, changes, chrome)
             from scrlib.reader import answers as answer_files

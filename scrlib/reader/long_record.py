@@ -472,8 +472,8 @@ def answer(dataset, table: pd.DataFrame, gaps: pd.DataFrame, *, notifications: s
     estimates = []
     for t in found:
         if t.result is not None:
-            what = f"{t.series_id} under {t.system_id}" + (f" per {t.exposure}" if t.exposure
-                                                             else "")
+            what = (f"{dataset.series_info(t.series_id).name} under "
+                    f"{_system(dataset, t.system_id)}, {_relative(dataset, t.exposure)}")
             estimates += [(f"{what}: yearly rate ratio", t.ratio["rate_ratio"]),
                           (f"{what}: 95% low", t.ratio["ci_low"]),
                           (f"{what}: 95% high", t.ratio["ci_high"])]
