@@ -102,3 +102,24 @@ def test_a_last_pdf_is_reused_only_when_verified(folder, tmp_path, monkeypatch):
     page.write_text(page.read_text().replace("Every figure", "Each figure"))  # new inputs
     pdf.publish(stage, previous)
     assert rendered == [stage, stage]
+
+
+def test_a_run_with_nothing_new_reuses_the_pdf_whatever_its_changes_line_says(folder, tmp_path):
+    """The index's line on what this run changed ("This is the first report", then "Nothing
+    changed since the last report") is about the run: it is not printed, and it does not make
+    the next run render the PDF again."""
+    stage = tmp_path / "stage"
+    shutil.copytree(folder, stage)
+    index = stage / "index.html"
+    text = index.read_text()
+    if '<p class="changes">' not in text:
+        text = text.replace("</h1>", '</h1>\n<p class="changes">This is the first report.</p>', 1)
+        index.write_text(text)
+    first = pdf.inputs_digest(stage)
+    index.write_text(re.sub(r'<p class="changes">.*?</p>',
+                            '<p class="changes">Nothing changed since the last report.</p>',
+                            index.read_text(), flags=re.S))
+    assert pdf.inputs_digest(stage) == first
+    assert "Nothing changed since the last report" not in pdf.combined_html(stage)
+    index.write_text(index.read_text().replace("</h1>", "</h1><p>A new sentence.</p>", 1))
+    assert pdf.inputs_digest(stage) != first  # the report's own words still count

@@ -77,6 +77,16 @@ def _rewrite(body: str, name: str, pages: set[str]) -> str:
     return _HREF.sub(href, body)
 
 
+_RUN_LINE = re.compile(r'<p class="changes">.*?</p>', re.S)
+
+
+def _page_text(path: Path) -> str:
+    """A page as the PDF prints it: without the index's line on what this run changed since
+    the last report (about the run, not the report, so a run with nothing new reuses the PDF)."""
+    text = path.read_text(encoding="utf-8")
+    return _RUN_LINE.sub("", text) if path.name == "index.html" else text
+
+
 def combined_html(folder: Path) -> str:
     """Every page of the report in ``folder`` as one HTML document for print."""
     from scrlib.publish.downloads import citation
@@ -87,7 +97,7 @@ def combined_html(folder: Path) -> str:
     names = {p.stem for p in order}
     styles, parts = {}, []
     for path in order:
-        page = path.read_text(encoding="utf-8")
+        page = _page_text(path)
         for style in _STYLES.findall(page.split("</head>")[0]):
             if "--jp-" not in style:  # JupyterLab's own screen styles: slow to match, not needed
                 styles.setdefault(style, None)
@@ -176,7 +186,9 @@ def inputs_digest(folder: Path) -> str:
     for path in [*_order(folder), *sorted((folder / "figures").glob("*.png"))]:
         if path.is_file():
             digest.update(f"{path.relative_to(folder).as_posix()}\n".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            data = (_page_text(path).encode("utf-8") if path.suffix == ".html"
+                    else path.read_bytes())
+            digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 
