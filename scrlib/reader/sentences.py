@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 
-from scrlib.reader import phrasebook
+from scrlib.reader import phrasebook, words
 from scrlib.record.cite import escape_markdown
+from scrlib.record.periods import readable
 
 
 def _interval(low: float, high: float) -> str:
@@ -191,12 +192,12 @@ def judgement_calls(dataset, series_ids=(), *, where: str = "the sensitivity ana
         others = sorted(set(figures["value"]) - set(used))
         name = dataset.series_info(r.series_id).name
         lines.append(
-            f"- **{escape_markdown(name)}, {escape_markdown(r.period.removeprefix('FY'))}:** "
-            f"the value used ({_join([f'{v:g}' for v in used.unique()])}, "
+            f"- **{escape_markdown(name)}, {escape_markdown(readable(r.period))}:** "
+            f"the value used ({_join([words.figure(v) for v in used.unique()])}, "
             f"{escape_markdown(dataset.source(r.chosen_source_id).short)}) rests on a judgement "
             f"the sources do not settle, not on evidence: {escape_markdown(r.reason)} The other "
-            f"value ({_join([f'{v:g}' for v in others])}) goes through {where} (conflict rule "
-            "`alternative`).")
+            f"value ({_join([words.figure(v) for v in others])}) goes through {where}, "
+            "which runs the analysis with it instead.")
     if not lines:
         return ""
     return "**Judgement calls in these data.**\n\n" + "\n".join(lines)
