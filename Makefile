@@ -1,12 +1,13 @@
 # Two commands on a fresh machine (only python3 and make needed):
 #   make report   set up .venv, install the project, register its kernel, build reports/latest/
-#   make test     the same set-up, then every test: data check, unit tests, nbval, lint
+#   make test-all the same set-up, then every test CI runs (make test, test-slow, numerics, ui-test)
+# make test (lint, data check, unit tests, nbval; under 3 minutes) is the one to run before a commit.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.scrlib-installed
 
-.PHONY: setup report test unit nbval lint check refresh lab ui-test chromium screenshots bench \
+.PHONY: setup report test test-slow test-all unit nbval lint check refresh lab ui-test chromium screenshots bench \
 	simulate bayes-check baselines numerics same-bytes clean
 
 $(STAMP): pyproject.toml requirements.lock
@@ -27,8 +28,13 @@ check: setup
 
 # Tests run on every core (pytest-xdist); each passes alone and in any order (pytest-randomly).
 # A module's tests stay on one worker (--dist loadscope), so its shared fixtures are built once.
+# The tests marked slow (they build whole reports from the real notebooks, or run every notebook
+# end to end) run in make test-slow, which CI runs too; make test keeps to under 3 minutes.
 unit: setup
-	$(PY) -m pytest -n auto --dist loadscope
+	$(PY) -m pytest -n auto --dist loadscope -m "not ui and not slow"
+
+test-slow: setup
+	$(PY) -m pytest -n auto --dist loadscope -m "slow and not ui"
 
 # After an intended change to a chart: regenerate tests/baseline/ (review the images, then commit).
 baselines: setup
@@ -47,6 +53,14 @@ lint: setup
 # core), so none waits for another's slow tail; each one's output is printed whole when it ends.
 test: setup
 	$(MAKE) --no-print-directory -j4 --output-sync=target lint check unit nbval
+
+# Every test CI runs, one after another: make test, the slow tests, the numerical tests under
+# other BLAS kernels, the browser tests.
+test-all: setup
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory test-slow
+	$(MAKE) --no-print-directory numerics
+	$(MAKE) --no-print-directory ui-test
 
 # The numerical tests once more under each OpenBLAS kernel and thread count that
 # tests/blas_kernels.py picks from /proc/cpuinfo (two vector widths, one and several threads):

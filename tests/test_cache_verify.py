@@ -18,6 +18,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from scrlib.publish import cache, changes, report
 from scrlib.record.paths import data_dir
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
+
 TIMING = ("run_started", "duration_seconds", "notebook_seconds", "notebooks_reused")
 
 

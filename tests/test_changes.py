@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from scrlib.publish import changes, report
@@ -104,6 +105,7 @@ def test_the_pages_escape_what_they_show(tmp_path):
     assert json.loads((now / "changes.json").read_text())["summary"]["figures_revised"] == 1
 
 
+@pytest.mark.slow
 def test_a_report_run_after_a_revision_says_what_changed(tmp_path, data_copy, monkeypatch):
     """Two real runs of a small notebook that reports one cited figure as its headline estimate,
     the second after a test revision of that figure (value and excerpt alike)."""

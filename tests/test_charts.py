@@ -20,6 +20,8 @@ import pytest
 from scrlib.reader import plot
 from scrlib.record.paths import notebooks_dir
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
+
 # Every chart the report draws (the names of its figures/*.png), by notebook.
 CHARTS = {
     "01-sources": ["01-sources-coverage", "01-sources-seed"],

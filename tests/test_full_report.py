@@ -16,6 +16,8 @@ from test_report import _Checker
 
 from scrlib.publish import pages, report
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
+
 
 @pytest.fixture(scope="module")
 def full_report(tmp_path_factory):

@@ -131,6 +131,7 @@ def test_the_same_seed_gives_the_same_answer_and_the_result_is_in_words():
     assert p == pytest.approx(row["p_up_20"])
 
 
+@pytest.mark.slow
 def test_simulation_based_calibration_small():
     """Posterior ranks of the true step, for series drawn from the priors, are uniform (a small
     version of benchmarks/sim_bayes.py)."""

@@ -143,6 +143,7 @@ def overdispersed(rng, mu):
     return 2 * rng.poisson(mu / 2)  # variance twice the mean: the quasi-Poisson assumption
 
 
+@pytest.mark.slow
 def test_existence_test_rejects_at_about_five_percent_without_a_break():
     rng = np.random.default_rng(41)
     reps, rejections = 120, 0
@@ -155,6 +156,7 @@ def test_existence_test_rejects_at_about_five_percent_without_a_break():
     assert 1 <= rejections <= 15, rejections
 
 
+@pytest.mark.slow
 def test_a_naive_test_at_the_searched_date_rejects_too_often():
     rng = np.random.default_rng(41)
     reps, naive = 120, 0
@@ -165,6 +167,7 @@ def test_a_naive_test_at_the_searched_date_rejects_too_often():
     assert naive / reps > 0.10, naive
 
 
+@pytest.mark.slow
 def test_confidence_set_holds_the_true_date_at_close_to_its_level():
     rng = np.random.default_rng(7)
     truth = pd.Timestamp("2012-04-01")  # the start of 2012-13: a grid date

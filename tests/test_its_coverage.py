@@ -48,6 +48,7 @@ def assert_near_95(rates: dict[str, float], reps: int = REPS) -> None:
         assert abs(rate - 0.95) <= tolerance, f"{effect}: coverage {rate:.3f}"
 
 
+@pytest.mark.slow
 def test_poisson_step_and_slope():
     mu = np.exp(log_mean(np.log(40), slope=True))
     rates = coverage(lambda rng: {"y": rng.poisson(mu)},
@@ -56,6 +57,7 @@ def test_poisson_step_and_slope():
     assert_near_95(rates)
 
 
+@pytest.mark.slow
 def test_quasipoisson_with_variance_twice_the_mean():
     mu = np.exp(log_mean(np.log(60)))
     # 2 * Poisson(mu / 2): mean mu, variance 2 mu, exactly the quasi-Poisson assumption.
@@ -76,6 +78,7 @@ def test_poisson_intervals_are_too_narrow_for_overdispersed_data():
     assert rates["step"] < 0.95 - TOLERANCE
 
 
+@pytest.mark.slow
 def test_negative_binomial_with_exposure():
     """Fewer series (each NB fit estimates alpha at every profile step), a wider tolerance."""
     alpha = 0.04
@@ -90,6 +93,7 @@ def test_negative_binomial_with_exposure():
     assert_near_95(rates, reps=200)
 
 
+@pytest.mark.slow
 def test_binomial_odds_ratio():
     trials = np.full(N, 120)
     logit = -1.0 + TREND * (T - 1) + LOG_STEP * POST

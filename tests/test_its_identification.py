@@ -88,6 +88,7 @@ def _probe(kernel: str, threads: int) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_refusals_and_results_are_the_same_under_every_ci_kernel():
     """The issue's model is refused with one message under the machine's kernel and every
     kernel of make numerics; over every series and event with steps and slopes (about 200

@@ -297,6 +297,7 @@ def test_engine_fits_a_batch_like_one_at_a_time():
 
 
 # -- a small coverage study (the long one is benchmarks/bench_inference.py) --------------------
+@pytest.mark.slow
 def test_short_quasipoisson_series_t_intervals_cover_and_normal_ones_do_not():
     """Eight yearly counts with variance 3x the mean, trend and one step (4 residual df):
     the t-based and profile intervals cover near 95%; the normal ones fall clearly short."""

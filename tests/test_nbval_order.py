@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = "1"  # pytest-randomly shuffles the cells under it (checked without the hook)

@@ -12,6 +12,8 @@ import pytest
 
 from scrlib.record.paths import notebooks_dir
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
+
 # Non-default, valid parameters for each notebook (small grids keep the run short).
 OTHER = {
     "01-sources": {"conflict_rule": "alternative", "events": "full-publication"},

@@ -20,6 +20,8 @@ from scrlib.cli import main
 from scrlib.publish import report
 from scrlib.record.paths import notebooks_dir
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
+
 SEED_NOTEBOOK = notebooks_dir() / "01-sources.ipynb"
 # Two real notebooks run at once, so byte-identity is checked across concurrent runs too.
 PAIR = [SEED_NOTEBOOK, notebooks_dir() / "03-publication.ipynb"]

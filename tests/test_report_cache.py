@@ -15,6 +15,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from scrlib.cli import main
 from scrlib.publish import cache, report
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
+
 
 def _notebook(folder: Path, name: str, counter: Path, extra: str = "") -> Path:
     """A notebook that counts its runs in ``counter`` (outside the report), reads the data and

@@ -21,6 +21,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from scrlib.publish import report
 from scrlib.record import lock
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: make test-slow
+
 
 def _notebook(folder: Path, name: str, *sources: str) -> Path:
     nb = new_notebook(cells=[new_markdown_cell(f"# {name}")])

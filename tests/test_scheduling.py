@@ -42,6 +42,7 @@ def _no_kernel(monkeypatch):
          "transitions", "sum, fractional, whole"),
     ],
 )
+@pytest.mark.slow
 def test_a_value_a_notebook_would_refuse_stops_the_run_before_any_kernel(
         tmp_path, monkeypatch, capsys, config, notebook, parameter, allowed):
     _no_kernel(monkeypatch)
@@ -55,11 +56,13 @@ def test_a_value_a_notebook_would_refuse_stops_the_run_before_any_kernel(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_the_precheck_accepts_every_notebook_with_its_defaults():
     for notebook in NOTEBOOKS:
         precheck(notebook, {})  # raises if a default were refused
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_precheck_refuses_what_the_notebook_refuses(notebook):
     declared = papermill.inspect_notebook(str(notebook))
@@ -146,6 +149,7 @@ def test_partial_folders_of_runs_that_are_gone_are_removed(tmp_path, monkeypatch
     assert f"removed {dead.name}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_failed_first_run_does_not_claim_a_kept_report(tmp_path):
     from tests.test_report import _notebook
 
