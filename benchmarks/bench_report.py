@@ -78,7 +78,7 @@ def critical_path(spent: dict) -> dict:
     longest one's kernel start, cells, page and cache), after them."""
     steps = spent["steps"]
     before = sum(v for k, v in steps.items() if k in BEFORE)
-    after = sum(v for k, v in steps.items() if k in AFTER)
+    after = sum(v for k, v in steps.items() if k not in BEFORE and k != "notebooks")
     notebooks = spent["notebooks"]
     longest = max(notebooks, key=lambda n: notebooks[n].get("papermill", 0)
                   + notebooks[n].get("page", 0) + notebooks[n].get("cache store", 0))
@@ -87,6 +87,7 @@ def critical_path(spent: dict) -> dict:
         "before the notebooks": round(before, 3),
         "notebooks (wall)": steps.get("notebooks", 0.0),
         "after the notebooks": round(after, 3),
+        "of which the PDF": steps.get("PDF", 0.0),
         "unaccounted (imports inside the run, logging)": round(
             spent["total_seconds"] - before - after - steps.get("notebooks", 0.0), 3),
         "longest notebook": longest,
@@ -102,8 +103,6 @@ def critical_path(spent: dict) -> dict:
 
 BEFORE = ("data snapshot", "parameters declared", "data check", "cache open and keys",
           "cache lookup and verification", "parameter precheck", "page chrome")
-AFTER = ("changes", "index page", "figures page", "number link check",
-         "manifest (hashes)", "swap (fsync, rename)")
 
 
 def show(title: str, spent: dict) -> None:
