@@ -105,6 +105,27 @@ def test_no_line_joins_figures_across_a_missing_year_or_a_change_of_system(datas
         "2011-12", "2016-17 to 2018-19"]  # and on to the end of the SCRs' system
 
 
+def test_each_review_system_is_named_beside_its_bar_not_across_it(dataset, record):
+    """In the strip of review systems every name sits wholly before or after its own bar, on
+    its own row, and inside the figure: none runs across a bar's edge or off the page."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = reader.plot_record(dataset, record["table"], record["gaps"],
+                             [("Reviews", REVIEWS), ("Notifications", NOTIFICATIONS)])
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    strip = fig.axes[-1]
+    bars, names = strip.patches, strip.texts
+    assert len(bars) == len(names) >= 5
+    page = fig.bbox
+    for bar, name in zip(bars, names, strict=True):
+        b, t = bar.get_window_extent(renderer), name.get_window_extent(renderer)
+        assert t.x1 <= b.x0 or t.x0 >= b.x1, name.get_text()
+        assert b.y0 <= (t.y0 + t.y1) / 2 <= b.y1, name.get_text()
+        assert page.x0 <= t.x0 and t.x1 <= page.x1, name.get_text()
+    assert not any("\u2190" in name.get_text() for name in names)
+
+
 def test_a_change_of_system_between_consecutive_years_cuts_the_line(dataset):
     """With no year missing, a change of system alone starts a new line piece, and the chart
     draws two lines; the chart's data says so."""

@@ -83,15 +83,16 @@ def _shade(ax, bounds: list) -> None:
 
 
 def _strip(ax, systems: pd.DataFrame, last: pd.Timestamp) -> None:
-    """The review systems as labelled bars, one row each, in order of their start."""
+    """The review systems as labelled bars, one row each, in order of their start; each name
+    beside its bar, never across its edge: after the bar, or before it where the bar runs to the
+    end of the record."""
     for i, s in enumerate(systems.itertuples(index=False)):
         ax.barh(i, s.end - s.start, left=s.start, height=0.72, color="0.82",
                 edgecolor="0.35", linewidth=0.6)
         near_end = s.end >= last - pd.Timedelta(days=365 * 4)
-        text = s.name + (" (in force)" if s.in_force else "")
-        if s.clipped_start:
-            text = "\u2190 " + text
-        ax.annotate(text, (s.end if near_end else s.start, i),
+        text = s.name + (" (began earlier)" if s.clipped_start else "") + (
+            " (in force)" if s.in_force else "")
+        ax.annotate(text, (s.start if near_end else s.end, i),
                     xytext=(-3 if near_end else 3, 0), textcoords="offset points",
                     ha="right" if near_end else "left", va="center", fontsize=6.8,
                     color="0.05")
