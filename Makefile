@@ -28,8 +28,9 @@ check: setup
 
 # Tests run on every core (pytest-xdist); each passes alone and in any order (pytest-randomly).
 # A module's tests stay on one worker (--dist loadscope), so its shared fixtures are built once.
-# The tests marked slow (they build whole reports from the real notebooks, or run every notebook
-# end to end) run in make test-slow, which CI runs too; make test keeps to under 3 minutes.
+# The tests marked slow (they build whole reports from the real notebooks, run every notebook end
+# to end, or simulate hundreds of series) run in make test-slow, which CI runs too; make test
+# keeps to under 3 minutes.
 unit: setup
 	$(PY) -m pytest -n auto --dist loadscope -m "not ui and not slow"
 

@@ -51,6 +51,19 @@ def test_every_page_is_in_the_pdf_in_order_with_its_links_inside_it(folder):
     assert hrefs and all(h.startswith(("http://", "https://")) for h in hrefs)
 
 
+def test_the_print_edition_leaves_out_the_pages_screen_styles(folder):
+    """pandas writes its screen rules once per table inside the page; the PDF leaves them out
+    (the print stylesheet sets its own), and the page's own styles stay in the head once."""
+    page = (folder / f"{SECTION}.html").read_text(encoding="utf-8")
+    main = page[page.index("<main"):]
+    assert "<style" in main  # what the test is about: styles inside the page's content
+    combined = pdf.combined_html(folder)
+    head, body = combined.split("</head>", 1)
+    assert "<style" not in body
+    assert head.count("<style") == len(set(re.findall(r"<style\b[^>]*>.*?</style>", head,
+                                                       re.S)))
+
+
 def _streams(data: bytes) -> bytes:
     """The PDF's bytes with every compressed stream opened."""
     out = [data]
