@@ -867,7 +867,8 @@ def _build_from(target: Path, *, config: ReportConfig | None, notebooks: list[Pa
                 from scrlib.publish import pdf
 
                 with step("PDF"):
-                    pdf_inputs = pdf.publish(stage, target if target.is_dir() else None)
+                    pdf_inputs = pdf.publish(stage, target if target.is_dir() else None,
+                                             workers=config.workers or cores())
             with step("manifest (hashes)"):
                 manifest = _manifest(stage, runs, started, kernel, changes)
                 manifest["pdf_inputs"] = pdf_inputs

@@ -239,6 +239,9 @@ def execute(
             # ``resources["metadata"]["path"]`` instead, for this notebook only.
             resources={"metadata": {"path": str(cwd)}},
             progress_bar=False,
+            # written once, when the run ends (failed or not), not after every cell: the
+            # notebooks run in threads of this one process, where each save is CPU they share
+            request_save_on_cell_execute=False,
             execution_timeout=timeout,
             kernel_manager_class=ipc_kernel_manager(),
             on_notebook_start=kernel_ready,

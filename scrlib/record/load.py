@@ -190,6 +190,10 @@ class Dataset:
         return self._memoised(key, lambda: self._resolve(series_ids, rule))
 
     def _resolve(self, series_ids, rule: str) -> pd.DataFrame:
+        """One row per (series, period), as :meth:`resolved` promises: each group's figures in
+        the order that puts official statistics first, then the agreeing ones' first row."""
+        import numpy as np
+
         figs = self.figures
         if series_ids is not None:
             unknown = sorted(set(series_ids) - set(self.series["series_id"]))
@@ -198,36 +202,51 @@ class Dataset:
                     f"unknown series {unknown}; known: {', '.join(self.series['series_id'])}"
                 )
             figs = figs[figs["series_id"].isin(series_ids)]
+        if figs.empty:
+            return pd.DataFrame()
         res = self.resolutions[self.resolutions["subject"] == "figure"].set_index(
             ["series_id", "period"]
         )
         kinds = dict(zip(self.sources["source_id"], self.sources["kind"], strict=True))
         copies = dict(zip(self.sources["source_id"], self.sources["copy"] == "yes", strict=True))
-        out = []
-        for (series_id, period), group in figs.groupby(["series_id", "period"], sort=True):
-            value = self._pick(group, res, series_id, period, rule)
-            agreeing = group[group["value"] == value]
-            agreeing = agreeing.assign(
-                _official=[kinds[s] not in OFFICIAL_KINDS for s in agreeing["source_id"]],
-                _copy=agreeing["source_id"].map(copies),
-                _kind=[KIND_ORDER.index(kinds[s]) for s in agreeing["source_id"]],
-            ).sort_values(["_official", "_copy", "_kind", "line"]).drop(
-                columns=["_official", "_copy", "_kind"])
-            first = agreeing.iloc[0].copy()
-            first["source_ids"] = ";".join(agreeing["source_id"])
-            first["conflict"] = group["value"].nunique() > 1
-            first["rule"] = rule if first["conflict"] else ""
-            stated_by = [kinds[s] for s in agreeing["source_id"]]
-            first["official"] = any(k in OFFICIAL_KINDS for k in stated_by)
-            first["press_only"] = all(k in PRESS_KINDS for k in stated_by)
-            out.append(first)
-        frame = pd.DataFrame(out).reset_index(drop=True)
-        if frame.empty:
-            return frame
-        frame = frame.sort_values(["series_id", "start", "end"], ignore_index=True)
-        for column in ("conflict", "official", "press_only"):
-            frame[column] = frame[column].astype(bool)
-        return frame
+        sources = figs["source_id"].to_numpy(dtype=object)
+        values = figs["value"].to_numpy(dtype=float)
+        group = figs.groupby(["series_id", "period"], sort=True).ngroup().to_numpy()
+        # within a group: official statistics first, an original before a copy, then by kind
+        # and line; a stable sort, so ties keep the file's order
+        order = np.lexsort((
+            figs["line"].to_numpy(),
+            [KIND_ORDER.index(kinds[s]) for s in sources],
+            [copies[s] for s in sources],
+            [kinds[s] not in OFFICIAL_KINDS for s in sources],
+            group,
+        ))
+        starts = np.flatnonzero(np.diff(group[order], prepend=-1))
+        firsts, stated, conflict, official, press_only = [], [], [], [], []
+        for rows in np.split(order, starts[1:]):
+            observed = values[rows]
+            disputed = len(np.unique(observed[~np.isnan(observed)])) > 1
+            if disputed:
+                key = (figs["series_id"].iat[rows[0]], figs["period"].iat[rows[0]])
+                value = self._pick(figs.iloc[np.sort(rows)], res, *key, rule)
+            else:
+                value = float(values[rows.min()])  # the group's first figure in the file
+            agreeing = rows[observed == value]
+            by = [kinds[s] for s in sources[agreeing]]
+            firsts.append(agreeing[0])
+            stated.append(";".join(sources[agreeing]))
+            conflict.append(disputed)
+            official.append(any(k in OFFICIAL_KINDS for k in by))
+            press_only.append(all(k in PRESS_KINDS for k in by))
+        # built from rows, as one would append them, so each column's type is read from its
+        # values (a text column of the figures becomes plain text)
+        frame = pd.DataFrame([figs.iloc[i] for i in firsts]).reset_index(drop=True)
+        frame["source_ids"] = stated
+        frame["conflict"] = np.array(conflict, dtype=bool)
+        frame["rule"] = [rule if c else "" for c in conflict]
+        frame["official"] = np.array(official, dtype=bool)
+        frame["press_only"] = np.array(press_only, dtype=bool)
+        return frame.sort_values(["series_id", "start", "end"], ignore_index=True)
 
     @staticmethod
     def _pick(group, res, series_id, period, rule) -> float:
