@@ -273,3 +273,14 @@ def test_what_stops_the_second_layout_is_raised_as_it_was(small, tmp_path):
         pdf._render_beside(small, pdf.parts(small)[1], target, os.getppid())
     raised = pickle.loads(target.with_suffix(".failed").read_bytes())
     assert isinstance(raised, IsADirectoryError)
+
+
+def test_a_change_to_the_join_makes_the_pdf_again(folder, tmp_path, monkeypatch):
+    """The last PDF is reused only if it was made the same way: the join's code counts."""
+    from scrlib.publish import pdf_join
+
+    before = pdf.inputs_digest(folder)
+    changed = tmp_path / "pdf_join.py"
+    changed.write_text(Path(pdf_join.__file__).read_text() + "\n# another join\n")
+    monkeypatch.setattr(pdf_join, "__file__", str(changed))
+    assert pdf.inputs_digest(folder) != before

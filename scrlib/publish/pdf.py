@@ -293,13 +293,17 @@ def write_pdf(folder: Path, target: Path | None = None, *, workers: int | None =
 
 def inputs_digest(folder: Path) -> str:
     """One hash of everything the PDF is made from: its pages, the files they show, the print
-    stylesheet, this module and WeasyPrint's version."""
+    stylesheet, this module and the join's, and the versions of WeasyPrint and pikepdf."""
     import hashlib
     from importlib import metadata
 
+    from scrlib.publish import pdf_join
+
     digest = hashlib.sha256()
-    digest.update(Path(__file__).read_bytes())
-    digest.update(metadata.version("weasyprint").encode())
+    for module in (__file__, pdf_join.__file__):
+        digest.update(Path(module).read_bytes())
+    for package in ("weasyprint", "pikepdf"):
+        digest.update(metadata.version(package).encode())
     for path in [*_order(folder), *sorted((folder / "figures").glob("*.png"))]:
         if path.is_file():
             digest.update(f"{path.relative_to(folder).as_posix()}\n".encode())
