@@ -287,7 +287,8 @@ def write_pdf(folder: Path, target: Path | None = None, *, workers: int | None =
             for run, file in zip(runs, files, strict=True):
                 render_part(folder, run, file)
         pdf_join.join(files, target, RUNNING_TITLE, size=FOOTER_PT,
-                      margins=(MARGIN_MM["side"] * MM, MARGIN_MM["bottom"] * MM))
+                      margins=(MARGIN_MM["side"] * MM, MARGIN_MM["bottom"] * MM),
+                      elsewhere=ELSEWHERE)
     return target
 
 

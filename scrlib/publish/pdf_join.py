@@ -64,11 +64,10 @@ def _outline_items(source, place):
 
 
 def join(files: list[Path], target: Path, title: str, *, size: float,
-         margins: tuple[float, float]) -> Path:
-    """Join the PDFs ``files`` (made by WeasyPrint from one document's parts) into ``target``."""
+         margins: tuple[float, float], elsewhere: str) -> Path:
+    """Join the PDFs ``files`` (made by WeasyPrint from one document's parts) into ``target``;
+    a link to an address starting ``elsewhere`` leads to the place named by the rest of it."""
     import pikepdf
-
-    from scrlib.publish.pdf import ELSEWHERE
 
     joined = pikepdf.new()
     places, bookmarks = {}, []
@@ -77,7 +76,7 @@ def join(files: list[Path], target: Path, title: str, *, size: float,
         for source in sources:
             start = len(joined.pages)
             with warnings.catch_warnings():  # the named places are carried over below
-                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+                warnings.simplefilter("ignore", getattr(pikepdf, "PageCopyWarning", UserWarning))
                 joined.pages.extend(source.pages)
             copied = {page.objgen: joined.pages[start + n].obj
                       for n, page in enumerate(source.pages)}
@@ -106,7 +105,7 @@ def join(files: list[Path], target: Path, title: str, *, size: float,
             BaseFont=pikepdf.Name.Helvetica, Encoding=pikepdf.Name.WinAnsiEncoding))
         total = len(joined.pages)
         for number, page in enumerate(joined.pages, start=1):
-            _link_across(page, places, ELSEWHERE)
+            _link_across(page, places, elsewhere)
             page.add_resource(font, pikepdf.Name.Font, pikepdf.Name.ScrlibFooter)
             width = float(page.mediabox[2]) - float(page.mediabox[0])
             page.contents_add(pikepdf.Stream(joined, b"q\n"), prepend=True)
@@ -118,7 +117,6 @@ def join(files: list[Path], target: Path, title: str, *, size: float,
         for source in sources:
             source.close()
     return target
-
 
 
 def _link_across(page, places: dict, elsewhere: str) -> None:
